@@ -1,0 +1,156 @@
+//! Thin helpers over the LLVM C API for walking a module's instructions.
+//!
+//! inkwell covers modules, targets and bitcode well but not instruction-level
+//! inspection (callees that are inline asm, debug locations, constant strings),
+//! so those few operations go through `llvm_sys` here, in one place.
+
+use inkwell::llvm_sys::core::*;
+use inkwell::llvm_sys::prelude::*;
+
+/// A raw LLVM value (instruction, function, global).
+pub type Value = LLVMValueRef;
+use inkwell::llvm_sys::{LLVMOpcode, LLVMTypeKind};
+use inkwell::module::Module;
+use std::ffi::CStr;
+
+/// Every instruction of every defined function, in module order.
+pub fn instructions(module: &Module) -> Vec<LLVMValueRef> {
+    let mut out = Vec::new();
+    unsafe {
+        let mut f = LLVMGetFirstFunction(module.as_mut_ptr());
+        while !f.is_null() {
+            let mut bb = LLVMGetFirstBasicBlock(f);
+            while !bb.is_null() {
+                let mut inst = LLVMGetFirstInstruction(bb);
+                while !inst.is_null() {
+                    out.push(inst);
+                    inst = LLVMGetNextInstruction(inst);
+                }
+                bb = LLVMGetNextBasicBlock(bb);
+            }
+            f = LLVMGetNextFunction(f);
+        }
+    }
+    out
+}
+
+/// True for call, invoke and callbr instructions.
+pub fn is_call(inst: LLVMValueRef) -> bool {
+    unsafe {
+        matches!(
+            LLVMGetInstructionOpcode(inst),
+            LLVMOpcode::LLVMCall | LLVMOpcode::LLVMInvoke | LLVMOpcode::LLVMCallBr
+        )
+    }
+}
+
+pub fn called_value(call: LLVMValueRef) -> LLVMValueRef {
+    unsafe { LLVMGetCalledValue(call) }
+}
+
+pub fn is_inline_asm(v: LLVMValueRef) -> bool {
+    unsafe { !LLVMIsAInlineAsm(v).is_null() }
+}
+
+/// The function a call calls directly, if it does.
+pub fn direct_callee(call: LLVMValueRef) -> Option<LLVMValueRef> {
+    let v = called_value(call);
+    unsafe { (!LLVMIsAFunction(v).is_null()).then_some(v) }
+}
+
+pub fn name(v: LLVMValueRef) -> String {
+    unsafe {
+        let mut len = 0usize;
+        let p = LLVMGetValueName2(v, &mut len);
+        if p.is_null() {
+            return String::new();
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len)).into_owned()
+    }
+}
+
+pub fn is_declaration(f: LLVMValueRef) -> bool {
+    unsafe { LLVMIsDeclaration(f) != 0 }
+}
+
+/// Arguments of a call (without the callee operand).
+pub fn call_args(call: LLVMValueRef) -> Vec<LLVMValueRef> {
+    unsafe {
+        let n = LLVMGetNumArgOperands(call);
+        (0..n).map(|i| LLVMGetOperand(call, i)).collect()
+    }
+}
+
+pub fn type_of(v: LLVMValueRef) -> LLVMTypeRef {
+    unsafe { LLVMTypeOf(v) }
+}
+
+pub fn type_kind(t: LLVMTypeRef) -> LLVMTypeKind {
+    unsafe { LLVMGetTypeKind(t) }
+}
+
+/// The called function type: (return type, number of fixed parameters, is variadic).
+pub fn call_signature(call: LLVMValueRef) -> (LLVMTypeRef, usize, bool) {
+    unsafe {
+        let fty = LLVMGetCalledFunctionType(call);
+        (
+            LLVMGetReturnType(fty),
+            LLVMCountParamTypes(fty) as usize,
+            LLVMIsFunctionVarArg(fty) != 0,
+        )
+    }
+}
+
+/// Source file and line of an instruction, from its debug location.
+pub fn location(inst: LLVMValueRef) -> Option<(String, u32)> {
+    unsafe {
+        let mut len = 0u32;
+        let p = LLVMGetDebugLocFilename(inst, &mut len);
+        if p.is_null() || len == 0 {
+            return None;
+        }
+        let file = String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len as usize))
+            .into_owned();
+        Some((file, LLVMGetDebugLocLine(inst)))
+    }
+}
+
+/// The bytes of a constant C string a pointer operand refers to, if it does.
+pub fn constant_string(v: LLVMValueRef) -> Option<Vec<u8>> {
+    unsafe {
+        if LLVMIsAGlobalVariable(v).is_null() {
+            return None;
+        }
+        let init = LLVMGetInitializer(v);
+        if init.is_null() || LLVMIsConstantString(init) == 0 {
+            return None;
+        }
+        let mut len = 0usize;
+        let p = LLVMGetAsString(init, &mut len);
+        Some(std::slice::from_raw_parts(p as *const u8, len).to_vec())
+    }
+}
+
+/// Module-level inline assembly, if any.
+pub fn module_asm(module: &Module) -> String {
+    unsafe {
+        let mut len = 0usize;
+        let p = LLVMGetModuleInlineAsm(module.as_mut_ptr(), &mut len);
+        if p.is_null() {
+            return String::new();
+        }
+        String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len)).into_owned()
+    }
+}
+
+/// The module's source file name, for diagnostics without a line.
+pub fn source_file(module: &Module) -> String {
+    unsafe {
+        let mut len = 0usize;
+        let p = LLVMGetSourceFileName(module.as_mut_ptr(), &mut len);
+        if p.is_null() {
+            return String::from("<module>");
+        }
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    }
+}

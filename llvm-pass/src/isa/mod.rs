@@ -1,0 +1,33 @@
+//! What each ISA needs from the shared IR: target description and ABI bridges.
+
+mod aarch64;
+mod x64;
+
+pub use aarch64::Aarch64;
+pub use x64::X64;
+
+use anyhow::Result;
+use inkwell::module::Module;
+
+/// Per-ISA knowledge the IR stage needs. The IR is produced for aarch64 (see
+/// DESIGN.md decision 3) and lowered for every `IrIsa`.
+pub trait IrIsa {
+    /// Short name used in file names and messages: `x86_64`, `aarch64`.
+    fn name(&self) -> &'static str;
+    /// LLVM target triple.
+    fn triple(&self) -> &'static str;
+    /// `target-cpu` given to every function.
+    fn cpu(&self) -> &'static str;
+    /// `target-features` given to every function.
+    fn features(&self) -> &'static str;
+    /// Registers this ISA's LLVM target.
+    fn initialize(&self);
+    /// Rewrites calls whose ABI differs from aarch64's so the shared IR
+    /// behaves the same on this ISA (variadic lists, libc struct layouts).
+    fn bridge_abi(&self, module: &Module) -> Result<()>;
+}
+
+/// Both ISAs, in the order outputs are produced.
+pub fn all() -> [&'static dyn IrIsa; 2] {
+    [&X64, &Aarch64]
+}

@@ -1,0 +1,133 @@
+//! x86_64: lowers IR that clang produced for aarch64.
+//!
+//! The front end lowered `va_arg` for the AAPCS64 `va_list` and compiled
+//! against aarch64 musl headers, so on x86_64:
+//! - after `llvm.va_start` (which the x86 backend lowers to its own 24-byte
+//!   `va_list`) the list is converted in place to the AAPCS64 layout that the
+//!   inlined `va_arg` code reads (`__mig_va_start_x86` in landmark-rt);
+//! - `llvm.va_copy` copies the 32-byte AAPCS64 list, not x86's 24 bytes;
+//! - libc functions taking a `va_list` get it converted back (`__mig_v*`);
+//! - libc functions whose structs or flag values differ (`struct stat`,
+//!   `O_DIRECTORY`, `FE_*`) go through converting shims (`__mig_*`).
+//!
+//! The shims live in `landmark-rt/arch/x86_64/abi_shim.c`.
+
+use super::IrIsa;
+use crate::ir;
+use anyhow::Result;
+use inkwell::llvm_sys::core::*;
+use inkwell::module::Module;
+use inkwell::targets::{InitializationConfig, Target};
+use inkwell::types::AsTypeRef;
+use inkwell::values::AsValueRef;
+use inkwell::AddressSpace;
+
+pub struct X64;
+
+/// libc functions redirected to a shim in the x86_64 executable only.
+pub const SHIMMED_LIBC: &[&str] = &[
+    // struct stat layout differs.
+    "stat",
+    "fstat",
+    "lstat",
+    "fstatat",
+    // O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE, O_TMPFILE values differ.
+    "open",
+    "openat",
+    "fcntl",
+    // FE_* exception and rounding-mode values differ.
+    "feclearexcept",
+    "feraiseexcept",
+    "fetestexcept",
+    "fegetround",
+    "fesetround",
+    // These take a va_list, which the program holds in the AAPCS64 layout.
+    "vprintf",
+    "vfprintf",
+    "vsprintf",
+    "vsnprintf",
+    "vdprintf",
+    "vasprintf",
+    "vscanf",
+    "vfscanf",
+    "vsscanf",
+    "vsyslog",
+    "verr",
+    "verrx",
+    "vwarn",
+    "vwarnx",
+];
+
+/// Size of the AAPCS64 `va_list` the IR allocates and reads.
+const AAPCS64_VA_LIST_SIZE: u64 = 32;
+
+impl IrIsa for X64 {
+    fn name(&self) -> &'static str {
+        "x86_64"
+    }
+    fn triple(&self) -> &'static str {
+        "x86_64-unknown-linux-musl"
+    }
+    fn cpu(&self) -> &'static str {
+        "x86-64"
+    }
+    fn features(&self) -> &'static str {
+        "+cmov,+cx8,+fxsr,+mmx,+sse,+sse2,+x87"
+    }
+    fn initialize(&self) {
+        Target::initialize_x86(&InitializationConfig::default());
+    }
+    fn bridge_abi(&self, module: &Module) -> Result<()> {
+        redirect_to_shims(module);
+        bridge_va_lists(module);
+        Ok(())
+    }
+}
+
+fn redirect_to_shims(module: &Module) {
+    for name in SHIMMED_LIBC {
+        if let Some(f) = module.get_function(name) {
+            if f.count_basic_blocks() == 0 {
+                f.as_global_value().set_name(&format!("__mig_{name}"));
+            }
+        }
+    }
+}
+
+fn bridge_va_lists(module: &Module) {
+    let ctx = module.get_context();
+    let ptr = ctx.ptr_type(AddressSpace::default());
+    let fixup = module.get_function("__mig_va_start_x86").unwrap_or_else(|| {
+        module.add_function("__mig_va_start_x86", ctx.void_type().fn_type(&[ptr.into()], false), None)
+    });
+    let fixup_ty = fixup.get_type();
+    let size = ctx.i64_type().const_int(AAPCS64_VA_LIST_SIZE, false);
+    unsafe {
+        let builder = LLVMCreateBuilderInContext(ctx.raw());
+        for inst in ir::instructions(module) {
+            if !ir::is_call(inst) {
+                continue;
+            }
+            let Some(callee) = ir::direct_callee(inst) else { continue };
+            let callee = ir::name(callee);
+            let args = ir::call_args(inst);
+            if callee.starts_with("llvm.va_start") {
+                LLVMPositionBuilderBefore(builder, LLVMGetNextInstruction(inst));
+                let mut a = [args[0]];
+                LLVMBuildCall2(
+                    builder,
+                    fixup_ty.as_type_ref(),
+                    fixup.as_value_ref(),
+                    a.as_mut_ptr(),
+                    1,
+                    c"".as_ptr(),
+                );
+            } else if callee.starts_with("llvm.va_copy") {
+                LLVMPositionBuilderBefore(builder, inst);
+                LLVMBuildMemCpy(builder, args[0], 8, args[1], 8, size.as_value_ref());
+                LLVMInstructionEraseFromParent(inst);
+            }
+        }
+        LLVMDisposeBuilder(builder);
+    }
+}

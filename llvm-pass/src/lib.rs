@@ -1,0 +1,125 @@
+//! The IR stage of a migratable build.
+//!
+//! `migrate cc` compiles every translation unit once, for aarch64, into
+//! optimized bitcode (DESIGN.md decision 3). This crate then
+//! 1. refuses constructs that cannot behave the same on both ISAs
+//!    ([`unsupported`]),
+//! 2. links the program's modules and normalises symbols so that each one can
+//!    be placed at the same address in both executables ([`normalize`]),
+//! 3. writes one copy of that single module per ISA, retargeted and with the
+//!    ABI bridges that ISA needs ([`isa`]), for the backends to lower.
+//!
+//! Landmarks and live-value records will be inserted between 2 and 3, once, so
+//! that call site *k* means the same thing in both executables.
+
+pub mod ir;
+pub mod isa;
+pub mod normalize;
+pub mod unsupported;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use inkwell::attributes::AttributeLoc;
+use inkwell::context::Context;
+use inkwell::memory_buffer::MemoryBuffer;
+use inkwell::module::Module;
+use inkwell::targets::{CodeModel, RelocMode, Target, TargetTriple};
+use inkwell::OptimizationLevel;
+use isa::IrIsa;
+use std::path::Path;
+
+pub use unsupported::{find_unsupported, Diagnostic};
+
+/// Parses one bitcode file.
+pub fn load_bitcode<'ctx>(ctx: &'ctx Context, path: &Path) -> Result<Module<'ctx>> {
+    Module::parse_bitcode_from_path(path, ctx)
+        .map_err(|e| anyhow!("{}: not LLVM bitcode: {}", path.display(), e.to_string()))
+}
+
+/// Parses bitcode held in memory (an archive member); `name` is for messages.
+pub fn load_bitcode_bytes<'ctx>(ctx: &'ctx Context, bytes: &[u8], name: &str) -> Result<Module<'ctx>> {
+    let buf = MemoryBuffer::create_from_memory_range_copy(bytes, name);
+    Module::parse_bitcode_from_buffer(&buf, ctx)
+        .map_err(|e| anyhow!("{name}: not LLVM bitcode: {}", e.to_string()))
+}
+
+/// True if `bytes` start like LLVM bitcode (raw or wrapped).
+pub fn is_bitcode(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"BC\xc0\xde") || bytes.starts_with(&[0xde, 0xc0, 0x17, 0x0b])
+}
+
+/// Links `modules` into the first one.
+pub fn link<'ctx>(mut modules: Vec<Module<'ctx>>) -> Result<Module<'ctx>> {
+    if modules.is_empty() {
+        bail!("no input files");
+    }
+    let main = modules.remove(0);
+    for m in modules {
+        let name = m.get_source_file_name().to_string_lossy().into_owned();
+        main.link_in_module(m)
+            .map_err(|e| anyhow!("linking {name}: {}", e.to_string()))?;
+    }
+    Ok(main)
+}
+
+/// Refuses unsupported constructs, then normalises the linked program.
+pub fn prepare(module: &Module) -> Result<()> {
+    let diags = find_unsupported(module);
+    if !diags.is_empty() {
+        bail!(render(&diags));
+    }
+    normalize::normalize_for_layout(module);
+    module
+        .verify()
+        .map_err(|e| anyhow!("internal error: prepared module does not verify: {}", e.to_string()))
+}
+
+/// Renders diagnostics one per line, as a compiler would.
+pub fn render(diags: &[Diagnostic]) -> String {
+    diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+/// Writes `module` retargeted to `isa`, with that ISA's ABI bridges, as
+/// bitcode at `out`. `module` itself is left as it was.
+pub fn write_for_isa(module: &Module, isa: &dyn IrIsa, out: &Path) -> Result<()> {
+    let copy = module.clone();
+    retarget(&copy, isa)?;
+    isa.bridge_abi(&copy)?;
+    copy.verify().map_err(|e| {
+        anyhow!("internal error: {} module does not verify: {}", isa.name(), e.to_string())
+    })?;
+    if !copy.write_bitcode_to_path(out) {
+        bail!("cannot write {}", out.display());
+    }
+    Ok(())
+}
+
+/// Replaces triple, data layout and per-function CPU attributes.
+fn retarget(module: &Module, isa: &dyn IrIsa) -> Result<()> {
+    isa.initialize();
+    let triple = TargetTriple::create(isa.triple());
+    let target = Target::from_triple(&triple).map_err(|e| anyhow!(e.to_string()))?;
+    let machine = target
+        .create_target_machine(
+            &triple,
+            isa.cpu(),
+            isa.features(),
+            OptimizationLevel::Default,
+            RelocMode::Static,
+            CodeModel::Default,
+        )
+        .with_context(|| format!("no LLVM target machine for {}", isa.triple()))?;
+    module.set_triple(&triple);
+    module.set_data_layout(&machine.get_target_data().get_data_layout());
+    let ctx = module.get_context();
+    for f in module.get_functions() {
+        for key in ["target-cpu", "target-features", "tune-cpu"] {
+            f.remove_string_attribute(AttributeLoc::Function, key);
+        }
+        f.add_attribute(AttributeLoc::Function, ctx.create_string_attribute("target-cpu", isa.cpu()));
+        f.add_attribute(
+            AttributeLoc::Function,
+            ctx.create_string_attribute("target-features", isa.features()),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! Makes every program symbol individually placeable by the layout aligner.
+//!
+//! The linker gives each function and global its own section (llc
+//! `-function-sections -data-sections`), and the aligner puts each section at
+//! the same address in both executables. Two things in clang's IR defeat that:
+//! private symbols have no name in the object's symbol table, and
+//! `unnamed_addr` constants (string literals) are pooled into shared
+//! mergeable sections whose contents differ per ISA (libc's strings are
+//! merged in too). Both are undone here, once, before the module is lowered.
+
+use inkwell::module::{Linkage, Module};
+use inkwell::values::UnnamedAddress;
+
+/// Alignment given to globals that carry none, so both ISAs agree on it.
+const DEFAULT_GLOBAL_ALIGN: u32 = 8;
+
+pub fn normalize_for_layout(module: &Module) {
+    for g in module.get_globals() {
+        if g.get_linkage() == Linkage::Private {
+            g.set_linkage(Linkage::Internal);
+        }
+        g.set_unnamed_address(UnnamedAddress::None);
+        if g.get_alignment() == 0 {
+            g.set_alignment(DEFAULT_GLOBAL_ALIGN);
+        }
+    }
+    for f in module.get_functions() {
+        if f.get_linkage() == Linkage::Private {
+            f.set_linkage(Linkage::Internal);
+        }
+    }
+}

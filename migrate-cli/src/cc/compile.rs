@@ -1,0 +1,79 @@
+//! The front end: one C source to optimized aarch64 bitcode, checked.
+
+use super::args::CcArgs;
+use crate::tools;
+use anyhow::{bail, Result};
+use inkwell::context::Context;
+use std::path::Path;
+use std::process::Command;
+
+/// The ISA whose headers and ABI the single IR is produced for (DESIGN.md
+/// decision 3: its `long double` can be lowered on both ISAs).
+const IR_TRIPLE: &str = "aarch64-unknown-linux-musl";
+const IR_HEADERS: &str = "/usr/include/aarch64-linux-musl";
+
+/// The clang-19 command line shared by compiling and preprocessing.
+fn frontend(args: &CcArgs, resource_dir: &str) -> Command {
+    let mut cmd = Command::new("clang-19");
+    cmd.arg(format!("--target={IR_TRIPLE}"))
+        .args(["-nostdinc", "-isystem"])
+        .arg(format!("{resource_dir}/include"))
+        .args(["-isystem", IR_HEADERS])
+        .args(&args.frontend)
+        // After the user's flags, so they win: the same floating-point results
+        // on both ISAs need no FMA contraction and no fast-math.
+        .args(["-fno-pic", "-fno-pie", "-ffp-contract=off", "-fno-fast-math"]);
+    cmd
+}
+
+/// Compiles `source` to bitcode at `out` and refuses what cannot run on both
+/// ISAs. On error nothing is left at `out`.
+pub fn compile(args: &CcArgs, source: &Path, out: &Path) -> Result<()> {
+    let resource = tools::clang_resource_dir()?;
+    let tmp = out.with_extension("o.tmp");
+    let mut cmd = frontend(args, &resource);
+    cmd.arg(format!("-O{}", args.opt_level))
+        .arg(if args.debug { "-g" } else { "-gline-tables-only" })
+        .args(["-emit-llvm", "-c"])
+        .arg(source)
+        .arg("-o")
+        .arg(&tmp);
+    let result = tools::run(&mut cmd, args.verbose).and_then(|out| {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr)); // warnings
+        check(&tmp)
+    });
+    match result {
+        Ok(()) => Ok(std::fs::rename(&tmp, out)?),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Refuses a bitcode file with constructs that cannot run on both ISAs.
+pub fn check(bitcode: &Path) -> Result<()> {
+    let ctx = Context::create();
+    let module = llvm_pass::load_bitcode(&ctx, bitcode)?;
+    let diags = llvm_pass::find_unsupported(&module);
+    if !diags.is_empty() {
+        bail!("{}", llvm_pass::render(&diags));
+    }
+    Ok(())
+}
+
+/// `-E`: preprocess as the compile step would, to stdout or `-o`.
+pub fn preprocess(args: &CcArgs) -> Result<()> {
+    let resource = tools::clang_resource_dir()?;
+    for source in &args.sources {
+        let mut cmd = frontend(args, &resource);
+        cmd.arg("-E").arg(source);
+        if let Some(o) = &args.output {
+            cmd.arg("-o").arg(o);
+        }
+        let out = tools::run(&mut cmd, args.verbose)?;
+        use std::io::Write;
+        std::io::stdout().write_all(&out.stdout)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! The link step: bitcode objects to two layout-identical executables.
+
+use super::args::{CcArgs, LIBC_PARTS};
+use crate::isa::{self, Toolchain};
+use crate::layout::{map, plan, script};
+use crate::tools;
+use anyhow::{anyhow, bail, Context as _, Result};
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Links `bitcode` (files) plus the archives named on the command line into
+/// `BASE.x86_64` and `BASE.aarch64`, using `work` for intermediate files.
+/// Either both outputs are written and pass the layout check, or neither
+/// output is touched.
+pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Result<()> {
+    let ctx = Context::create();
+    let modules = bitcode.iter().map(|p| llvm_pass::load_bitcode(&ctx, p)).collect::<Result<Vec<_>>>()?;
+    let program = llvm_pass::link(modules)?;
+    for archive in archives(args)? {
+        link_needed_members(&ctx, &program, &archive)?;
+    }
+    llvm_pass::prepare(&program)?;
+
+    for t in isa::ALL {
+        let dir = work.join(t.name());
+        std::fs::create_dir_all(&dir)?;
+        llvm_pass::write_for_isa(&program, t.ir(), &dir.join("prog.bc"))?;
+        std::fs::write(dir.join("liblandmark.a"), landmark_rt::archive(t.name()).unwrap())?;
+    }
+    drop(program);
+
+    let opt = match args.opt_level.as_str() {
+        "s" | "z" => "2",
+        l => l,
+    };
+    each_isa(|t| {
+        let dir = work.join(t.name());
+        tools::run(
+            Command::new("llc-19")
+                .arg(format!("-O{opt}"))
+                .arg(format!("-mtriple={}", t.ir().triple()))
+                .arg(format!("-mcpu={}", t.ir().cpu()))
+                .args(["-filetype=obj", "-function-sections", "-data-sections", "-relocation-model=static"])
+                .arg(dir.join("prog.bc"))
+                .arg("-o")
+                .arg(dir.join("prog.o")),
+            args.verbose,
+        )
+        .map(|_| ())
+    })?;
+
+    // First link: where would the linker put things on its own?
+    each_isa(|t| ld(t, work, None, &work.join(t.name()).join("free.elf"), args.verbose))?;
+    let maps = isa::ALL
+        .map(|t| -> Result<Vec<map::InputSection>> {
+            let path = work.join(t.name()).join("free.elf.map");
+            map::parse(&std::fs::read_to_string(&path)?).with_context(|| format!("{}", path.display()))
+        });
+    let [m0, m1] = maps;
+    let (m0, m1) = (m0?, m1?);
+    let plan = plan::plan([&m0, &m1], isa::ALL.map(|t| t.name()))?;
+
+    // Second link: at the planned addresses, to temporary names beside the outputs.
+    let outputs = isa::ALL.map(|t| output_path(base, t));
+    let temps = isa::ALL.map(|t| output_path(base, t).with_extension(format!("{}.tmp", t.name())));
+    let result = (|| {
+        for (i, t) in isa::ALL.iter().enumerate() {
+            std::fs::write(work.join(t.name()).join("layout.ld"), script::render(&plan, i))?;
+        }
+        each_isa(|t| {
+            let i = isa::ALL.iter().position(|x| x.name() == t.name()).unwrap();
+            ld(t, work, Some(&work.join(t.name()).join("layout.ld")), &temps[i], args.verbose)
+        })?;
+        let report = stack_translator::layout::compare([&temps[0], &temps[1]], isa::ALL.map(|t| t.name()))?;
+        if !report.ok() {
+            bail!(
+                "layout check failed: {} mismatches between the two executables:\n{}",
+                report.mismatches.len(),
+                report.mismatches.join("\n")
+            );
+        }
+        for (tmp, out) in temps.iter().zip(&outputs) {
+            std::fs::rename(tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for tmp in &temps {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+    result
+}
+
+/// `BASE.<isa>`.
+pub fn output_path(base: &Path, t: &dyn Toolchain) -> PathBuf {
+    let mut s = base.as_os_str().to_owned();
+    s.push(".");
+    s.push(t.name());
+    PathBuf::from(s)
+}
+
+/// Runs `f` for both ISAs at once (two cores, two independent backends).
+fn each_isa(f: impl Fn(&dyn Toolchain) -> Result<()> + Sync) -> Result<()> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = isa::ALL.iter().map(|t| s.spawn(|| f(*t))).collect();
+        handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow!("build thread panicked"))?)
+    })
+}
+
+/// Links one ISA's executable, writing a map beside it.
+fn ld(t: &dyn Toolchain, work: &Path, script: Option<&Path>, out: &Path, verbose: bool) -> Result<()> {
+    let dir = work.join(t.name());
+    let musl = t.musl_lib_dir();
+    let mut cmd = Command::new("ld.lld-19");
+    cmd.args(["-static", "-nostdlib", "--gc-sections", "-z", "norelro", "--build-id=sha1"])
+        .arg("-z")
+        .arg(format!("max-page-size={:#x}", t.max_page_size()))
+        .arg(format!("-Map={}.map", out.display()));
+    if let Some(script) = script {
+        cmd.arg("-T").arg(script);
+    }
+    cmd.arg(musl.join("crt1.o"))
+        .arg(musl.join("crti.o"))
+        .arg(dir.join("prog.o"))
+        .arg(dir.join("liblandmark.a"))
+        .arg("--start-group")
+        .arg(musl.join("libc.a"))
+        .arg(t.builtins_archive())
+        .arg("--end-group")
+        .arg(musl.join("crtn.o"))
+        .arg("-o")
+        .arg(out);
+    tools::run(&mut cmd, verbose).map(|_| ())
+}
+
+/// Archives to search, in command-line order: `.a` inputs, then `-l` names
+/// found in `-L` directories. musl's own libraries are all in libc.a.
+fn archives(args: &CcArgs) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = args.objects.iter().filter(|p| p.extension().is_some_and(|e| e == "a")).cloned().collect();
+    for lib in &args.libs {
+        if LIBC_PARTS.contains(&lib.as_str()) {
+            continue;
+        }
+        let file = format!("lib{lib}.a");
+        let found = args.lib_dirs.iter().map(|d| d.join(&file)).find(|p| p.exists());
+        match found {
+            Some(p) => out.push(p),
+            None => bail!(
+                "-l{lib}: no {file} in the -L directories; libraries must be built with migrate cc \
+                 (static archives of bitcode objects)"
+            ),
+        }
+    }
+    Ok(out)
+}
+
+fn exported(m: &Module, defined: bool) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for f in m.get_functions() {
+        let is_def = f.count_basic_blocks() > 0;
+        let name = f.get_name().to_string_lossy();
+        if is_def == defined && !name.starts_with("llvm.") && f.get_linkage() != Linkage::Internal {
+            out.insert(name.into_owned());
+        }
+    }
+    for g in m.get_globals() {
+        let is_def = g.get_initializer().is_some();
+        if is_def == defined && g.get_linkage() != Linkage::Internal && g.get_linkage() != Linkage::Private {
+            out.insert(g.get_name().to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+/// Links in the members of a bitcode archive that define something the
+/// program still needs, until nothing more is needed (archive semantics).
+fn link_needed_members<'ctx>(ctx: &'ctx Context, program: &Module<'ctx>, archive: &Path) -> Result<()> {
+    let data = std::fs::read(archive).with_context(|| format!("cannot read {}", archive.display()))?;
+    let ar = object::read::archive::ArchiveFile::parse(&*data)
+        .map_err(|e| anyhow!("{}: not an archive: {e}", archive.display()))?;
+    let mut members: Vec<Option<(String, Module<'ctx>)>> = Vec::new();
+    for member in ar.members() {
+        let member = member.map_err(|e| anyhow!("{}: {e}", archive.display()))?;
+        let name = String::from_utf8_lossy(member.name()).into_owned();
+        let bytes = member.data(&*data).map_err(|e| anyhow!("{}({name}): {e}", archive.display()))?;
+        if name == "/" || name == "//" || name.starts_with("__.SYMDEF") {
+            continue;
+        }
+        if !llvm_pass::is_bitcode(bytes) {
+            bail!(
+                "{}({name}) is a native object: every object must be built with migrate cc",
+                archive.display()
+            );
+        }
+        let label = format!("{}({name})", archive.display());
+        members.push(Some((label.clone(), llvm_pass::load_bitcode_bytes(ctx, bytes, &label)?)));
+    }
+    loop {
+        let needed = exported(program, false);
+        let pick = members.iter().position(|m| {
+            m.as_ref().is_some_and(|(_, module)| !exported(module, true).is_disjoint(&needed))
+        });
+        let Some(i) = pick else { return Ok(()) };
+        let (label, module) = members[i].take().unwrap();
+        program.link_in_module(module).map_err(|e| anyhow!("linking {label}: {}", e.to_string()))?;
+    }
+}

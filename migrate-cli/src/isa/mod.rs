@@ -1,0 +1,42 @@
+//! Per-ISA knowledge of the build and run steps (libraries, linker, runner).
+//! One file per ISA behind [`Toolchain`]; the IR side lives in
+//! `llvm_pass::isa`.
+
+mod aarch64;
+mod x64;
+
+use llvm_pass::isa::IrIsa;
+use std::path::PathBuf;
+
+/// How a program is linked and run on one ISA.
+pub trait Toolchain: Sync {
+    /// The IR-stage description of the same ISA.
+    fn ir(&self) -> &'static dyn IrIsa;
+    /// Short name, also the executable suffix: `BASE.x86_64`.
+    fn name(&self) -> &'static str {
+        self.ir().name()
+    }
+    /// Directory with this ISA's musl `crt1.o`, `crti.o`, `crtn.o`, `libc.a`.
+    fn musl_lib_dir(&self) -> PathBuf;
+    /// The compiler support library (soft-float `long double`, ...).
+    fn builtins_archive(&self) -> PathBuf;
+    /// `-z max-page-size` the linker uses for this ISA.
+    fn max_page_size(&self) -> u64;
+    /// Program that runs this ISA's executables here (`None`: run directly).
+    fn runner(&self) -> Option<&'static str>;
+}
+
+pub const X86_64: &dyn Toolchain = &x64::X64;
+pub const AARCH64: &dyn Toolchain = &aarch64::Aarch64;
+
+/// Both ISAs: index 0 is x86_64, 1 is aarch64, everywhere in this crate.
+pub const ALL: [&dyn Toolchain; 2] = [X86_64, AARCH64];
+
+/// Looks up an ISA by the name users type.
+pub fn by_name(name: &str) -> Option<&'static dyn Toolchain> {
+    match name {
+        "x86_64" | "x86-64" | "amd64" => Some(X86_64),
+        "aarch64" | "arm64" => Some(AARCH64),
+        _ => None,
+    }
+}

@@ -1,0 +1,104 @@
+//! `migrate`: build C programs that can move between x86_64 and aarch64
+//! while running, and run them.
+
+mod cc;
+mod isa;
+mod layout;
+mod run;
+mod tools;
+
+use anyhow::{anyhow, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "migrate", version, about = "Build and run C programs that migrate between x86_64 and aarch64")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Compile and link like cc, writing BASE.x86_64 and BASE.aarch64 with identical layouts.
+    ///
+    /// Accepts the usual cc options (-c, -o, -O0..-O3, -g, -I, -D, -U, -std=, -W..., -f...,
+    /// -l, -L). `-c` writes a bitcode object; linking bitcode objects builds both
+    /// executables, so `make CC="migrate cc"` works. Run `migrate cc -v ...` to see the
+    /// commands, `-save-temps` to keep intermediate files.
+    #[command(disable_help_flag = true)]
+    Cc {
+        /// cc-style arguments.
+        #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+    /// Run one ISA's executable of a build (aarch64 under qemu-aarch64).
+    Run {
+        /// ISA to run: x86_64 or aarch64.
+        #[arg(long, default_value = "x86_64")]
+        arch: String,
+        /// Build base name: runs BASE.<arch>.
+        base: PathBuf,
+        /// Arguments for the program (after --).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Compare both executables' symbols and sections; fail listing every mismatch.
+    CheckLayout {
+        /// Build base name: compares BASE.x86_64 with BASE.aarch64.
+        base: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn real_main() -> Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Cc { args } => {
+            if args.iter().any(|a| a == "--help" || a == "-h") || args.is_empty() {
+                println!("usage: migrate cc [cc options] FILES...   (see `migrate help cc`)");
+                return Ok(if args.is_empty() { 2 } else { 0 });
+            }
+            cc::main(&args)?;
+            Ok(0)
+        }
+        Cmd::Run { arch, base, args } => {
+            let t = isa::by_name(&arch).ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
+            run::run(t, &base, &args)
+        }
+        Cmd::CheckLayout { base, json } => check_layout(&base, json),
+    }
+}
+
+fn check_layout(base: &std::path::Path, json: bool) -> Result<i32> {
+    let paths = isa::ALL.map(|t| cc::link::output_path(base, t));
+    let report = stack_translator::layout::compare([&paths[0], &paths[1]], isa::ALL.map(|t| t.name()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for m in &report.mismatches {
+            println!("mismatch: {m}");
+        }
+        println!(
+            "{}: {} shared symbols {}, {} only in x86_64, {} only in aarch64",
+            if report.ok() { "ok" } else { "FAILED" },
+            report.shared_symbols,
+            if report.ok() { "at identical addresses" } else { "compared" },
+            report.only_in[0],
+            report.only_in[1]
+        );
+    }
+    Ok(if report.ok() { 0 } else { 1 })
+}
+
+fn main() {
+    match real_main() {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("migrate: error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every system package the project needs, idempotently.
+# Used by both README commands and by .ci/run; safe to run again and again.
+set -euo pipefail
+
+PKGS_AMD64=(
+  clang-19 llvm-19-dev lld-19 libpolly-19-dev libclang-rt-19-dev
+  musl-dev qemu-user libgcc-12-dev-arm64-cross
+  gdb-multiarch hyperfine make zlib1g-dev libzstd-dev libxml2-dev
+)
+PKGS_ARM64=(musl-dev:arm64)
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PKGS_AMD64[@]}" "${PKGS_ARM64[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Sanity: every tool the build calls must now be present.
+for t in clang-19 ld.lld-19 qemu-aarch64 llvm-config-19 opt-19 llc-19; do
+  command -v "$t" >/dev/null || { echo "setup: $t still missing after install" >&2; exit 1; }
+done
+for f in /usr/lib/x86_64-linux-musl/libc.a /usr/lib/aarch64-linux-musl/libc.a; do
+  [ -f "$f" ] || { echo "setup: $f missing" >&2; exit 1; }
+done
+echo "setup: all system packages present" >&2

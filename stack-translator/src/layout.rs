@@ -1,0 +1,113 @@
+//! Compares the layout of the x86_64 and aarch64 executables of one build.
+//!
+//! Every symbol defined in both must have the same address, and the sections
+//! that hold shared objects must start at the same address. Symbols only one
+//! ISA has (compiler support routines, ABI shims, constant pools) are fine:
+//! only that ISA's code refers to them.
+
+use anyhow::{Context, Result};
+use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Output sections whose start must agree.
+const SHARED_SECTIONS: &[&str] = &[
+    ".text", ".rodata", ".tdata", ".tbss", ".init_array", ".fini_array", ".data", ".bss",
+];
+
+/// Outcome of a comparison.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// Symbols defined in both executables (all compared).
+    pub shared_symbols: usize,
+    /// Symbols defined in only the first / only the second executable.
+    pub only_in: [usize; 2],
+    /// Every difference found, one line each.
+    pub mismatches: Vec<String>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sym {
+    address: u64,
+    size: u64,
+    tls: bool,
+}
+
+/// Defined symbols by identity: globals by name, locals by (file, name).
+fn symbols(file: &object::File) -> BTreeMap<String, Sym> {
+    let mut out = BTreeMap::new();
+    let mut current_file = String::new();
+    for sym in file.symbols() {
+        if sym.kind() == SymbolKind::File {
+            current_file = sym.name().unwrap_or("").to_string();
+            continue;
+        }
+        let Ok(name) = sym.name() else { continue };
+        if name.is_empty() || name.starts_with('$') || name.starts_with(".L") || sym.is_undefined() {
+            continue;
+        }
+        if sym.kind() == SymbolKind::Section {
+            continue;
+        }
+        let key = if sym.is_global() { name.to_string() } else { format!("{current_file}:{name}") };
+        out.insert(key, Sym { address: sym.address(), size: sym.size(), tls: sym.kind() == SymbolKind::Tls });
+    }
+    out
+}
+
+fn section_starts(file: &object::File) -> BTreeMap<String, u64> {
+    file.sections()
+        .filter_map(|s| Some((s.name().ok()?.to_string(), s.address())))
+        .filter(|(n, _)| SHARED_SECTIONS.contains(&n.as_str()))
+        .collect()
+}
+
+/// Compares two executables; `names` label them in messages.
+pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
+    let data: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .collect::<Result<_>>()?;
+    let files: Vec<object::File> = data
+        .iter()
+        .zip(paths)
+        .map(|(d, p)| object::File::parse(&d[..]).with_context(|| format!("{}: not an ELF file", p.display())))
+        .collect::<Result<_>>()?;
+    let mut report = Report::default();
+
+    let secs = [section_starts(&files[0]), section_starts(&files[1])];
+    for name in SHARED_SECTIONS {
+        if let (Some(a), Some(b)) = (secs[0].get(*name), secs[1].get(*name)) {
+            if a != b {
+                report
+                    .mismatches
+                    .push(format!("section {name}: {a:#x} on {} but {b:#x} on {}", names[0], names[1]));
+            }
+        }
+    }
+
+    let syms = [symbols(&files[0]), symbols(&files[1])];
+    for (key, a) in &syms[0] {
+        match syms[1].get(key) {
+            Some(b) => {
+                report.shared_symbols += 1;
+                if a.address != b.address || a.tls != b.tls {
+                    report.mismatches.push(format!(
+                        "symbol {key}: {:#x} on {} but {:#x} on {}",
+                        a.address, names[0], b.address, names[1]
+                    ));
+                }
+            }
+            None => report.only_in[0] += 1,
+        }
+    }
+    report.only_in[1] = syms[1].keys().filter(|k| !syms[0].contains_key(*k)).count();
+    Ok(report)
+}

@@ -1,0 +1,7 @@
+//! Reads the two executables of a migratable build.
+//!
+//! Today: [`layout`], the check that every object both executables share sits
+//! at the same address (what makes pointers in memory valid on either ISA).
+//! Frame translation builds on the same symbol view.
+
+pub mod layout;

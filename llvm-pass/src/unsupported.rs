@@ -106,11 +106,22 @@ fn refusal(call: ir::Value) -> Option<String> {
             "target-specific builtin `{name}` is not supported: x86_64 has no equivalent"
         ));
     }
-    if name.starts_with("llvm.") {
-        return None;
-    }
     let (ret, fixed, variadic) = ir::call_signature(call);
     let args = ir::call_args(call);
+    let fp128 = |t| ir::type_kind(t) == LLVMTypeKind::LLVMFP128TypeKind;
+    let has_fp128 = fp128(ret) || args.iter().any(|a| fp128(ir::type_of(*a)));
+    if let Some(op) = name.strip_prefix("llvm.") {
+        // Math intrinsics on long double become libm calls (sqrtl, ...), and
+        // libm's long double is not the IR's on x86_64. Bit operations are fine.
+        let bitwise = ["fabs.", "copysign.", "dbg.", "lifetime.", "is.fpclass."];
+        if has_fp128 && !bitwise.iter().any(|b| op.starts_with(b)) {
+            return Some(format!(
+                "long double math (`{name}`) is not supported: it calls libm, whose long double \
+                 is 80-bit on x86_64 and quad precision on aarch64"
+            ));
+        }
+        return None;
+    }
     if variadic && !ir::is_declaration(callee) {
         if args[fixed.min(args.len())..].iter().any(|a| is_aggregate(*a)) {
             return Some(format!(
@@ -126,8 +137,7 @@ fn refusal(call: ir::Value) -> Option<String> {
     if let Some((_, why)) = REFUSED_LIBC.iter().find(|(n, _)| *n == name) {
         return Some(format!("`{name}` is not supported: {why}"));
     }
-    let fp128 = |t| ir::type_kind(t) == LLVMTypeKind::LLVMFP128TypeKind;
-    if fp128(ret) || args.iter().any(|a| fp128(ir::type_of(*a))) {
+    if has_fp128 {
         return Some(format!(
             "long double passed to libc function `{name}` is not supported: \
              x86_64 musl uses 80-bit long double, aarch64 IEEE quad precision"

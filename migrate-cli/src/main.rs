@@ -81,11 +81,15 @@ fn check_layout(base: &std::path::Path, json: bool) -> Result<i32> {
         for m in &report.mismatches {
             println!("mismatch: {m}");
         }
+        for e in &report.exempt {
+            println!("exempt: {e}");
+        }
         println!(
-            "{}: {} shared symbols {}, {} only in x86_64, {} only in aarch64",
+            "{}: {} shared symbols {}, {} exempt, {} only in x86_64, {} only in aarch64",
             if report.ok() { "ok" } else { "FAILED" },
             report.shared_symbols,
             if report.ok() { "at identical addresses" } else { "compared" },
+            report.exempt.len(),
             report.only_in[0],
             report.only_in[1]
         );

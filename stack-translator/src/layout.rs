@@ -7,7 +7,7 @@
 
 use anyhow::{Context, Result};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -15,6 +15,26 @@ use std::path::Path;
 const SHARED_SECTIONS: &[&str] = &[
     ".text", ".rodata", ".tdata", ".tbss", ".init_array", ".fini_array", ".data", ".bss",
 ];
+
+/// Non-loaded section in which `migrate cc` records what the layout aligner
+/// knows about the build (same contents in both executables).
+pub const MANIFEST_SECTION: &str = ".migrate.layout";
+
+/// What the aligner records in [`MANIFEST_SECTION`].
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Symbols that cannot be aligned, with the reason: they share one input
+    /// section with another symbol (multi-entry assembly) at different
+    /// offsets on the two ISAs. Reported by the check, not counted as failures.
+    pub exempt: Vec<Exempt>,
+}
+
+/// One symbol the aligner could not place identically.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Exempt {
+    pub symbol: String,
+    pub reason: String,
+}
 
 /// Outcome of a comparison.
 #[derive(Debug, Default, Serialize)]
@@ -25,6 +45,8 @@ pub struct Report {
     pub only_in: [usize; 2],
     /// Every difference found, one line each.
     pub mismatches: Vec<String>,
+    /// Differences the manifest explains, one line each with the reason.
+    pub exempt: Vec<String>,
 }
 
 impl Report {
@@ -81,6 +103,7 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
         .map(|(d, p)| object::File::parse(&d[..]).with_context(|| format!("{}: not an ELF file", p.display())))
         .collect::<Result<_>>()?;
     let mut report = Report::default();
+    let manifest = read_manifest(&files[0])?;
 
     let secs = [section_starts(&files[0]), section_starts(&files[1])];
     for name in SHARED_SECTIONS {
@@ -99,10 +122,12 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
             Some(b) => {
                 report.shared_symbols += 1;
                 if a.address != b.address || a.tls != b.tls {
-                    report.mismatches.push(format!(
-                        "symbol {key}: {:#x} on {} but {:#x} on {}",
-                        a.address, names[0], b.address, names[1]
-                    ));
+                    let line =
+                        format!("symbol {key}: {:#x} on {} but {:#x} on {}", a.address, names[0], b.address, names[1]);
+                    match manifest.exempt.iter().find(|e| &e.symbol == key) {
+                        Some(e) => report.exempt.push(format!("{line} ({})", e.reason)),
+                        None => report.mismatches.push(line),
+                    }
                 }
             }
             None => report.only_in[0] += 1,
@@ -110,4 +135,15 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
     }
     report.only_in[1] = syms[1].keys().filter(|k| !syms[0].contains_key(*k)).count();
     Ok(report)
+}
+
+/// The manifest `migrate cc` embedded, or an empty one.
+fn read_manifest(file: &object::File) -> Result<Manifest> {
+    match file.section_by_name(MANIFEST_SECTION) {
+        Some(section) => {
+            let data = section.data().context("unreadable layout manifest")?;
+            serde_json::from_slice(data).context("corrupt layout manifest")
+        }
+        None => Ok(Manifest::default()),
+    }
 }

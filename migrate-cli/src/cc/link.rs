@@ -7,6 +7,7 @@ use crate::tools;
 use anyhow::{anyhow, bail, Context as _, Result};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
+use stack_translator::layout::{Exempt, Manifest, MANIFEST_SECTION};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,9 +71,19 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
         for (i, t) in isa::ALL.iter().enumerate() {
             std::fs::write(work.join(t.name()).join("layout.ld"), script::render(&plan, i))?;
         }
+        let manifest = work.join("layout.json");
+        let exempt = plan.exempt.iter().map(|(symbol, reason)| Exempt { symbol: symbol.clone(), reason: reason.clone() });
+        std::fs::write(&manifest, serde_json::to_vec_pretty(&Manifest { exempt: exempt.collect() })?)?;
         each_isa(|t| {
             let i = isa::ALL.iter().position(|x| x.name() == t.name()).unwrap();
-            ld(t, work, Some(&work.join(t.name()).join("layout.ld")), &temps[i], args.verbose)
+            ld(t, work, Some(&work.join(t.name()).join("layout.ld")), &temps[i], args.verbose)?;
+            tools::run(
+                Command::new("llvm-objcopy-19")
+                    .arg(format!("--add-section={MANIFEST_SECTION}={}", manifest.display()))
+                    .arg(&temps[i]),
+                args.verbose,
+            )
+            .map(|_| ())
         })?;
         let report = stack_translator::layout::compare([&temps[0], &temps[1]], isa::ALL.map(|t| t.name()))?;
         if !report.ok() {

@@ -28,8 +28,10 @@ pub struct InputSection {
     pub section: String,
     pub size: u64,
     pub align: u64,
-    /// Symbols defined in it, in map order.
-    pub symbols: Vec<String>,
+    /// Its address in this link.
+    pub vma: u64,
+    /// Symbols defined in it with their addresses, in map order.
+    pub symbols: Vec<(String, u64)>,
 }
 
 const IN_INDENT: usize = 8;
@@ -57,11 +59,12 @@ pub fn parse(text: &str) -> Result<Vec<InputSection>> {
                 section,
                 size,
                 align,
+                vma,
                 symbols: Vec::new(),
             });
         } else if indent == SYM_INDENT {
             if let Some(last) = out.last_mut() {
-                last.symbols.push(name.to_string());
+                last.symbols.push((name.to_string(), vma));
             }
         }
     }
@@ -118,6 +121,6 @@ mod tests {
         assert_eq!((v[1].size, v[1].align), (0x48, 4));
         assert_eq!(v[2].section, ".eh_frame");
         assert_eq!(v[3].output, ".text");
-        assert_eq!(v[3].symbols, vec!["main".to_string()]);
+        assert_eq!(v[3].symbols, vec![("main".to_string(), 0x201f00)]);
     }
 }

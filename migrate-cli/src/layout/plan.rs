@@ -138,6 +138,10 @@ pub struct Piece {
     pub pattern: String,
     pub size: u64,
     pub align: u64,
+    /// Symbols and their offsets in the piece.
+    pub symbols: Vec<(String, u64)>,
+    /// Its symbols whose names are unique in this ISA's link.
+    pub unique_names: Vec<String>,
 }
 
 /// One object at one address in both executables.
@@ -169,6 +173,10 @@ pub struct Region {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub regions: Vec<Region>,
+    /// Symbols both ISAs define in the same unit but at different offsets in
+    /// it (hand-written multi-entry assembly such as musl's `fenv.s`), with
+    /// the reason. Section-level placement cannot align these.
+    pub exempt: Vec<(String, String)>,
 }
 
 fn align_up(x: u64, a: u64) -> u64 {
@@ -216,7 +224,7 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
     // How many times each symbol name occurs: a symbol that occurs once in
     // this link identifies its section; others need the file name too.
     let mut occurrences: HashMap<&str, usize> = HashMap::new();
-    for s in inputs.iter().flat_map(|i| &i.symbols) {
+    for (s, _) in inputs.iter().flat_map(|i| &i.symbols) {
         *occurrences.entry(s.as_str()).or_default() += 1;
     }
     let mut keyed: Vec<(usize, String, Piece)> = Vec::new();
@@ -240,7 +248,11 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
         let spec = &REGIONS[region];
         if let Some((name, pattern)) = spec.ordered.iter().find(|(n, _)| *n == input.output) {
             let idx = *ordered_seen.entry(name).or_insert_with(|| {
-                keyed.push((region, format!("@{name}"), Piece { pattern: pattern.to_string(), size: 0, align: 1 }));
+                keyed.push((
+                    region,
+                    format!("@{name}"),
+                    Piece { pattern: pattern.to_string(), size: 0, align: 1, symbols: Vec::new(), unique_names: Vec::new() },
+                ));
                 keyed.len() - 1
             });
             let piece = &mut keyed[idx].2;
@@ -248,8 +260,12 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
             piece.align = piece.align.max(input.align);
             continue;
         }
-        let first_symbol = input.symbols.iter().find(|s| is_real_symbol(s));
-        let (Some(symbol), false) = (first_symbol, input.file == "<internal>") else {
+        // The key symbol: the smallest name that identifies the section on its
+        // own, so that multi-entry assembly sections whose entries come in a
+        // different order on each ISA still match.
+        let real = || input.symbols.iter().map(|(s, _)| s).filter(|s| is_real_symbol(s));
+        let key_symbol = real().filter(|s| occurrences[s.as_str()] == 1).min().or_else(|| real().next());
+        let (Some(symbol), false) = (key_symbol, input.file == "<internal>") else {
             private_size[region] += input.size + input.align;
             continue;
         };
@@ -273,7 +289,14 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
             key = format!("{key}#{seen}");
         }
         by_pattern.insert(pattern.clone(), keyed.len());
-        keyed.push((region, key, Piece { pattern, size: input.size, align: input.align }));
+        let symbols = input
+            .symbols
+            .iter()
+            .filter(|(s, _)| is_real_symbol(s))
+            .map(|(s, at)| (s.clone(), at - input.vma))
+            .collect();
+        let unique_names = real().filter(|s| occurrences[s.as_str()] == 1).cloned().collect();
+        keyed.push((region, key, Piece { pattern, size: input.size, align: input.align, symbols, unique_names }));
     }
     Ok(IsaPieces { keyed, private_size })
 }
@@ -283,16 +306,29 @@ pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
     let pieces = [collect(maps[0], isa_names[0])?, collect(maps[1], isa_names[1])?];
     // Units per region, in x86_64 link order, then aarch64-only ones.
     let mut units: Vec<Vec<Unit>> = vec![Vec::new(); REGIONS.len()];
+    // Every name a piece is known by (its key, and each symbol that is unique
+    // in its link) points to its unit, so pieces match across ISAs when they
+    // share any such name: musl's x86_64 memcpy.s also defines __memcpy_fwd.
     let mut index: HashMap<(usize, String), usize> = HashMap::new();
     for (isa, p) in pieces.iter().enumerate() {
         for (region, key, piece) in &p.keyed {
-            let i = *index.entry((*region, key.clone())).or_insert_with(|| {
+            let names = std::iter::once(key).chain(&piece.unique_names);
+            let existing = names
+                .clone()
+                .filter_map(|n| index.get(&(*region, n.clone())))
+                .find(|&&i| units[*region][i].pieces[isa].is_none())
+                .copied();
+            let i = existing.unwrap_or_else(|| {
                 units[*region].push(Unit { key: key.clone(), address: 0, size: 0, pieces: [None, None] });
                 units[*region].len() - 1
             });
+            for n in names {
+                index.entry((*region, n.clone())).or_insert(i);
+            }
             units[*region][i].pieces[isa] = Some(piece.clone());
         }
     }
+    let exempt = units.iter().flatten().flat_map(misplaced_symbols).collect();
     let mut regions = Vec::new();
     let mut cursor = TEXT_START;
     for (r, spec) in REGIONS.iter().enumerate() {
@@ -323,7 +359,19 @@ pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
             cursor = end;
         }
     }
-    Ok(Plan { regions })
+    Ok(Plan { regions, exempt })
+}
+
+/// Symbols of a unit that sit at different offsets in the two ISAs' pieces.
+fn misplaced_symbols(unit: &Unit) -> Vec<(String, String)> {
+    let [Some(a), Some(b)] = &unit.pieces else { return Vec::new() };
+    a.symbols
+        .iter()
+        .filter(|(name, off)| b.symbols.iter().any(|(n, o)| n == name && o != off))
+        .map(|(name, _)| {
+            (name.clone(), format!("shares a section with `{}`, at a different offset on each ISA", unit.key))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -338,7 +386,8 @@ mod tests {
             section: section.into(),
             size,
             align,
-            symbols: syms.iter().map(|s| s.to_string()).collect(),
+            vma: 0x1000,
+            symbols: syms.iter().map(|s| (s.to_string(), 0x1000)).collect(),
         }
     }
 

@@ -43,6 +43,8 @@ pub struct Report {
     pub shared_symbols: usize,
     /// Symbols defined in only the first / only the second executable.
     pub only_in: [usize; 2],
+    /// Their names (locals as `file:name`).
+    pub only_in_names: [Vec<String>; 2],
     /// Every difference found, one line each.
     pub mismatches: Vec<String>,
     /// Differences the manifest explains, one line each with the reason.
@@ -62,9 +64,11 @@ struct Sym {
     tls: bool,
 }
 
-/// Defined symbols by identity: globals by name, locals by (file, name).
+/// Defined symbols by identity: by name where the name is unique in the
+/// executable (globals, and hidden symbols the linker made local), else by
+/// (preceding STT_FILE, name) (`static` objects of the same name).
 fn symbols(file: &object::File) -> BTreeMap<String, Sym> {
-    let mut out = BTreeMap::new();
+    let mut defined = Vec::new();
     let mut current_file = String::new();
     for sym in file.symbols() {
         if sym.kind() == SymbolKind::File {
@@ -72,16 +76,28 @@ fn symbols(file: &object::File) -> BTreeMap<String, Sym> {
             continue;
         }
         let Ok(name) = sym.name() else { continue };
-        if name.is_empty() || name.starts_with('$') || name.starts_with(".L") || sym.is_undefined() {
+        if name.is_empty()
+            || name.starts_with('$')
+            || name.starts_with(".L")
+            || sym.is_undefined()
+            || sym.kind() == SymbolKind::Section
+        {
             continue;
         }
-        if sym.kind() == SymbolKind::Section {
-            continue;
-        }
-        let key = if sym.is_global() { name.to_string() } else { format!("{current_file}:{name}") };
-        out.insert(key, Sym { address: sym.address(), size: sym.size(), tls: sym.kind() == SymbolKind::Tls });
+        let sym_info = Sym { address: sym.address(), size: sym.size(), tls: sym.kind() == SymbolKind::Tls };
+        defined.push((current_file.clone(), name.to_string(), sym_info));
     }
-    out
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, name, _) in &defined {
+        *count.entry(name).or_default() += 1;
+    }
+    defined
+        .iter()
+        .map(|(file, name, s)| {
+            let key = if count[name.as_str()] == 1 { name.clone() } else { format!("{file}:{name}") };
+            (key, *s)
+        })
+        .collect()
 }
 
 fn section_starts(file: &object::File) -> BTreeMap<String, u64> {
@@ -130,10 +146,11 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
                     }
                 }
             }
-            None => report.only_in[0] += 1,
+            None => report.only_in_names[0].push(key.clone()),
         }
     }
-    report.only_in[1] = syms[1].keys().filter(|k| !syms[0].contains_key(*k)).count();
+    report.only_in_names[1] = syms[1].keys().filter(|k| !syms[0].contains_key(*k)).cloned().collect();
+    report.only_in = [report.only_in_names[0].len(), report.only_in_names[1].len()];
     Ok(report)
 }
 

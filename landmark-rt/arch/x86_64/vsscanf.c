@@ -1,0 +1,4 @@
+#include "abi.h"
+#include <stdio.h>
+
+VA_WRAP(int, vsscanf, (const char *s, const char *f, a64_ap ap), (s, f, x))

@@ -1,0 +1,76 @@
+//! Every program in examples/ builds, passes check-layout, and prints
+//! byte-identical output on both ISAs, equal to its expected.out.
+//!
+//! Convention per example directory: `NAME.c` (or several .c files),
+//! `expected.out` (stdout of a run with no arguments), optional `input.txt`
+//! fed on stdin.
+
+use crate::common::*;
+use std::path::Path;
+
+fn example(name: &str, opt: &str) {
+    let src_dir = repo().join("examples").join(name);
+    let dir = tempdir();
+    let mut sources: Vec<String> = std::fs::read_dir(&src_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .map(|p| p.display().to_string())
+        .collect();
+    sources.sort();
+    let mut args = vec![opt, "-o", name];
+    args.extend(sources.iter().map(String::as_str));
+    args.push("-lm");
+    cc(dir.path(), &args);
+    let base = dir.path().join(name);
+    check_layout(&base);
+    let stdin = read_optional(&src_dir.join("input.txt"));
+    let r = same_on_both(&base, &[], &stdin);
+    assert_eq!(r.code, Some(0), "{name} exit code; stderr: {}", String::from_utf8_lossy(&r.stderr));
+    let expected = std::fs::read(src_dir.join("expected.out")).unwrap();
+    if r.stdout != expected {
+        let (got, want) = (String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&expected));
+        let line = got.lines().zip(want.lines()).position(|(a, b)| a != b);
+        panic!("{name} at {opt}: stdout differs from expected.out (first differing line {line:?})");
+    }
+}
+
+fn read_optional(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_default()
+}
+
+macro_rules! examples {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                example(stringify!($name), "-O2");
+            }
+        )*
+    };
+}
+
+examples!(
+    bigoutput,
+    binarytrees,
+    fileio,
+    logger,
+    nbody,
+    recursion,
+    setjmp,
+    sortfuncs,
+    stackarrays,
+    vecloop,
+    wordfreq,
+);
+
+/// The other optimization levels on programs that stress the ABI bridges
+/// (variadic functions, setjmp) and floating point.
+#[test]
+fn other_optimization_levels() {
+    for opt in ["-O0", "-O1", "-O3"] {
+        for name in ["logger", "setjmp", "nbody"] {
+            example(name, opt);
+        }
+    }
+}

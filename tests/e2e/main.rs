@@ -1,0 +1,11 @@
+//! End-to-end tests: real programs built with `migrate cc` and run on both
+//! ISAs (aarch64 under qemu-aarch64). Every test checks output that could
+//! differ; none skips: scripts/setup.sh installs what they need.
+
+mod abi;
+mod cli;
+mod common;
+mod examples;
+mod lua;
+mod makefile;
+mod unsupported;

@@ -20,7 +20,9 @@ fn c_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn run(cmd: &mut Command) {
-    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (run scripts/setup.sh)"));
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (run scripts/setup.sh)"));
     assert!(status.success(), "{cmd:?} failed");
 }
 
@@ -31,7 +33,11 @@ fn main() {
     println!("cargo:rerun-if-changed=arch");
     println!("cargo:rerun-if-changed=include");
     let resource = String::from_utf8(
-        Command::new("clang-19").arg("-print-resource-dir").output().expect("clang-19 missing: run scripts/setup.sh").stdout,
+        Command::new("clang-19")
+            .arg("-print-resource-dir")
+            .output()
+            .expect("clang-19 missing: run scripts/setup.sh")
+            .stdout,
     )
     .unwrap();
     for (isa, triple) in ISAS {
@@ -39,10 +45,18 @@ fn main() {
         sources.extend(c_files(&root.join("arch").join(isa)));
         let mut objects = Vec::new();
         for src in &sources {
-            let obj = out.join(format!("{isa}-{}.o", src.file_stem().unwrap().to_string_lossy()));
+            let obj = out.join(format!(
+                "{isa}-{}.o",
+                src.file_stem().unwrap().to_string_lossy()
+            ));
             run(Command::new("clang-19")
-                .arg(format!("--target={triple}")).args([ "-nostdinc", "-O2", "-g", "-fno-pic", "-ffp-contract=off"])
-                .args(["-ffunction-sections", "-fdata-sections", "-fno-stack-protector"])
+                .arg(format!("--target={triple}"))
+                .args(["-nostdinc", "-O2", "-g", "-fno-pic", "-ffp-contract=off"])
+                .args([
+                    "-ffunction-sections",
+                    "-fdata-sections",
+                    "-fno-stack-protector",
+                ])
                 .args(["-Wall", "-Werror", "-std=c11"])
                 .arg("-isystem")
                 .arg(format!("{}/include", resource.trim()))
@@ -58,6 +72,9 @@ fn main() {
         }
         let archive = out.join(format!("liblandmark-{isa}.a"));
         let _ = std::fs::remove_file(&archive);
-        run(Command::new("llvm-ar-19").arg("rcs").arg(&archive).args(&objects));
+        run(Command::new("llvm-ar-19")
+            .arg("rcs")
+            .arg(&archive)
+            .args(&objects));
     }
 }

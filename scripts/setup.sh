@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS_AMD64=(
   clang-19 llvm-19-dev lld-19 libpolly-19-dev libclang-rt-19-dev
-  musl-dev qemu-user libgcc-12-dev-arm64-cross
+  musl-dev qemu-user libgcc-12-dev-arm64-cross llvm-19
   gdb-multiarch hyperfine make zlib1g-dev libzstd-dev libxml2-dev
 )
 PKGS_ARM64=(musl-dev:arm64)
@@ -31,7 +31,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # Sanity: every tool the build calls must now be present.
-for t in clang-19 ld.lld-19 qemu-aarch64 llvm-config-19 opt-19 llc-19; do
+for t in clang-19 ld.lld-19 qemu-aarch64 llvm-config-19 llc-19 llvm-objcopy-19 llvm-ar-19 make; do
   command -v "$t" >/dev/null || { echo "setup: $t still missing after install" >&2; exit 1; }
 done
 for f in /usr/lib/x86_64-linux-musl/libc.a /usr/lib/aarch64-linux-musl/libc.a; do

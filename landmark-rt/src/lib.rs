@@ -7,8 +7,14 @@
 /// The runtime as a static archive for `isa` (`"x86_64"` or `"aarch64"`).
 pub fn archive(isa: &str) -> Option<&'static [u8]> {
     match isa {
-        "x86_64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/liblandmark-x86_64.a"))),
-        "aarch64" => Some(include_bytes!(concat!(env!("OUT_DIR"), "/liblandmark-aarch64.a"))),
+        "x86_64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/liblandmark-x86_64.a"
+        ))),
+        "aarch64" => Some(include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/liblandmark-aarch64.a"
+        ))),
         _ => None,
     }
 }

@@ -109,8 +109,9 @@ pub fn location(inst: LLVMValueRef) -> Option<(String, u32)> {
         if p.is_null() || len == 0 {
             return None;
         }
-        let file = String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len as usize))
-            .into_owned();
+        let file =
+            String::from_utf8_lossy(std::slice::from_raw_parts(p as *const u8, len as usize))
+                .into_owned();
         Some((file, LLVMGetDebugLocLine(inst)))
     }
 }

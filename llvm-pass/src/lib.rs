@@ -12,7 +12,7 @@
 //! Landmarks and live-value records will be inserted between 2 and 3, once, so
 //! that call site *k* means the same thing in both executables.
 
-pub mod ir;
+mod ir;
 pub mod isa;
 pub mod normalize;
 pub mod unsupported;
@@ -36,7 +36,11 @@ pub fn load_bitcode<'ctx>(ctx: &'ctx Context, path: &Path) -> Result<Module<'ctx
 }
 
 /// Parses bitcode held in memory (an archive member); `name` is for messages.
-pub fn load_bitcode_bytes<'ctx>(ctx: &'ctx Context, bytes: &[u8], name: &str) -> Result<Module<'ctx>> {
+pub fn load_bitcode_bytes<'ctx>(
+    ctx: &'ctx Context,
+    bytes: &[u8],
+    name: &str,
+) -> Result<Module<'ctx>> {
     let buf = MemoryBuffer::create_from_memory_range_copy(bytes, name);
     Module::parse_bitcode_from_buffer(&buf, ctx)
         .map_err(|e| anyhow!("{name}: not LLVM bitcode: {}", e.to_string()))
@@ -68,14 +72,21 @@ pub fn prepare(module: &Module) -> Result<()> {
         bail!(render(&diags));
     }
     normalize::normalize_for_layout(module);
-    module
-        .verify()
-        .map_err(|e| anyhow!("internal error: prepared module does not verify: {}", e.to_string()))
+    module.verify().map_err(|e| {
+        anyhow!(
+            "internal error: prepared module does not verify: {}",
+            e.to_string()
+        )
+    })
 }
 
 /// Renders diagnostics one per line, as a compiler would.
 pub fn render(diags: &[Diagnostic]) -> String {
-    diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    diags
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Writes `module` retargeted to `isa`, with that ISA's ABI bridges, as
@@ -85,7 +96,11 @@ pub fn write_for_isa(module: &Module, isa: &dyn IrIsa, out: &Path) -> Result<()>
     retarget(&copy, isa)?;
     isa.bridge_abi(&copy)?;
     copy.verify().map_err(|e| {
-        anyhow!("internal error: {} module does not verify: {}", isa.name(), e.to_string())
+        anyhow!(
+            "internal error: {} module does not verify: {}",
+            isa.name(),
+            e.to_string()
+        )
     })?;
     if !copy.write_bitcode_to_path(out) {
         bail!("cannot write {}", out.display());
@@ -115,7 +130,10 @@ fn retarget(module: &Module, isa: &dyn IrIsa) -> Result<()> {
         for key in ["target-cpu", "target-features", "tune-cpu"] {
             f.remove_string_attribute(AttributeLoc::Function, key);
         }
-        f.add_attribute(AttributeLoc::Function, ctx.create_string_attribute("target-cpu", isa.cpu()));
+        f.add_attribute(
+            AttributeLoc::Function,
+            ctx.create_string_attribute("target-cpu", isa.cpu()),
+        );
         f.add_attribute(
             AttributeLoc::Function,
             ctx.create_string_attribute("target-features", isa.features()),

@@ -32,17 +32,41 @@ impl fmt::Display for Diagnostic {
 /// libc interfaces whose ABI differs between x86_64 and aarch64 musl and that
 /// have no shim (see `isa::x64` for the ones that do), with the reason.
 const REFUSED_LIBC: &[(&str, &str)] = &[
-    ("syscall", "raw system call numbers differ between x86_64 and aarch64"),
-    ("fegetenv", "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)"),
-    ("fesetenv", "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)"),
-    ("feholdexcept", "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)"),
-    ("feupdateenv", "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)"),
+    (
+        "syscall",
+        "raw system call numbers differ between x86_64 and aarch64",
+    ),
+    (
+        "fegetenv",
+        "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)",
+    ),
+    (
+        "fesetenv",
+        "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)",
+    ),
+    (
+        "feholdexcept",
+        "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)",
+    ),
+    (
+        "feupdateenv",
+        "fenv_t differs between x86_64 (32 bytes) and aarch64 (8 bytes)",
+    ),
     ("epoll_ctl", "struct epoll_event is packed on x86_64 only"),
     ("epoll_wait", "struct epoll_event is packed on x86_64 only"),
     ("epoll_pwait", "struct epoll_event is packed on x86_64 only"),
-    ("semctl", "struct semid_ds differs between x86_64 and aarch64"),
-    ("fegetexceptflag", "fexcept_t differs between x86_64 and aarch64"),
-    ("fesetexceptflag", "fexcept_t differs between x86_64 and aarch64"),
+    (
+        "semctl",
+        "struct semid_ds differs between x86_64 and aarch64",
+    ),
+    (
+        "fegetexceptflag",
+        "fexcept_t differs between x86_64 and aarch64",
+    ),
+    (
+        "fesetexceptflag",
+        "fexcept_t differs between x86_64 and aarch64",
+    ),
     ("ptrace", "register sets differ between x86_64 and aarch64"),
 ];
 
@@ -76,7 +100,8 @@ pub fn find_unsupported(module: &Module) -> Vec<Diagnostic> {
         found.push(Diagnostic {
             file: source.clone(),
             line: 0,
-            message: "file-scope inline assembly is not supported: it is written for one ISA".into(),
+            message: "file-scope inline assembly is not supported: it is written for one ISA"
+                .into(),
         });
     }
     for inst in ir::instructions(module) {
@@ -85,7 +110,11 @@ pub fn find_unsupported(module: &Module) -> Vec<Diagnostic> {
         }
         if let Some(message) = refusal(inst) {
             let (file, line) = ir::location(inst).unwrap_or_else(|| (source.clone(), 0));
-            found.push(Diagnostic { file, line, message });
+            found.push(Diagnostic {
+                file,
+                line,
+                message,
+            });
         }
     }
     found
@@ -122,13 +151,12 @@ fn refusal(call: ir::Value) -> Option<String> {
         }
         return None;
     }
-    if variadic && !ir::is_declaration(callee) {
-        if args[fixed.min(args.len())..].iter().any(|a| is_aggregate(*a)) {
-            return Some(format!(
-                "a struct or array passed through `...` to `{name}` is not supported: \
-                 x86_64 and aarch64 split aggregates between registers and stack differently"
-            ));
-        }
+    let variadic_args = &args[fixed.min(args.len())..];
+    if variadic && !ir::is_declaration(callee) && variadic_args.iter().any(|a| is_aggregate(*a)) {
+        return Some(format!(
+            "a struct or array passed through `...` to `{name}` is not supported: \
+             x86_64 and aarch64 split aggregates between registers and stack differently"
+        ));
     }
     if !ir::is_declaration(callee) {
         return None;

@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "migrate", version, about = "Build and run C programs that migrate between x86_64 and aarch64")]
+#[command(
+    name = "migrate",
+    version,
+    about = "Build and run C programs that migrate between x86_64 and aarch64"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -65,7 +69,8 @@ fn real_main() -> Result<i32> {
             Ok(0)
         }
         Cmd::Run { arch, base, args } => {
-            let t = isa::by_name(&arch).ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
+            let t = isa::by_name(&arch)
+                .ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
             run::run(t, &base, &args)
         }
         Cmd::CheckLayout { base, json } => check_layout(&base, json),
@@ -74,7 +79,8 @@ fn real_main() -> Result<i32> {
 
 fn check_layout(base: &std::path::Path, json: bool) -> Result<i32> {
     let paths = isa::ALL.map(|t| cc::link::output_path(base, t));
-    let report = stack_translator::layout::compare([&paths[0], &paths[1]], isa::ALL.map(|t| t.name()))?;
+    let report =
+        stack_translator::layout::compare([&paths[0], &paths[1]], isa::ALL.map(|t| t.name()))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -88,7 +94,11 @@ fn check_layout(base: &std::path::Path, json: bool) -> Result<i32> {
             "{}: {} shared symbols {}, {} exempt, {} only in x86_64, {} only in aarch64",
             if report.ok() { "ok" } else { "FAILED" },
             report.shared_symbols,
-            if report.ok() { "at identical addresses" } else { "compared" },
+            if report.ok() {
+                "at identical addresses"
+            } else {
+                "compared"
+            },
             report.exempt.len(),
             report.only_in[0],
             report.only_in[1]

@@ -13,7 +13,11 @@ use std::process::Command;
 pub fn run(t: &dyn Toolchain, base: &Path, args: &[String]) -> Result<i32> {
     let exe = output_path(base, t);
     if !exe.is_file() {
-        bail!("{}: no such executable (build it with `migrate cc -o {}`)", exe.display(), base.display());
+        bail!(
+            "{}: no such executable (build it with `migrate cc -o {}`)",
+            exe.display(),
+            base.display()
+        );
     }
     let mut cmd = match t.runner() {
         Some(runner) => {
@@ -24,8 +28,13 @@ pub fn run(t: &dyn Toolchain, base: &Path, args: &[String]) -> Result<i32> {
         None => Command::new(&exe),
     };
     cmd.args(args);
-    let status = cmd
-        .status()
-        .with_context(|| format!("cannot start {} (scripts/setup.sh installs qemu-user)", crate::tools::describe(&cmd)))?;
-    Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    let status = cmd.status().with_context(|| {
+        format!(
+            "cannot start {} (scripts/setup.sh installs qemu-user)",
+            crate::tools::describe(&cmd)
+        )
+    })?;
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
 }

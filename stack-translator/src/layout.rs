@@ -13,7 +13,14 @@ use std::path::Path;
 
 /// Output sections whose start must agree.
 const SHARED_SECTIONS: &[&str] = &[
-    ".text", ".rodata", ".tdata", ".tbss", ".init_array", ".fini_array", ".data", ".bss",
+    ".text",
+    ".rodata",
+    ".tdata",
+    ".tbss",
+    ".init_array",
+    ".fini_array",
+    ".data",
+    ".bss",
 ];
 
 /// Non-loaded section in which `migrate cc` records what the layout aligner
@@ -84,7 +91,11 @@ fn symbols(file: &object::File) -> BTreeMap<String, Sym> {
         {
             continue;
         }
-        let sym_info = Sym { address: sym.address(), size: sym.size(), tls: sym.kind() == SymbolKind::Tls };
+        let sym_info = Sym {
+            address: sym.address(),
+            size: sym.size(),
+            tls: sym.kind() == SymbolKind::Tls,
+        };
         defined.push((current_file.clone(), name.to_string(), sym_info));
     }
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
@@ -94,7 +105,11 @@ fn symbols(file: &object::File) -> BTreeMap<String, Sym> {
     defined
         .iter()
         .map(|(file, name, s)| {
-            let key = if count[name.as_str()] == 1 { name.clone() } else { format!("{file}:{name}") };
+            let key = if count[name.as_str()] == 1 {
+                name.clone()
+            } else {
+                format!("{file}:{name}")
+            };
             (key, *s)
         })
         .collect()
@@ -116,7 +131,9 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
     let files: Vec<object::File> = data
         .iter()
         .zip(paths)
-        .map(|(d, p)| object::File::parse(&d[..]).with_context(|| format!("{}: not an ELF file", p.display())))
+        .map(|(d, p)| {
+            object::File::parse(&d[..]).with_context(|| format!("{}: not an ELF file", p.display()))
+        })
         .collect::<Result<_>>()?;
     let mut report = Report::default();
     let manifest = read_manifest(&files[0])?;
@@ -125,9 +142,10 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
     for name in SHARED_SECTIONS {
         if let (Some(a), Some(b)) = (secs[0].get(*name), secs[1].get(*name)) {
             if a != b {
-                report
-                    .mismatches
-                    .push(format!("section {name}: {a:#x} on {} but {b:#x} on {}", names[0], names[1]));
+                report.mismatches.push(format!(
+                    "section {name}: {a:#x} on {} but {b:#x} on {}",
+                    names[0], names[1]
+                ));
             }
         }
     }
@@ -138,8 +156,10 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
             Some(b) => {
                 report.shared_symbols += 1;
                 if a.address != b.address || a.tls != b.tls {
-                    let line =
-                        format!("symbol {key}: {:#x} on {} but {:#x} on {}", a.address, names[0], b.address, names[1]);
+                    let line = format!(
+                        "symbol {key}: {:#x} on {} but {:#x} on {}",
+                        a.address, names[0], b.address, names[1]
+                    );
                     match manifest.exempt.iter().find(|e| &e.symbol == key) {
                         Some(e) => report.exempt.push(format!("{line} ({})", e.reason)),
                         None => report.mismatches.push(line),
@@ -149,7 +169,11 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
             None => report.only_in_names[0].push(key.clone()),
         }
     }
-    report.only_in_names[1] = syms[1].keys().filter(|k| !syms[0].contains_key(*k)).cloned().collect();
+    report.only_in_names[1] = syms[1]
+        .keys()
+        .filter(|k| !syms[0].contains_key(*k))
+        .cloned()
+        .collect();
     report.only_in = [report.only_in_names[0].len(), report.only_in_names[1].len()];
     Ok(report)
 }

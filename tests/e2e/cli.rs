@@ -24,17 +24,28 @@ fn run_passes_stdin_args_and_exit_code() {
         let r = run(isa, &base, &["7", "x"], b"hello\nworld\n", dir.path());
         assert_eq!(r.code, Some(7), "{isa}");
         assert_eq!(r.stdout, b"hello\nworld\n", "{isa}");
-        assert_eq!(String::from_utf8_lossy(&r.stderr), "read 12 bytes, 2 args\n", "{isa}");
+        assert_eq!(
+            String::from_utf8_lossy(&r.stderr),
+            "read 12 bytes, 2 args\n",
+            "{isa}"
+        );
     }
 }
 
 #[test]
 fn run_without_build_is_an_error() {
     let dir = tempdir();
-    let out = migrate().args(["run", "--arch", "aarch64"]).arg(dir.path().join("nothing")).output().unwrap();
+    let out = migrate()
+        .args(["run", "--arch", "aarch64"])
+        .arg(dir.path().join("nothing"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such executable"));
-    let out = migrate().args(["run", "--arch", "riscv64", "x"]).output().unwrap();
+    let out = migrate()
+        .args(["run", "--arch", "riscv64", "x"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown ISA"));
 }
 
@@ -42,22 +53,40 @@ fn run_without_build_is_an_error() {
 fn check_layout_rejects_executables_of_different_builds() {
     let dir = tempdir();
     std::fs::write(dir.path().join("echo.c"), ECHO).unwrap();
-    std::fs::write(dir.path().join("other.c"), "#include <stdio.h>\nint pad[100];\nint main(void) { puts(\"x\"); return pad[3]; }\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("other.c"),
+        "#include <stdio.h>\nint pad[100];\nint main(void) { puts(\"x\"); return pad[3]; }\n",
+    )
+    .unwrap();
     cc(dir.path(), &["-O2", "-o", "echo", "echo.c"]);
     cc(dir.path(), &["-O2", "-o", "other", "other.c"]);
-    std::fs::copy(dir.path().join("other.aarch64"), dir.path().join("echo.aarch64")).unwrap();
-    let out = migrate().arg("check-layout").arg(dir.path().join("echo")).output().unwrap();
+    std::fs::copy(
+        dir.path().join("other.aarch64"),
+        dir.path().join("echo.aarch64"),
+    )
+    .unwrap();
+    let out = migrate()
+        .arg("check-layout")
+        .arg(dir.path().join("echo"))
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("mismatch: symbol main:") || text.contains("mismatch: section"), "{text}");
+    assert!(
+        text.contains("mismatch: symbol main:") || text.contains("mismatch: section"),
+        "{text}"
+    );
     assert!(text.contains("FAILED"), "{text}");
 }
 
 #[test]
 fn compile_then_link_bitcode_objects() {
     let dir = tempdir();
-    std::fs::write(dir.path().join("a.c"), "int twice(int x) { return 2 * x; }\n").unwrap();
+    std::fs::write(
+        dir.path().join("a.c"),
+        "int twice(int x) { return 2 * x; }\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("b.c"),
         "#include <stdio.h>\nint twice(int);\nint main(void) { printf(\"%d\\n\", twice(21)); return 0; }\n",

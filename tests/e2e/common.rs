@@ -12,7 +12,10 @@ pub fn migrate() -> Command {
 }
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn fixture(rel: &str) -> PathBuf {
@@ -20,7 +23,10 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("migrate-e2e-").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("migrate-e2e-")
+        .tempdir()
+        .unwrap()
 }
 
 fn show(out: &Output) -> String {
@@ -34,22 +40,45 @@ fn show(out: &Output) -> String {
 
 /// `migrate cc ARGS` in `dir`; panics with the compiler output on failure.
 pub fn cc(dir: &Path, args: &[&str]) -> Output {
-    let out = migrate().arg("cc").args(args).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "migrate cc {args:?} failed: {}", show(&out));
+    let out = migrate()
+        .arg("cc")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "migrate cc {args:?} failed: {}",
+        show(&out)
+    );
     out
 }
 
 /// `migrate cc ARGS` that must fail; returns its stderr.
 pub fn cc_fails(dir: &Path, args: &[&str]) -> String {
-    let out = migrate().arg("cc").args(args).current_dir(dir).output().unwrap();
-    assert!(!out.status.success(), "migrate cc {args:?} should have failed: {}", show(&out));
+    let out = migrate()
+        .arg("cc")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "migrate cc {args:?} should have failed: {}",
+        show(&out)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// `migrate check-layout BASE` must pass.
 pub fn check_layout(base: &Path) {
     let out = migrate().arg("check-layout").arg(base).output().unwrap();
-    assert!(out.status.success(), "check-layout {}: {}", base.display(), show(&out));
+    assert!(
+        out.status.success(),
+        "check-layout {}: {}",
+        base.display(),
+        show(&out)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ok: "), "{text}");
 }
@@ -82,7 +111,11 @@ pub fn run(isa: &str, base: &Path, args: &[&str], stdin: &[u8], cwd: &Path) -> R
     });
     let out = child.wait_with_output().unwrap();
     feeder.join().unwrap();
-    RunResult { code: out.status.code(), stdout: out.stdout, stderr: out.stderr }
+    RunResult {
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr: out.stderr,
+    }
 }
 
 /// Every file in `dir` (name, contents), sorted.
@@ -91,7 +124,12 @@ pub fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -110,9 +148,15 @@ pub fn same_on_both(base: &Path, args: &[&str], stdin: &[u8]) -> RunResult {
     let (a, b) = (&results[0], &results[1]);
     assert_eq!(a.code, b.code, "exit codes differ for {}", base.display());
     if a.stdout != b.stdout {
-        let (x, y) = (String::from_utf8_lossy(&a.stdout), String::from_utf8_lossy(&b.stdout));
+        let (x, y) = (
+            String::from_utf8_lossy(&a.stdout),
+            String::from_utf8_lossy(&b.stdout),
+        );
         let line = x.lines().zip(y.lines()).position(|(p, q)| p != q);
-        panic!("stdout differs for {} (first differing line {line:?})", base.display());
+        panic!(
+            "stdout differs for {} (first differing line {line:?})",
+            base.display()
+        );
     }
     assert_eq!(
         String::from_utf8_lossy(&a.stderr),
@@ -120,6 +164,11 @@ pub fn same_on_both(base: &Path, args: &[&str], stdin: &[u8]) -> RunResult {
         "stderr differs for {}",
         base.display()
     );
-    assert_eq!(files[0], files[1], "files written differ for {}", base.display());
+    assert_eq!(
+        files[0],
+        files[1],
+        "files written differ for {}",
+        base.display()
+    );
     results.swap_remove(0)
 }

@@ -26,10 +26,18 @@ fn example(name: &str, opt: &str) {
     check_layout(&base);
     let stdin = read_optional(&src_dir.join("input.txt"));
     let r = same_on_both(&base, &[], &stdin);
-    assert_eq!(r.code, Some(0), "{name} exit code; stderr: {}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(
+        r.code,
+        Some(0),
+        "{name} exit code; stderr: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     let expected = std::fs::read(src_dir.join("expected.out")).unwrap();
     if r.stdout != expected {
-        let (got, want) = (String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&expected));
+        let (got, want) = (
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&expected),
+        );
         let line = got.lines().zip(want.lines()).position(|(a, b)| a != b);
         panic!("{name} at {opt}: stdout differs from expected.out (first differing line {line:?})");
     }

@@ -12,7 +12,11 @@ pub fn lua_src_dir() -> PathBuf {
         .current_dir(repo())
         .output()
         .unwrap();
-    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let manifest = meta["packages"]
         .as_array()
@@ -27,7 +31,12 @@ pub fn lua_src_dir() -> PathBuf {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&crate_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("lua-5.4"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("lua-5.4")
+        })
         .collect();
     dirs.sort();
     dirs.pop().expect("lua-5.4 sources in lua-src")
@@ -36,14 +45,23 @@ pub fn lua_src_dir() -> PathBuf {
 /// Builds Lua with migrate cc into `dir/lua`; returns the base path.
 pub fn build_lua(dir: &std::path::Path, opt: &str) -> PathBuf {
     let src = lua_src_dir();
-    let mut args: Vec<String> = vec![opt.into(), "-DLUA_USE_POSIX".into(), format!("-I{}", src.display())];
+    let mut args: Vec<String> = vec![
+        opt.into(),
+        "-DLUA_USE_POSIX".into(),
+        format!("-I{}", src.display()),
+    ];
     args.extend(["-o".into(), "lua".into()]);
     args.push(fixture("lua/lua_main.c").display().to_string());
     let mut sources: Vec<String> = std::fs::read_dir(&src)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "c"))
-        .filter(|p| !matches!(p.file_name().unwrap().to_str().unwrap(), "luac.c" | "onelua.c" | "lua.c"))
+        .filter(|p| {
+            !matches!(
+                p.file_name().unwrap().to_str().unwrap(),
+                "luac.c" | "onelua.c" | "lua.c"
+            )
+        })
         .map(|p| p.display().to_string())
         .collect();
     sources.sort();

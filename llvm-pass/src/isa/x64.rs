@@ -97,9 +97,15 @@ fn redirect_to_shims(module: &Module) {
 fn bridge_va_lists(module: &Module) {
     let ctx = module.get_context();
     let ptr = ctx.ptr_type(AddressSpace::default());
-    let fixup = module.get_function("__mig_va_start_x86").unwrap_or_else(|| {
-        module.add_function("__mig_va_start_x86", ctx.void_type().fn_type(&[ptr.into()], false), None)
-    });
+    let fixup = module
+        .get_function("__mig_va_start_x86")
+        .unwrap_or_else(|| {
+            module.add_function(
+                "__mig_va_start_x86",
+                ctx.void_type().fn_type(&[ptr.into()], false),
+                None,
+            )
+        });
     let fixup_ty = fixup.get_type();
     let size = ctx.i64_type().const_int(AAPCS64_VA_LIST_SIZE, false);
     unsafe {
@@ -108,7 +114,9 @@ fn bridge_va_lists(module: &Module) {
             if !ir::is_call(inst) {
                 continue;
             }
-            let Some(callee) = ir::direct_callee(inst) else { continue };
+            let Some(callee) = ir::direct_callee(inst) else {
+                continue;
+            };
             let callee = ir::name(callee);
             let args = ir::call_args(inst);
             if callee.starts_with("llvm.va_start") {

@@ -36,22 +36,50 @@ pub struct CcArgs {
 }
 
 /// Options that take a value, either attached (`-Ifoo`) or next (`-I foo`).
-const FRONTEND_WITH_VALUE: &[&str] =
-    &["-I", "-D", "-U", "-include", "-isystem", "-iquote", "-idirafter", "-MF", "-MT", "-MQ"];
+const FRONTEND_WITH_VALUE: &[&str] = &[
+    "-I",
+    "-D",
+    "-U",
+    "-include",
+    "-isystem",
+    "-iquote",
+    "-idirafter",
+    "-MF",
+    "-MT",
+    "-MQ",
+];
 /// Flags accepted for compatibility with build systems, with no effect here.
-const IGNORED: &[&str] = &["-static", "-pthread", "-rdynamic", "-fPIC", "-fpic", "-fPIE", "-fpie", "-no-pie", "-pipe", "-s"];
+const IGNORED: &[&str] = &[
+    "-static",
+    "-pthread",
+    "-rdynamic",
+    "-fPIC",
+    "-fpic",
+    "-fPIE",
+    "-fpie",
+    "-no-pie",
+    "-pipe",
+    "-s",
+];
 /// Libraries that are part of musl's libc.a.
-pub const LIBC_PARTS: &[&str] = &["c", "m", "pthread", "dl", "rt", "util", "xnet", "resolv", "crypt"];
+pub const LIBC_PARTS: &[&str] = &[
+    "c", "m", "pthread", "dl", "rt", "util", "xnet", "resolv", "crypt",
+];
 
 pub fn parse(raw: &[String]) -> Result<CcArgs> {
-    let mut a = CcArgs { opt_level: "0".into(), ..Default::default() };
+    let mut a = CcArgs {
+        opt_level: "0".into(),
+        ..Default::default()
+    };
     let mut it = raw.iter().peekable();
     while let Some(arg) = it.next() {
         let mut value_of = |flag: &str| -> Result<String> {
             if arg.len() > flag.len() {
                 Ok(arg[flag.len()..].to_string())
             } else {
-                it.next().cloned().ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("{flag} needs a value"))
             }
         };
         match arg.as_str() {

@@ -22,7 +22,12 @@ fn frontend(args: &CcArgs, resource_dir: &str) -> Command {
         .args(&args.frontend)
         // After the user's flags, so they win: the same floating-point results
         // on both ISAs need no FMA contraction and no fast-math.
-        .args(["-fno-pic", "-fno-pie", "-ffp-contract=off", "-fno-fast-math"]);
+        .args([
+            "-fno-pic",
+            "-fno-pie",
+            "-ffp-contract=off",
+            "-fno-fast-math",
+        ]);
     cmd
 }
 
@@ -33,7 +38,11 @@ pub fn compile(args: &CcArgs, source: &Path, out: &Path) -> Result<()> {
     let tmp = out.with_extension("o.tmp");
     let mut cmd = frontend(args, &resource);
     cmd.arg(format!("-O{}", args.opt_level))
-        .arg(if args.debug { "-g" } else { "-gline-tables-only" })
+        .arg(if args.debug {
+            "-g"
+        } else {
+            "-gline-tables-only"
+        })
         .args(["-emit-llvm", "-c"])
         .arg(source)
         .arg("-o")

@@ -18,7 +18,10 @@ use std::process::Command;
 /// output is touched.
 pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Result<()> {
     let ctx = Context::create();
-    let modules = bitcode.iter().map(|p| llvm_pass::load_bitcode(&ctx, p)).collect::<Result<Vec<_>>>()?;
+    let modules = bitcode
+        .iter()
+        .map(|p| llvm_pass::load_bitcode(&ctx, p))
+        .collect::<Result<Vec<_>>>()?;
     let program = llvm_pass::link(modules)?;
     for archive in archives(args)? {
         link_needed_members(&ctx, &program, &archive)?;
@@ -29,7 +32,10 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
         let dir = work.join(t.name());
         std::fs::create_dir_all(&dir)?;
         llvm_pass::write_for_isa(&program, t.ir(), &dir.join("prog.bc"))?;
-        std::fs::write(dir.join("liblandmark.a"), landmark_rt::archive(t.name()).unwrap())?;
+        std::fs::write(
+            dir.join("liblandmark.a"),
+            landmark_rt::archive(t.name()).unwrap(),
+        )?;
     }
     drop(program);
 
@@ -44,7 +50,12 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 .arg(format!("-O{opt}"))
                 .arg(format!("-mtriple={}", t.ir().triple()))
                 .arg(format!("-mcpu={}", t.ir().cpu()))
-                .args(["-filetype=obj", "-function-sections", "-data-sections", "-relocation-model=static"])
+                .args([
+                    "-filetype=obj",
+                    "-function-sections",
+                    "-data-sections",
+                    "-relocation-model=static",
+                ])
                 .arg(dir.join("prog.bc"))
                 .arg("-o")
                 .arg(dir.join("prog.o")),
@@ -54,12 +65,19 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     })?;
 
     // First link: where would the linker put things on its own?
-    each_isa(|t| ld(t, work, None, &work.join(t.name()).join("free.elf"), args.verbose))?;
-    let maps = isa::ALL
-        .map(|t| -> Result<Vec<map::InputSection>> {
-            let path = work.join(t.name()).join("free.elf.map");
-            map::parse(&std::fs::read_to_string(&path)?).with_context(|| format!("{}", path.display()))
-        });
+    each_isa(|t| {
+        ld(
+            t,
+            work,
+            None,
+            &work.join(t.name()).join("free.elf"),
+            args.verbose,
+        )
+    })?;
+    let maps = isa::ALL.map(|t| -> Result<Vec<map::InputSection>> {
+        let path = work.join(t.name()).join("free.elf.map");
+        map::parse(&std::fs::read_to_string(&path)?).with_context(|| format!("{}", path.display()))
+    });
     let [m0, m1] = maps;
     let (m0, m1) = (m0?, m1?);
     let plan = plan::plan([&m0, &m1], isa::ALL.map(|t| t.name()))?;
@@ -69,23 +87,44 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     let temps = isa::ALL.map(|t| output_path(base, t).with_extension(format!("{}.tmp", t.name())));
     let result = (|| {
         for (i, t) in isa::ALL.iter().enumerate() {
-            std::fs::write(work.join(t.name()).join("layout.ld"), script::render(&plan, i))?;
+            std::fs::write(
+                work.join(t.name()).join("layout.ld"),
+                script::render(&plan, i),
+            )?;
         }
         let manifest = work.join("layout.json");
-        let exempt = plan.exempt.iter().map(|(symbol, reason)| Exempt { symbol: symbol.clone(), reason: reason.clone() });
-        std::fs::write(&manifest, serde_json::to_vec_pretty(&Manifest { exempt: exempt.collect() })?)?;
+        let exempt = plan.exempt.iter().map(|(symbol, reason)| Exempt {
+            symbol: symbol.clone(),
+            reason: reason.clone(),
+        });
+        std::fs::write(
+            &manifest,
+            serde_json::to_vec_pretty(&Manifest {
+                exempt: exempt.collect(),
+            })?,
+        )?;
         each_isa(|t| {
             let i = isa::ALL.iter().position(|x| x.name() == t.name()).unwrap();
-            ld(t, work, Some(&work.join(t.name()).join("layout.ld")), &temps[i], args.verbose)?;
+            ld(
+                t,
+                work,
+                Some(&work.join(t.name()).join("layout.ld")),
+                &temps[i],
+                args.verbose,
+            )?;
             tools::run(
                 Command::new("llvm-objcopy-19")
-                    .arg(format!("--add-section={MANIFEST_SECTION}={}", manifest.display()))
+                    .arg(format!(
+                        "--add-section={MANIFEST_SECTION}={}",
+                        manifest.display()
+                    ))
                     .arg(&temps[i]),
                 args.verbose,
             )
             .map(|_| ())
         })?;
-        let report = stack_translator::layout::compare([&temps[0], &temps[1]], isa::ALL.map(|t| t.name()))?;
+        let report =
+            stack_translator::layout::compare([&temps[0], &temps[1]], isa::ALL.map(|t| t.name()))?;
         if !report.ok() {
             bail!(
                 "layout check failed: {} mismatches between the two executables:\n{}",
@@ -118,19 +157,34 @@ pub fn output_path(base: &Path, t: &dyn Toolchain) -> PathBuf {
 fn each_isa(f: impl Fn(&dyn Toolchain) -> Result<()> + Sync) -> Result<()> {
     std::thread::scope(|s| {
         let handles: Vec<_> = isa::ALL.iter().map(|t| s.spawn(|| f(*t))).collect();
-        handles.into_iter().try_for_each(|h| h.join().map_err(|_| anyhow!("build thread panicked"))?)
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().map_err(|_| anyhow!("build thread panicked"))?)
     })
 }
 
 /// Links one ISA's executable, writing a map beside it.
-fn ld(t: &dyn Toolchain, work: &Path, script: Option<&Path>, out: &Path, verbose: bool) -> Result<()> {
+fn ld(
+    t: &dyn Toolchain,
+    work: &Path,
+    script: Option<&Path>,
+    out: &Path,
+    verbose: bool,
+) -> Result<()> {
     let dir = work.join(t.name());
     let musl = t.musl_lib_dir();
     let mut cmd = Command::new("ld.lld-19");
-    cmd.args(["-static", "-nostdlib", "--gc-sections", "-z", "norelro", "--build-id=sha1"])
-        .arg("-z")
-        .arg(format!("max-page-size={:#x}", t.max_page_size()))
-        .arg(format!("-Map={}.map", out.display()));
+    cmd.args([
+        "-static",
+        "-nostdlib",
+        "--gc-sections",
+        "-z",
+        "norelro",
+        "--build-id=sha1",
+    ])
+    .arg("-z")
+    .arg(format!("max-page-size={:#x}", t.max_page_size()))
+    .arg(format!("-Map={}.map", out.display()));
     if let Some(script) = script {
         cmd.arg("-T").arg(script);
     }
@@ -151,13 +205,22 @@ fn ld(t: &dyn Toolchain, work: &Path, script: Option<&Path>, out: &Path, verbose
 /// Archives to search, in command-line order: `.a` inputs, then `-l` names
 /// found in `-L` directories. musl's own libraries are all in libc.a.
 fn archives(args: &CcArgs) -> Result<Vec<PathBuf>> {
-    let mut out: Vec<PathBuf> = args.objects.iter().filter(|p| p.extension().is_some_and(|e| e == "a")).cloned().collect();
+    let mut out: Vec<PathBuf> = args
+        .objects
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "a"))
+        .cloned()
+        .collect();
     for lib in &args.libs {
         if LIBC_PARTS.contains(&lib.as_str()) {
             continue;
         }
         let file = format!("lib{lib}.a");
-        let found = args.lib_dirs.iter().map(|d| d.join(&file)).find(|p| p.exists());
+        let found = args
+            .lib_dirs
+            .iter()
+            .map(|d| d.join(&file))
+            .find(|p| p.exists());
         match found {
             Some(p) => out.push(p),
             None => bail!(
@@ -180,7 +243,10 @@ fn exported(m: &Module, defined: bool) -> HashSet<String> {
     }
     for g in m.get_globals() {
         let is_def = g.get_initializer().is_some();
-        if is_def == defined && g.get_linkage() != Linkage::Internal && g.get_linkage() != Linkage::Private {
+        if is_def == defined
+            && g.get_linkage() != Linkage::Internal
+            && g.get_linkage() != Linkage::Private
+        {
             out.insert(g.get_name().to_string_lossy().into_owned());
         }
     }
@@ -189,15 +255,22 @@ fn exported(m: &Module, defined: bool) -> HashSet<String> {
 
 /// Links in the members of a bitcode archive that define something the
 /// program still needs, until nothing more is needed (archive semantics).
-fn link_needed_members<'ctx>(ctx: &'ctx Context, program: &Module<'ctx>, archive: &Path) -> Result<()> {
-    let data = std::fs::read(archive).with_context(|| format!("cannot read {}", archive.display()))?;
+fn link_needed_members<'ctx>(
+    ctx: &'ctx Context,
+    program: &Module<'ctx>,
+    archive: &Path,
+) -> Result<()> {
+    let data =
+        std::fs::read(archive).with_context(|| format!("cannot read {}", archive.display()))?;
     let ar = object::read::archive::ArchiveFile::parse(&*data)
         .map_err(|e| anyhow!("{}: not an archive: {e}", archive.display()))?;
     let mut members: Vec<Option<(String, Module<'ctx>)>> = Vec::new();
     for member in ar.members() {
         let member = member.map_err(|e| anyhow!("{}: {e}", archive.display()))?;
         let name = String::from_utf8_lossy(member.name()).into_owned();
-        let bytes = member.data(&*data).map_err(|e| anyhow!("{}({name}): {e}", archive.display()))?;
+        let bytes = member
+            .data(&*data)
+            .map_err(|e| anyhow!("{}({name}): {e}", archive.display()))?;
         if name == "/" || name == "//" || name.starts_with("__.SYMDEF") {
             continue;
         }
@@ -208,15 +281,21 @@ fn link_needed_members<'ctx>(ctx: &'ctx Context, program: &Module<'ctx>, archive
             );
         }
         let label = format!("{}({name})", archive.display());
-        members.push(Some((label.clone(), llvm_pass::load_bitcode_bytes(ctx, bytes, &label)?)));
+        members.push(Some((
+            label.clone(),
+            llvm_pass::load_bitcode_bytes(ctx, bytes, &label)?,
+        )));
     }
     loop {
         let needed = exported(program, false);
         let pick = members.iter().position(|m| {
-            m.as_ref().is_some_and(|(_, module)| !exported(module, true).is_disjoint(&needed))
+            m.as_ref()
+                .is_some_and(|(_, module)| !exported(module, true).is_disjoint(&needed))
         });
         let Some(i) = pick else { return Ok(()) };
         let (label, module) = members[i].take().unwrap();
-        program.link_in_module(module).map_err(|e| anyhow!("linking {label}: {}", e.to_string()))?;
+        program
+            .link_in_module(module)
+            .map_err(|e| anyhow!("linking {label}: {}", e.to_string()))?;
     }
 }

@@ -43,8 +43,11 @@ pub fn parse(text: &str) -> Result<Vec<InputSection>> {
     let mut current_output = String::new();
     let mut current_vma = 0;
     for (n, line) in text.lines().enumerate().skip(1) {
-        let parsed = parse_line(line).with_context(|| format!("link map line {}: {line:?}", n + 1))?;
-        let Some((vma, size, align, rest)) = parsed else { continue };
+        let parsed =
+            parse_line(line).with_context(|| format!("link map line {}: {line:?}", n + 1))?;
+        let Some((vma, size, align, rest)) = parsed else {
+            continue;
+        };
         let indent = rest.len() - rest.trim_start().len();
         let name = rest.trim_start();
         if indent == 0 {
@@ -83,12 +86,19 @@ fn parse_line(line: &str) -> Result<Option<(u64, u64, u64, &str)>> {
         bail!("expected four numeric columns");
     }
     let hex = |s: &str| u64::from_str_radix(s, 16).with_context(|| format!("bad number {s:?}"));
-    Ok(Some((hex(nums[0])?, hex(nums[2])?, nums[3].parse::<u64>()?, &line[NAME_COL..])))
+    Ok(Some((
+        hex(nums[0])?,
+        hex(nums[2])?,
+        nums[3].parse::<u64>()?,
+        &line[NAME_COL..],
+    )))
 }
 
 /// `file:(section)` or `file:(section+0x10)` into (file, section).
 fn split_input(s: &str) -> Result<(String, String)> {
-    let Some(open) = s.rfind(":(") else { bail!("no ':(' in input section {s:?}") };
+    let Some(open) = s.rfind(":(") else {
+        bail!("no ':(' in input section {s:?}")
+    };
     let file = s[..open].to_string();
     let mut section = s[open + 2..].trim_end_matches(')').to_string();
     if let Some(plus) = section.find("+0x") {

@@ -251,7 +251,13 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
                 keyed.push((
                     region,
                     format!("@{name}"),
-                    Piece { pattern: pattern.to_string(), size: 0, align: 1, symbols: Vec::new(), unique_names: Vec::new() },
+                    Piece {
+                        pattern: pattern.to_string(),
+                        size: 0,
+                        align: 1,
+                        symbols: Vec::new(),
+                        unique_names: Vec::new(),
+                    },
                 ));
                 keyed.len() - 1
             });
@@ -263,8 +269,17 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
         // The key symbol: the smallest name that identifies the section on its
         // own, so that multi-entry assembly sections whose entries come in a
         // different order on each ISA still match.
-        let real = || input.symbols.iter().map(|(s, _)| s).filter(|s| is_real_symbol(s));
-        let key_symbol = real().filter(|s| occurrences[s.as_str()] == 1).min().or_else(|| real().next());
+        let real = || {
+            input
+                .symbols
+                .iter()
+                .map(|(s, _)| s)
+                .filter(|s| is_real_symbol(s))
+        };
+        let key_symbol = real()
+            .filter(|s| occurrences[s.as_str()] == 1)
+            .min()
+            .or_else(|| real().next());
         let (Some(symbol), false) = (key_symbol, input.file == "<internal>") else {
             private_size[region] += input.size + input.align;
             continue;
@@ -280,7 +295,12 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
         let mut key = if occurrences[symbol.as_str()] == 1 {
             symbol.clone()
         } else {
-            format!("{}:{}:{}", file_identity(&input.file), input.section, symbol)
+            format!(
+                "{}:{}:{}",
+                file_identity(&input.file),
+                input.section,
+                symbol
+            )
         };
         // Still ambiguous (same member name twice): number them in link order.
         let seen = keys_seen.entry(key.clone()).or_insert(0);
@@ -295,15 +315,34 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
             .filter(|(s, _)| is_real_symbol(s))
             .map(|(s, at)| (s.clone(), at - input.vma))
             .collect();
-        let unique_names = real().filter(|s| occurrences[s.as_str()] == 1).cloned().collect();
-        keyed.push((region, key, Piece { pattern, size: input.size, align: input.align, symbols, unique_names }));
+        let unique_names = real()
+            .filter(|s| occurrences[s.as_str()] == 1)
+            .cloned()
+            .collect();
+        keyed.push((
+            region,
+            key,
+            Piece {
+                pattern,
+                size: input.size,
+                align: input.align,
+                symbols,
+                unique_names,
+            },
+        ));
     }
-    Ok(IsaPieces { keyed, private_size })
+    Ok(IsaPieces {
+        keyed,
+        private_size,
+    })
 }
 
 /// Computes the plan from both ISAs' link maps (index as `isa::ALL`).
 pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
-    let pieces = [collect(maps[0], isa_names[0])?, collect(maps[1], isa_names[1])?];
+    let pieces = [
+        collect(maps[0], isa_names[0])?,
+        collect(maps[1], isa_names[1])?,
+    ];
     // Units per region, in x86_64 link order, then aarch64-only ones.
     let mut units: Vec<Vec<Unit>> = vec![Vec::new(); REGIONS.len()];
     // Every name a piece is known by (its key, and each symbol that is unique
@@ -319,7 +358,12 @@ pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
                 .find(|&&i| units[*region][i].pieces[isa].is_none())
                 .copied();
             let i = existing.unwrap_or_else(|| {
-                units[*region].push(Unit { key: key.clone(), address: 0, size: 0, pieces: [None, None] });
+                units[*region].push(Unit {
+                    key: key.clone(),
+                    address: 0,
+                    size: 0,
+                    pieces: [None, None],
+                });
                 units[*region].len() - 1
             });
             for n in names {
@@ -345,15 +389,32 @@ pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
         let start = align_up(cursor, first_align.max(8));
         let mut at = start;
         for u in &mut region_units {
-            let align = u.pieces.iter().flatten().map(|p| p.align).max().unwrap_or(1);
+            let align = u
+                .pieces
+                .iter()
+                .flatten()
+                .map(|p| p.align)
+                .max()
+                .unwrap_or(1);
             u.address = align_up(at, align);
             u.size = u.pieces.iter().flatten().map(|p| p.size).max().unwrap_or(0);
             at = u.address + u.size;
         }
         let shared_end = align_up(at, 16);
         let private = pieces.iter().map(|p| p.private_size[r]).max().unwrap_or(0);
-        let end = shared_end + if private > 0 { private + PRIVATE_SLACK } else { 0 };
-        regions.push(Region { spec, start, shared_end, end, units: region_units });
+        let end = shared_end
+            + if private > 0 {
+                private + PRIVATE_SLACK
+            } else {
+                0
+            };
+        regions.push(Region {
+            spec,
+            start,
+            shared_end,
+            end,
+            units: region_units,
+        });
         // .tbss takes no address space in the image: what follows overlaps it.
         if spec.output != ".tbss" {
             cursor = end;
@@ -364,12 +425,20 @@ pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
 
 /// Symbols of a unit that sit at different offsets in the two ISAs' pieces.
 fn misplaced_symbols(unit: &Unit) -> Vec<(String, String)> {
-    let [Some(a), Some(b)] = &unit.pieces else { return Vec::new() };
+    let [Some(a), Some(b)] = &unit.pieces else {
+        return Vec::new();
+    };
     a.symbols
         .iter()
         .filter(|(name, off)| b.symbols.iter().any(|(n, o)| n == name && o != off))
         .map(|(name, _)| {
-            (name.clone(), format!("shares a section with `{}`, at a different offset on each ISA", unit.key))
+            (
+                name.clone(),
+                format!(
+                    "shares a section with `{}`, at a different offset on each ISA",
+                    unit.key
+                ),
+            )
         })
         .collect()
 }
@@ -378,7 +447,14 @@ fn misplaced_symbols(unit: &Unit) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    fn input(output: &str, file: &str, section: &str, size: u64, align: u64, syms: &[&str]) -> InputSection {
+    fn input(
+        output: &str,
+        file: &str,
+        section: &str,
+        size: u64,
+        align: u64,
+        syms: &[&str],
+    ) -> InputSection {
         InputSection {
             output: output.into(),
             output_vma: 0x1000,
@@ -394,13 +470,27 @@ mod tests {
     #[test]
     fn same_symbol_same_address_larger_size_wins() {
         let x86 = vec![
-            input(".text", "/w/x86_64/prog.o", ".text.main", 0x40, 16, &["main"]),
+            input(
+                ".text",
+                "/w/x86_64/prog.o",
+                ".text.main",
+                0x40,
+                16,
+                &["main"],
+            ),
             input(".text", "/w/x86_64/prog.o", ".text.f", 0x10, 16, &["f"]),
             input(".rodata", "<internal>", ".rodata.cst8", 8, 8, &[]),
         ];
         let arm = vec![
             input(".text", "/w/aarch64/prog.o", ".text.f", 0x30, 4, &["f"]),
-            input(".text", "/w/aarch64/prog.o", ".text.main", 0x20, 4, &["main"]),
+            input(
+                ".text",
+                "/w/aarch64/prog.o",
+                ".text.main",
+                0x20,
+                4,
+                &["main"],
+            ),
         ];
         let p = plan([&x86, &arm], ["x86_64", "aarch64"]).unwrap();
         let text = &p.regions[0];
@@ -421,7 +511,13 @@ mod tests {
         ];
         let p = plan([&x86, &x86], ["x86_64", "aarch64"]).unwrap();
         let keys: Vec<_> = p.regions[0].units.iter().map(|u| u.key.as_str()).collect();
-        assert_eq!(keys, ["libc.a(a.lo):.text.dummy:dummy", "libc.a(b.lo):.text.dummy:dummy"]);
+        assert_eq!(
+            keys,
+            [
+                "libc.a(a.lo):.text.dummy:dummy",
+                "libc.a(b.lo):.text.dummy:dummy"
+            ]
+        );
         assert_eq!(file_pattern("/l/libc.a(a.lo)"), "/l/libc.a:a.lo");
     }
 }

@@ -1,11 +1,7 @@
 //! `migrate`: build C programs that can move between x86_64 and aarch64
 //! while running, and run them.
 
-mod cc;
-mod isa;
-mod layout;
-mod run;
-mod tools;
+use migrate_cli::{cc, isa, run};
 
 use anyhow::{anyhow, Result};
 use clap::{Parser, Subcommand};

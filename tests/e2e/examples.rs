@@ -73,11 +73,11 @@ examples!(
 );
 
 /// The other optimization levels on programs that stress the ABI bridges
-/// (variadic functions, setjmp) and floating point.
+/// (variadic functions, setjmp) and libm.
 #[test]
 fn other_optimization_levels() {
     for opt in ["-O0", "-O1", "-O3"] {
-        for name in ["logger", "setjmp", "nbody"] {
+        for name in ["logger", "setjmp", "sortfuncs"] {
             example(name, opt);
         }
     }

@@ -8,4 +8,5 @@ mod common;
 mod examples;
 mod lua;
 mod makefile;
+mod thirdparty;
 mod unsupported;

@@ -1,0 +1,9 @@
+//! The `migrate` command's implementation, as a library so that benchmarks
+//! and tests can reuse its pieces (ISA toolchains, baseline builds).
+
+pub mod baseline;
+pub mod cc;
+pub mod isa;
+pub mod layout;
+pub mod run;
+pub mod tools;

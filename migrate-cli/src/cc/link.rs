@@ -56,6 +56,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                     "-data-sections",
                     "-relocation-model=static",
                 ])
+                .args(t.llc_flags())
                 .arg(dir.join("prog.bc"))
                 .arg("-o")
                 .arg(dir.join("prog.o")),

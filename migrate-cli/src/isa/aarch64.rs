@@ -21,6 +21,11 @@ impl Toolchain for Aarch64 {
     fn max_page_size(&self) -> u64 {
         0x10000
     }
+    fn llc_flags(&self) -> &'static [&'static str] {
+        // GlobalMerge packs internal globals into one `_MergedGlobals` blob
+        // on aarch64 only, so `static` variables would move relative to x86_64.
+        &["-aarch64-enable-global-merge=false"]
+    }
     fn runner(&self) -> Option<&'static str> {
         Some("qemu-aarch64")
     }

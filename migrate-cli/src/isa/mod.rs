@@ -22,6 +22,10 @@ pub trait Toolchain: Sync {
     fn builtins_archive(&self) -> PathBuf;
     /// `-z max-page-size` the linker uses for this ISA.
     fn max_page_size(&self) -> u64;
+    /// Extra backend (`llc-19`) options this ISA needs for identical layouts.
+    fn llc_flags(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Program that runs this ISA's executables here (`None`: run directly).
     fn runner(&self) -> Option<&'static str>;
 }

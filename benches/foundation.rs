@@ -100,6 +100,7 @@ fn time_run(exe: &Path, p: &Program, cwd: &Path) -> f64 {
         .current_dir(cwd)
         .stdin(stdin)
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .unwrap();
     let t = start.elapsed().as_secs_f64();

@@ -44,6 +44,7 @@ pub fn compile(args: &CcArgs, source: &Path, out: &Path) -> Result<()> {
             "-gline-tables-only"
         })
         .args(["-emit-llvm", "-c"])
+        .args(dependency_file_flags(args, out))
         .arg(source)
         .arg("-o")
         .arg(&tmp);
@@ -58,6 +59,22 @@ pub fn compile(args: &CcArgs, source: &Path, out: &Path) -> Result<()> {
             Err(e)
         }
     }
+}
+
+/// With -MD/-MMD, clang names the dependency file and its target after the
+/// output it writes, which here is a temporary file: name them after `out`.
+fn dependency_file_flags(args: &CcArgs, out: &Path) -> Vec<String> {
+    let has = |f: &str| args.frontend.iter().any(|a| a.starts_with(f));
+    let mut flags = Vec::new();
+    if has("-MD") || has("-MMD") {
+        if !has("-MF") {
+            flags.push(format!("-MF{}", out.with_extension("d").display()));
+        }
+        if !has("-MT") && !has("-MQ") {
+            flags.push(format!("-MT{}", out.display()));
+        }
+    }
+    flags
 }
 
 /// Refuses a bitcode file with constructs that cannot run on both ISAs.

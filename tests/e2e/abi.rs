@@ -79,3 +79,12 @@ fn variadic_functions_and_va_list_to_libc() {
     );
     assert!(out.contains("0.900000 1.000000 | 1 2 3"), "{out}");
 }
+
+#[test]
+fn long_double_is_quad_precision_on_both() {
+    let (_dir, base) = build_fixture("long_double");
+    let r = same_on_both(&base, &[], b"");
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(out.starts_with("268274.02335733274 "), "{out}");
+    assert!(out.contains("quad: 1"), "{out}");
+}

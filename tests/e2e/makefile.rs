@@ -23,7 +23,10 @@ fn make_with_migrate_cc() {
         String::from_utf8_lossy(&out.stderr)
     );
     let deps = std::fs::read_to_string(dir.path().join("main.d")).expect("-MMD writes main.d");
-    assert!(deps.starts_with("main.o:") && deps.contains("strutil.h"), "{deps}");
+    assert!(
+        deps.starts_with("main.o:") && deps.contains("strutil.h"),
+        "{deps}"
+    );
     let base = dir.path().join("textstats");
     check_layout(&base);
     let r = same_on_both(&base, &["one", "two"], b"");

@@ -372,7 +372,9 @@ pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
             units[*region][i].pieces[isa] = Some(piece.clone());
         }
     }
-    let exempt = units.iter().flatten().flat_map(misplaced_symbols).collect();
+    let mut exempt: Vec<(String, String)> =
+        units.iter().flatten().flat_map(misplaced_symbols).collect();
+    exempt.extend(split_differently(&units));
     let mut regions = Vec::new();
     let mut cursor = TEXT_START;
     for (r, spec) in REGIONS.iter().enumerate() {
@@ -441,6 +443,39 @@ fn misplaced_symbols(unit: &Unit) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Symbols that one ISA's library groups into one multi-symbol section and
+/// the other splits across several (compiler-rt's `comparetf2.c` against
+/// libgcc's `getf2.o`, `letf2.o`, ...): they land in different units.
+fn split_differently(units: &[Vec<Unit>]) -> Vec<(String, String)> {
+    let mut home: [HashMap<&str, (usize, usize, usize)>; 2] = Default::default();
+    for (r, region) in units.iter().enumerate() {
+        for (u, unit) in region.iter().enumerate() {
+            for (isa, piece) in unit.pieces.iter().enumerate() {
+                for (name, _) in piece.iter().flat_map(|p| &p.symbols) {
+                    let count = piece.as_ref().map_or(0, |p| p.symbols.len());
+                    home[isa].insert(name, (r, u, count));
+                }
+            }
+        }
+    }
+    let mut out: Vec<(String, String)> = home[0]
+        .iter()
+        .filter_map(|(name, &(r0, u0, n0))| {
+            let &(r1, u1, n1) = home[1].get(name)?;
+            ((r0, u0) != (r1, u1) && (n0 > 1 || n1 > 1)).then(|| {
+                (
+                    name.to_string(),
+                    "grouped with other symbols in one section on one ISA and not on the other \
+                     (compiler support routines)"
+                        .to_string(),
+                )
+            })
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 #[cfg(test)]

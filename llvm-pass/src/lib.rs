@@ -4,8 +4,9 @@
 //! optimized bitcode (DESIGN.md decision 3). This crate then
 //! 1. refuses constructs that cannot behave the same on both ISAs
 //!    ([`unsupported`]),
-//! 2. links the program's modules and normalises symbols so that each one can
-//!    be placed at the same address in both executables ([`normalize`]),
+//! 2. links the program's modules, redirects ABI-sensitive libc calls to
+//!    shims ([`shims`]) and normalises symbols so that each one can be placed
+//!    at the same address in both executables ([`normalize`]),
 //! 3. writes one copy of that single module per ISA, retargeted and with the
 //!    ABI bridges that ISA needs ([`isa`]), for the backends to lower.
 //!
@@ -15,6 +16,7 @@
 mod ir;
 pub mod isa;
 pub mod normalize;
+pub mod shims;
 pub mod unsupported;
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -71,6 +73,7 @@ pub fn prepare(module: &Module) -> Result<()> {
     if !diags.is_empty() {
         bail!(render(&diags));
     }
+    shims::redirect(module);
     normalize::normalize_for_layout(module);
     module.verify().map_err(|e| {
         anyhow!(

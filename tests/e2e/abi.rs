@@ -88,3 +88,19 @@ fn long_double_is_quad_precision_on_both() {
     assert!(out.starts_with("268274.02335733274 "), "{out}");
     assert!(out.contains("quad: 1"), "{out}");
 }
+
+#[test]
+fn function_pointers_to_libc_are_equal_on_both() {
+    let (_dir, base) = build_fixture("fnptr_table");
+    let r = same_on_both(&base, &[], b"");
+    let out = String::from_utf8(r.stdout).unwrap();
+    assert!(
+        out.contains("fstat(0) through the table: 0, stdin is not a directory"),
+        "{out}"
+    );
+    assert!(out.contains("sorted through the table: 1 2 3"), "{out}");
+    assert!(
+        out.lines().next().unwrap().starts_with("stat      0x1000"),
+        "{out}"
+    );
+}

@@ -6,11 +6,9 @@
 //!   `va_list`) the list is converted in place to the AAPCS64 layout that the
 //!   inlined `va_arg` code reads (`__mig_va_start_x86` in landmark-rt);
 //! - `llvm.va_copy` copies the 32-byte AAPCS64 list, not x86's 24 bytes;
-//! - libc functions taking a `va_list` get it converted back (`__mig_v*`);
-//! - libc functions whose structs or flag values differ (`struct stat`,
-//!   `O_DIRECTORY`, `FE_*`) go through converting shims (`__mig_*`).
-//!
-//! The shims live in `landmark-rt/arch/x86_64/abi_shim.c`.
+//! - the `__mig_*` shims that [`crate::shims`] redirected libc calls to
+//!   convert `va_list`s, `struct stat`, `O_*` and `FE_*` values; they live in
+//!   `landmark-rt/arch/x86_64/`.
 
 use super::IrIsa;
 use crate::ir;
@@ -23,40 +21,6 @@ use inkwell::values::AsValueRef;
 use inkwell::AddressSpace;
 
 pub struct X64;
-
-/// libc functions redirected to a shim in the x86_64 executable only.
-pub const SHIMMED_LIBC: &[&str] = &[
-    // struct stat layout differs.
-    "stat",
-    "fstat",
-    "lstat",
-    "fstatat",
-    // O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE, O_TMPFILE values differ.
-    "open",
-    "openat",
-    "fcntl",
-    // FE_* exception and rounding-mode values differ.
-    "feclearexcept",
-    "feraiseexcept",
-    "fetestexcept",
-    "fegetround",
-    "fesetround",
-    // These take a va_list, which the program holds in the AAPCS64 layout.
-    "vprintf",
-    "vfprintf",
-    "vsprintf",
-    "vsnprintf",
-    "vdprintf",
-    "vasprintf",
-    "vscanf",
-    "vfscanf",
-    "vsscanf",
-    "vsyslog",
-    "verr",
-    "verrx",
-    "vwarn",
-    "vwarnx",
-];
 
 /// Size of the AAPCS64 `va_list` the IR allocates and reads.
 const AAPCS64_VA_LIST_SIZE: u64 = 32;
@@ -78,19 +42,8 @@ impl IrIsa for X64 {
         Target::initialize_x86(&InitializationConfig::default());
     }
     fn bridge_abi(&self, module: &Module) -> Result<()> {
-        redirect_to_shims(module);
         bridge_va_lists(module);
         Ok(())
-    }
-}
-
-fn redirect_to_shims(module: &Module) {
-    for name in SHIMMED_LIBC {
-        if let Some(f) = module.get_function(name) {
-            if f.count_basic_blocks() == 0 {
-                f.as_global_value().set_name(&format!("__mig_{name}"));
-            }
-        }
     }
 }
 

@@ -1,0 +1,4 @@
+#include "passthrough.h"
+#include <stdio.h>
+
+FORWARD(int, vasprintf, (char **b, const char *f, va_list ap), (b, f, ap))

@@ -1,0 +1,4 @@
+#include "passthrough.h"
+#include <stdio.h>
+
+FORWARD(int, vscanf, (const char *f, va_list ap), (f, ap))

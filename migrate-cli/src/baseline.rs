@@ -39,21 +39,6 @@ pub fn build(t: &dyn Toolchain, sources: &[PathBuf], flags: &[&str], out: &Path)
         )?;
         objects.push(obj);
     }
-    let musl = t.musl_lib_dir();
-    tools::run(
-        Command::new("ld.lld-19")
-            .args(["-static", "-nostdlib", "--gc-sections"])
-            .arg(musl.join("crt1.o"))
-            .arg(musl.join("crti.o"))
-            .args(&objects)
-            .arg("--start-group")
-            .arg(musl.join("libc.a"))
-            .arg(t.builtins_archive())
-            .arg("--end-group")
-            .arg(musl.join("crtn.o"))
-            .arg("-o")
-            .arg(out),
-        false,
-    )?;
+    tools::run(&mut crate::isa::static_link(t, &objects, out), false)?;
     Ok(())
 }

@@ -173,33 +173,13 @@ fn ld(
     verbose: bool,
 ) -> Result<()> {
     let dir = work.join(t.name());
-    let musl = t.musl_lib_dir();
-    let mut cmd = Command::new("ld.lld-19");
-    cmd.args([
-        "-static",
-        "-nostdlib",
-        "--gc-sections",
-        "-z",
-        "norelro",
-        "--build-id=sha1",
-    ])
-    .arg("-z")
-    .arg(format!("max-page-size={:#x}", t.max_page_size()))
-    .arg(format!("-Map={}.map", out.display()));
+    let mut cmd = isa::static_link(t, &[dir.join("prog.o"), dir.join("liblandmark.a")], out);
+    cmd.args(["-z", "norelro", "--build-id=sha1", "-z"])
+        .arg(format!("max-page-size={:#x}", t.max_page_size()))
+        .arg(format!("-Map={}.map", out.display()));
     if let Some(script) = script {
         cmd.arg("-T").arg(script);
     }
-    cmd.arg(musl.join("crt1.o"))
-        .arg(musl.join("crti.o"))
-        .arg(dir.join("prog.o"))
-        .arg(dir.join("liblandmark.a"))
-        .arg("--start-group")
-        .arg(musl.join("libc.a"))
-        .arg(t.builtins_archive())
-        .arg("--end-group")
-        .arg(musl.join("crtn.o"))
-        .arg("-o")
-        .arg(out);
     tools::run(&mut cmd, verbose).map(|_| ())
 }
 

@@ -6,7 +6,8 @@ mod aarch64;
 mod x64;
 
 use llvm_pass::isa::IrIsa;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// How a program is linked and run on one ISA.
 pub trait Toolchain: Sync {
@@ -43,4 +44,23 @@ pub fn by_name(name: &str) -> Option<&'static dyn Toolchain> {
         "aarch64" | "arm64" => Some(AARCH64),
         _ => None,
     }
+}
+
+/// The ld.lld-19 command that links `objects` into a static musl executable
+/// for `t` at `out`, as cc would; callers add their own options.
+pub fn static_link(t: &dyn Toolchain, objects: &[PathBuf], out: &Path) -> Command {
+    let musl = t.musl_lib_dir();
+    let mut cmd = Command::new("ld.lld-19");
+    cmd.args(["-static", "-nostdlib", "--gc-sections"])
+        .arg(musl.join("crt1.o"))
+        .arg(musl.join("crti.o"))
+        .args(objects)
+        .arg("--start-group")
+        .arg(musl.join("libc.a"))
+        .arg(t.builtins_archive())
+        .arg("--end-group")
+        .arg(musl.join("crtn.o"))
+        .arg("-o")
+        .arg(out);
+    cmd
 }

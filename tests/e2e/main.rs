@@ -8,5 +8,6 @@ mod common;
 mod examples;
 mod lua;
 mod makefile;
+mod sqlite;
 mod thirdparty;
 mod unsupported;

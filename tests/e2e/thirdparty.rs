@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Root directory of a downloaded dependency crate.
-fn crate_dir(repo: &Path, name: &str) -> PathBuf {
+pub fn crate_dir(repo: &Path, name: &str) -> PathBuf {
     let out = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline"])
         .current_dir(repo)
@@ -58,4 +58,10 @@ pub fn lua_sources(repo: &Path) -> (PathBuf, Vec<PathBuf>) {
         .collect();
     sources.sort();
     (dir, sources)
+}
+
+/// The directory with SQLite's amalgamation (`sqlite3.c`, `sqlite3.h`) from
+/// libsqlite3-sys.
+pub fn sqlite_dir(repo: &Path) -> PathBuf {
+    crate_dir(repo, "libsqlite3-sys").join("sqlite3")
 }

@@ -150,6 +150,14 @@ pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
         }
     }
 
+    let tls = [tls_segment(&data[0])?, tls_segment(&data[1])?];
+    if tls[0] != tls[1] {
+        report.mismatches.push(format!(
+            "TLS segment (address, size, alignment): {:x?} on {} but {:x?} on {}",
+            tls[0], names[0], tls[1], names[1]
+        ));
+    }
+
     let syms = [symbols(&files[0]), symbols(&files[1])];
     for (key, a) in &syms[0] {
         match syms[1].get(key) {
@@ -187,4 +195,20 @@ fn read_manifest(file: &object::File) -> Result<Manifest> {
         }
         None => Ok(Manifest::default()),
     }
+}
+
+/// The PT_TLS segment's (address, memory size, alignment), if any: thread-
+/// local variables are addressed by offsets that depend on all three.
+fn tls_segment(data: &[u8]) -> Result<Option<(u64, u64, u64)>> {
+    use object::read::elf::{FileHeader, ProgramHeader};
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(data)
+        .context("not a 64-bit ELF file")?;
+    let endian = header.endian().context("bad ELF byte order")?;
+    let phdrs = header
+        .program_headers(endian, data)
+        .context("bad ELF program headers")?;
+    Ok(phdrs
+        .iter()
+        .find(|p| p.p_type(endian) == object::elf::PT_TLS)
+        .map(|p| (p.p_vaddr(endian), p.p_memsz(endian), p.p_align(endian))))
 }

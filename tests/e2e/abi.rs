@@ -104,3 +104,13 @@ fn function_pointers_to_libc_are_equal_on_both() {
         "{out}"
     );
 }
+
+#[test]
+fn thread_local_variables() {
+    let (_dir, base) = build_fixture("tls");
+    let r = same_on_both(&base, &[], b"");
+    assert_eq!(
+        String::from_utf8(r.stdout).unwrap(),
+        "tls 499505 165814916\n"
+    );
+}

@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p migrate-cli --bench foundation [-- --runs N] [-- --only NAME]`
 //!
-//! For every example and Lua 5.4 (running tests/fixtures/lua/workload.lua),
+//! For every example, Lua 5.4 (running tests/fixtures/lua/workload.lua) and
+//! SQLite (tests/fixtures/sqlite/sqlite_driver.c),
 //! builds the migratable pair with `migrate cc -O2` and, in the same run, the
 //! baseline: plain `clang-19 -O2` static musl builds per ISA. Prints
 //! - code-size ratios (executable sections) and image-size ratios (all
@@ -71,6 +72,21 @@ fn programs() -> Vec<Program> {
                 .to_string(),
             "1500".into(),
         ],
+        stdin: None,
+    });
+    let sqlite = thirdparty::sqlite_dir(&repo());
+    out.push(Program {
+        name: "sqlite".into(),
+        sources: vec![
+            repo().join("tests/fixtures/sqlite/sqlite_driver.c"),
+            sqlite.join("sqlite3.c"),
+        ],
+        flags: vec![
+            "-DSQLITE_THREADSAFE=0".into(),
+            "-DSQLITE_OMIT_LOAD_EXTENSION".into(),
+            format!("-I{}", sqlite.display()),
+        ],
+        args: vec![],
         stdin: None,
     });
     out

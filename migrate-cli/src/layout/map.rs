@@ -42,6 +42,9 @@ pub fn parse(text: &str) -> Result<Vec<InputSection>> {
     let mut out: Vec<InputSection> = Vec::new();
     let mut current_output = String::new();
     let mut current_vma = 0;
+    // lld prints thread-local symbols as offsets from the TLS segment, which
+    // starts at the first TLS output section; convert them to addresses.
+    let mut tls_base: Option<u64> = None;
     for (n, line) in text.lines().enumerate().skip(1) {
         let parsed =
             parse_line(line).with_context(|| format!("link map line {}: {line:?}", n + 1))?;
@@ -53,6 +56,9 @@ pub fn parse(text: &str) -> Result<Vec<InputSection>> {
         if indent == 0 {
             current_output = name.to_string();
             current_vma = vma;
+            if is_tls(name) && tls_base.is_none() {
+                tls_base = Some(vma);
+            }
         } else if indent == IN_INDENT {
             let (file, section) = split_input(name)?;
             out.push(InputSection {
@@ -67,11 +73,19 @@ pub fn parse(text: &str) -> Result<Vec<InputSection>> {
             });
         } else if indent == SYM_INDENT {
             if let Some(last) = out.last_mut() {
-                last.symbols.push((name.to_string(), vma));
+                let address = match tls_base {
+                    Some(base) if is_tls(&last.output) => base + vma,
+                    _ => vma,
+                };
+                last.symbols.push((name.to_string(), address));
             }
         }
     }
     Ok(out)
+}
+
+fn is_tls(output: &str) -> bool {
+    output == ".tdata" || output == ".tbss"
 }
 
 /// Splits the four number columns from the name column.
@@ -121,6 +135,21 @@ mod tests {
           201f00           201f00       43    16         prog.o:(.text.main)
           201f00           201f00       43     1                 main
 ";
+
+    #[test]
+    fn thread_local_symbols_get_addresses() {
+        let map = "             VMA              LMA     Size Align Out     In      Symbol
+          2069d0           2069d0        c     8 .tdata
+          2069d8           2069d8        4     4         prog.o:(.tdata.counter)
+               8                8        4     1                 counter
+          2069e0           2069e0      200     8 .tbss
+          2069e0           2069e0      200     8         prog.o:(.tbss.big)
+              10               10      200     1                 big
+";
+        let v = parse(map).unwrap();
+        assert_eq!(v[0].symbols, vec![("counter".to_string(), 0x2069d8)]);
+        assert_eq!(v[1].symbols, vec![("big".to_string(), 0x2069e0)]);
+    }
 
     #[test]
     fn parses_inputs_and_symbols() {

@@ -144,6 +144,14 @@ pub struct Piece {
     pub unique_names: Vec<String>,
 }
 
+impl Piece {
+    /// Adds another input section after this piece's (same pattern).
+    fn append(&mut self, input: &InputSection) {
+        self.size = align_up(self.size, input.align) + input.size;
+        self.align = self.align.max(input.align);
+    }
+}
+
 /// One object at one address in both executables.
 #[derive(Debug, Clone)]
 pub struct Unit {
@@ -261,9 +269,7 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
                 ));
                 keyed.len() - 1
             });
-            let piece = &mut keyed[idx].2;
-            piece.size = align_up(piece.size, input.align) + input.size;
-            piece.align = piece.align.max(input.align);
+            keyed[idx].2.append(input);
             continue;
         }
         // The key symbol: the smallest name that identifies the section on its
@@ -287,9 +293,7 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
         let pattern = format!("{}({})", file_pattern(&input.file), input.section);
         if let Some(&idx) = by_pattern.get(&pattern) {
             // Same pattern twice (duplicate archive member names): one piece.
-            let piece = &mut keyed[idx].2;
-            piece.size = align_up(piece.size, input.align) + input.size;
-            piece.align = piece.align.max(input.align);
+            keyed[idx].2.append(input);
             continue;
         }
         let mut key = if occurrences[symbol.as_str()] == 1 {

@@ -1,11 +1,15 @@
-/* landmark.h: the interface a migratable program may use.
- * Only the version for now; triggers and checkpoint calls come with the
- * checkpoint runtime. */
+/* landmark.h: the interface between a migratable program and landmark-rt. */
 #ifndef LANDMARK_H
 #define LANDMARK_H
 
 #define LANDMARK_RT_VERSION "0.1"
 
 extern const char __landmark_rt_id[];
+
+/* Set when landmarks should call in; every landmark tests it. */
+extern volatile int __landmark_pending;
+
+/* Called by a landmark, with its ID, when __landmark_pending is set. */
+void __landmark_hit(unsigned id);
 
 #endif

@@ -155,3 +155,84 @@ pub fn source_file(module: &Module) -> String {
         CStr::from_ptr(p).to_string_lossy().into_owned()
     }
 }
+
+/// A function's basic blocks, in layout order.
+pub fn blocks(f: Value) -> Vec<LLVMBasicBlockRef> {
+    let mut out = Vec::new();
+    unsafe {
+        let mut bb = LLVMGetFirstBasicBlock(f);
+        while !bb.is_null() {
+            out.push(bb);
+            bb = LLVMGetNextBasicBlock(bb);
+        }
+    }
+    out
+}
+
+fn successors(bb: LLVMBasicBlockRef) -> Vec<LLVMBasicBlockRef> {
+    unsafe {
+        let term = LLVMGetBasicBlockTerminator(bb);
+        if term.is_null() {
+            return Vec::new();
+        }
+        (0..LLVMGetNumSuccessors(term))
+            .map(|i| LLVMGetSuccessor(term, i))
+            .collect()
+    }
+}
+
+/// For each block of `blocks` (entry first), whether it is the target of a
+/// back edge in a depth-first walk from the entry: a loop header.
+pub fn loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
+    let index = |b: LLVMBasicBlockRef| blocks.iter().position(|x| *x == b);
+    let succ: Vec<Vec<usize>> = blocks
+        .iter()
+        .map(|b| successors(*b).into_iter().filter_map(index).collect())
+        .collect();
+    let mut header = vec![false; blocks.len()];
+    // 0 = unvisited, 1 = on the DFS stack, 2 = done.
+    let mut state = vec![0u8; blocks.len()];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    if !blocks.is_empty() {
+        state[0] = 1;
+        stack.push((0, 0));
+    }
+    while let Some((b, next)) = stack.last_mut() {
+        let b = *b;
+        if let Some(&s) = succ[b].get(*next) {
+            *next += 1;
+            match state[s] {
+                0 => {
+                    state[s] = 1;
+                    stack.push((s, 0));
+                }
+                1 => header[s] = true,
+                _ => {}
+            }
+        } else {
+            state[b] = 2;
+            stack.pop();
+        }
+    }
+    header
+}
+
+pub fn terminator(bb: LLVMBasicBlockRef) -> Value {
+    unsafe { LLVMGetBasicBlockTerminator(bb) }
+}
+
+/// The first instruction of `bb` that is not a PHI or landing pad.
+pub fn first_insertion_point(bb: LLVMBasicBlockRef) -> Value {
+    unsafe {
+        let mut inst = LLVMGetFirstInstruction(bb);
+        while !inst.is_null()
+            && matches!(
+                LLVMGetInstructionOpcode(inst),
+                LLVMOpcode::LLVMPHI | LLVMOpcode::LLVMLandingPad
+            )
+        {
+            inst = LLVMGetNextInstruction(inst);
+        }
+        inst
+    }
+}

@@ -10,11 +10,13 @@
 //! 3. writes one copy of that single module per ISA, retargeted and with the
 //!    ABI bridges that ISA needs ([`isa`]), for the backends to lower.
 //!
-//! Landmarks and live-value records will be inserted between 2 and 3, once, so
-//! that call site *k* means the same thing in both executables.
+//! Landmarks ([`landmarks`]) are inserted between 1 and 2, once, so that
+//! landmark *k* means the same point in both executables; live-value records
+//! will follow the same rule.
 
 mod ir;
 pub mod isa;
+pub mod landmarks;
 pub mod normalize;
 pub mod shims;
 pub mod unsupported;
@@ -24,7 +26,7 @@ use inkwell::attributes::AttributeLoc;
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
 use inkwell::module::Module;
-use inkwell::targets::{CodeModel, RelocMode, Target, TargetTriple};
+use inkwell::targets::{CodeModel, RelocMode, Target, TargetMachine, TargetTriple};
 use inkwell::OptimizationLevel;
 use isa::IrIsa;
 use std::path::Path;
@@ -67,12 +69,14 @@ pub fn link<'ctx>(mut modules: Vec<Module<'ctx>>) -> Result<Module<'ctx>> {
     Ok(main)
 }
 
-/// Refuses unsupported constructs, then normalises the linked program.
-pub fn prepare(module: &Module) -> Result<()> {
+/// Refuses unsupported constructs, inserts landmarks, then normalises the
+/// linked program. Returns the number of landmarks.
+pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<u32> {
     let diags = find_unsupported(module);
     if !diags.is_empty() {
         bail!(render(&diags));
     }
+    let count = landmarks::instrument(module, policy, &target_machine(&isa::Aarch64)?)?;
     shims::redirect(module);
     normalize::normalize_for_layout(module);
     module.verify().map_err(|e| {
@@ -80,7 +84,8 @@ pub fn prepare(module: &Module) -> Result<()> {
             "internal error: prepared module does not verify: {}",
             e.to_string()
         )
-    })
+    })?;
+    Ok(count)
 }
 
 /// Renders diagnostics one per line, as a compiler would.
@@ -111,12 +116,12 @@ pub fn write_for_isa(module: &Module, isa: &dyn IrIsa, out: &Path) -> Result<()>
     Ok(())
 }
 
-/// Replaces triple, data layout and per-function CPU attributes.
-fn retarget(module: &Module, isa: &dyn IrIsa) -> Result<()> {
+/// LLVM's target machine for `isa`.
+fn target_machine(isa: &dyn IrIsa) -> Result<TargetMachine> {
     isa.initialize();
     let triple = TargetTriple::create(isa.triple());
     let target = Target::from_triple(&triple).map_err(|e| anyhow!(e.to_string()))?;
-    let machine = target
+    target
         .create_target_machine(
             &triple,
             isa.cpu(),
@@ -125,8 +130,13 @@ fn retarget(module: &Module, isa: &dyn IrIsa) -> Result<()> {
             RelocMode::Static,
             CodeModel::Default,
         )
-        .with_context(|| format!("no LLVM target machine for {}", isa.triple()))?;
-    module.set_triple(&triple);
+        .with_context(|| format!("no LLVM target machine for {}", isa.triple()))
+}
+
+/// Replaces triple, data layout and per-function CPU attributes.
+fn retarget(module: &Module, isa: &dyn IrIsa) -> Result<()> {
+    let machine = target_machine(isa)?;
+    module.set_triple(&machine.get_triple());
     module.set_data_layout(&machine.get_target_data().get_data_layout());
     let ctx = module.get_context();
     for f in module.get_functions() {

@@ -37,6 +37,10 @@ enum Cmd {
         /// ISA to run: x86_64 or aarch64.
         #[arg(long, default_value = "x86_64")]
         arch: String,
+        /// Write landmark statistics (JSON: landmark_hits, max_interval_us) to FILE at exit.
+        /// Every landmark then calls into the runtime, so the program runs slower.
+        #[arg(long, value_name = "FILE")]
+        stats: Option<PathBuf>,
         /// Build base name: runs BASE.<arch>.
         base: PathBuf,
         /// Arguments for the program (after --).
@@ -64,10 +68,15 @@ fn real_main() -> Result<i32> {
             cc::main(&args)?;
             Ok(0)
         }
-        Cmd::Run { arch, base, args } => {
+        Cmd::Run {
+            arch,
+            stats,
+            base,
+            args,
+        } => {
             let t = isa::by_name(&arch)
                 .ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
-            run::run(t, &base, &args)
+            run::run(t, &base, &args, stats.as_deref())
         }
         Cmd::CheckLayout { base, json } => check_layout(&base, json),
     }

@@ -33,6 +33,26 @@ fn run_passes_stdin_args_and_exit_code() {
 }
 
 #[test]
+fn run_accepts_a_relative_base() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("echo.c"), ECHO).unwrap();
+    cc(dir.path(), &["-O1", "-o", "echo", "echo.c"]);
+    for isa in ISAS {
+        let out = migrate()
+            .args(["run", "--arch", isa, "echo", "--", "3"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{isa}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn run_without_build_is_an_error() {
     let dir = tempdir();
     let out = migrate()

@@ -6,6 +6,7 @@ mod abi;
 mod cli;
 mod common;
 mod examples;
+mod landmarks;
 mod lua;
 mod makefile;
 mod sqlite;

@@ -33,6 +33,8 @@ pub struct CcArgs {
     pub save_temps: bool,
     /// Flags accepted and ignored, reported once with `-v`.
     pub ignored: Vec<String>,
+    /// `--landmarks=entry|loops|all|none`: where migration points go.
+    pub landmarks: llvm_pass::landmarks::Policy,
 }
 
 /// Options that take a value, either attached (`-Ifoo`) or next (`-I foo`).
@@ -87,6 +89,7 @@ pub fn parse(raw: &[String]) -> Result<CcArgs> {
             "-E" => a.preprocess_only = true,
             "-v" => a.verbose = true,
             "-save-temps" | "--save-temps" => a.save_temps = true,
+            s if s.starts_with("--landmarks=") => a.landmarks = s["--landmarks=".len()..].parse()?,
             "-g" | "-g3" | "-g2" | "-ggdb" => a.debug = true,
             "-g0" | "-g1" | "-gline-tables-only" => {}
             "-shared" => bail!("-shared: migratable programs are static executables; shared libraries are not supported"),
@@ -169,6 +172,10 @@ mod tests {
         assert_eq!(b.objects.len(), 3);
         assert_eq!(b.libs, ["m", "foo"]);
         assert_eq!(b.opt_level, "0");
+        assert_eq!(b.landmarks, llvm_pass::landmarks::Policy::All);
+        let c = p("--landmarks=entry a.c").unwrap();
+        assert_eq!(c.landmarks, llvm_pass::landmarks::Policy::Entry);
+        assert!(p("--landmarks=sometimes a.c").is_err());
     }
 
     #[test]

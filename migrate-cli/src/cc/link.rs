@@ -26,7 +26,10 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     for archive in archives(args)? {
         link_needed_members(&ctx, &program, &archive)?;
     }
-    llvm_pass::prepare(&program)?;
+    let landmarks = llvm_pass::prepare(&program, args.landmarks)?;
+    if args.verbose {
+        eprintln!("migrate cc: {landmarks} landmarks ({:?})", args.landmarks);
+    }
 
     for t in isa::ALL {
         let dir = work.join(t.name());

@@ -1,0 +1,188 @@
+//! Landmarks: the points where a running program can be stopped and moved.
+//!
+//! A landmark is an inline check of one flag, `__landmark_pending` (one load
+//! and a branch predicted not taken), with a call to `__landmark_hit(id)` in
+//! landmark-rt on the cold path. They go at function entries (the end of the
+//! entry block, so static allocas stay in it) and at loop headers (found as
+//! targets of DFS back edges). The pass runs once, on the shared module, so a
+//! landmark ID means the same point in both executables; IDs follow module
+//! order and are therefore the same for every build of the same sources.
+//!
+//! Each landmark is first inserted as a call to a tiny `alwaysinline` helper,
+//! then LLVM's own inliner splits the blocks and fixes the PHIs.
+
+use crate::ir;
+use anyhow::{anyhow, bail, Result};
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::llvm_sys::core::*;
+use inkwell::module::{Linkage, Module};
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::TargetMachine;
+use inkwell::values::{AsValueRef, BasicValue, FunctionValue};
+use inkwell::{AddressSpace, IntPredicate};
+use std::str::FromStr;
+
+/// The flag landmarks test; set by landmark-rt when it wants a landmark to call in.
+pub const PENDING_FLAG: &str = "__landmark_pending";
+/// The runtime entry called on the cold path with the landmark's ID.
+pub const HIT_FUNCTION: &str = "__landmark_hit";
+/// The inlined helper (exists only while the pass runs).
+const CHECK_FUNCTION: &str = "__landmark_check";
+/// How much more likely the fast path is, for the branch weights.
+const NOT_TAKEN_WEIGHT: u64 = 1 << 20;
+
+/// Where landmarks go (`migrate cc --landmarks=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// No landmarks: the program can never migrate.
+    None,
+    /// Function entries only.
+    Entry,
+    /// Loop headers only.
+    Loops,
+    /// Function entries and loop headers: bounded time between landmarks.
+    #[default]
+    All,
+}
+
+impl FromStr for Policy {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "none" => Ok(Policy::None),
+            "entry" => Ok(Policy::Entry),
+            "loops" => Ok(Policy::Loops),
+            "all" => Ok(Policy::All),
+            _ => bail!("unknown landmark policy {s:?}: use entry, loops, all or none"),
+        }
+    }
+}
+
+/// Inserts landmarks into every defined function; returns how many.
+pub fn instrument(module: &Module, policy: Policy, machine: &TargetMachine) -> Result<u32> {
+    if policy == Policy::None {
+        return Ok(0);
+    }
+    let check = define_check(module);
+    let points = insertion_points(module, policy);
+    let ctx = module.get_context();
+    let i32t = ctx.i32_type();
+    unsafe {
+        let builder = LLVMCreateBuilderInContext(ctx.raw());
+        let fn_type = check.get_type();
+        for (id, before) in points.iter().enumerate() {
+            LLVMPositionBuilderBefore(builder, *before);
+            let mut args = [i32t.const_int(id as u64, false).as_value_ref()];
+            LLVMBuildCall2(
+                builder,
+                inkwell::types::AsTypeRef::as_type_ref(&fn_type),
+                check.as_value_ref(),
+                args.as_mut_ptr(),
+                1,
+                c"".as_ptr(),
+            );
+        }
+        LLVMDisposeBuilder(builder);
+    }
+    module
+        .run_passes("always-inline", machine, PassBuilderOptions::create())
+        .map_err(|e| anyhow!("inlining landmark checks: {}", e.to_string()))?;
+    // The inliner usually deletes the helper once it is unused.
+    if let Some(helper) = module.get_function(CHECK_FUNCTION) {
+        unsafe { helper.delete() };
+    }
+    Ok(points.len() as u32)
+}
+
+/// `static inline void __landmark_check(int id)
+///  { if (__builtin_expect(__landmark_pending, 0)) __landmark_hit(id); }`
+/// with a volatile load: the flag is set asynchronously (signals, timers).
+fn define_check<'ctx>(module: &Module<'ctx>) -> FunctionValue<'ctx> {
+    let ctx = module.get_context();
+    let i32t = ctx.i32_type();
+    let void = ctx.void_type();
+    let flag = module.get_global(PENDING_FLAG).unwrap_or_else(|| {
+        let g = module.add_global(i32t, Some(AddressSpace::default()), PENDING_FLAG);
+        g.set_linkage(Linkage::External);
+        g
+    });
+    let hit = module.get_function(HIT_FUNCTION).unwrap_or_else(|| {
+        let f = module.add_function(HIT_FUNCTION, void.fn_type(&[i32t.into()], false), None);
+        for attr in ["cold", "noinline", "nounwind"] {
+            f.add_attribute(
+                AttributeLoc::Function,
+                ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(attr), 0),
+            );
+        }
+        f
+    });
+    let check = module.add_function(
+        CHECK_FUNCTION,
+        void.fn_type(&[i32t.into()], false),
+        Some(Linkage::Internal),
+    );
+    check.add_attribute(
+        AttributeLoc::Function,
+        ctx.create_enum_attribute(Attribute::get_named_enum_kind_id("alwaysinline"), 0),
+    );
+    let builder = ctx.create_builder();
+    let entry = ctx.append_basic_block(check, "entry");
+    let cold = ctx.append_basic_block(check, "landmark");
+    let done = ctx.append_basic_block(check, "continue");
+    builder.position_at_end(entry);
+    let pending = builder
+        .build_load(i32t, flag.as_pointer_value(), "pending")
+        .unwrap();
+    pending
+        .as_instruction_value()
+        .unwrap()
+        .set_volatile(true)
+        .unwrap();
+    let set = builder
+        .build_int_compare(
+            IntPredicate::NE,
+            pending.into_int_value(),
+            i32t.const_zero(),
+            "set",
+        )
+        .unwrap();
+    let branch = builder.build_conditional_branch(set, cold, done).unwrap();
+    let weights = ctx.metadata_node(&[
+        ctx.metadata_string("branch_weights").into(),
+        i32t.const_int(1, false).into(),
+        i32t.const_int(NOT_TAKEN_WEIGHT, false).into(),
+    ]);
+    branch
+        .set_metadata(weights, ctx.get_kind_id("prof"))
+        .unwrap();
+    builder.position_at_end(cold);
+    builder
+        .build_call(hit, &[check.get_first_param().unwrap().into()], "")
+        .unwrap();
+    builder.build_unconditional_branch(done).unwrap();
+    builder.position_at_end(done);
+    builder.build_return(None).unwrap();
+    check
+}
+
+/// The instructions before which a landmark goes, in module order.
+fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
+    let mut points = Vec::new();
+    for f in module.get_functions() {
+        let name = f.get_name().to_string_lossy();
+        if f.count_basic_blocks() == 0 || name.starts_with("__landmark") {
+            continue;
+        }
+        let blocks = ir::blocks(f.as_value_ref());
+        let headers = ir::loop_headers(&blocks);
+        for (i, block) in blocks.iter().enumerate() {
+            if i == 0 && matches!(policy, Policy::Entry | Policy::All) {
+                points.push(ir::terminator(*block));
+            }
+            if headers[i] && matches!(policy, Policy::Loops | Policy::All) {
+                points.push(ir::first_insertion_point(*block));
+            }
+        }
+    }
+    points
+}

@@ -1,0 +1,97 @@
+//! Landmarks: inserted once in the shared IR, so both executables hit the
+//! same landmarks the same number of times; statistics do not change the
+//! program's output; the policies place disjoint sets of landmarks.
+
+use crate::common::*;
+use std::path::Path;
+
+fn build(dir: &Path, name: &str, policy: &str) -> std::path::PathBuf {
+    let src = fixture("landmarks/calls.c");
+    cc(
+        dir,
+        &[
+            "-O2",
+            &format!("--landmarks={policy}"),
+            "-o",
+            name,
+            src.to_str().unwrap(),
+        ],
+    );
+    dir.join(name)
+}
+
+/// Runs with `--stats`; returns (stdout, landmark_hits).
+fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64) {
+    let stats = dir.join(format!(
+        "{}.{isa}.json",
+        base.file_name().unwrap().to_string_lossy()
+    ));
+    let out = migrate()
+        .args(["run", "--arch", isa, "--stats"])
+        .arg(&stats)
+        .arg(base)
+        .args(["--", "24"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(json["isa"], isa);
+    assert!(json["max_interval_us"].as_f64().unwrap() > 0.0, "{json}");
+    (out.stdout, json["landmark_hits"].as_u64().unwrap())
+}
+
+#[test]
+fn hits_are_the_same_on_both_isas_and_output_is_unchanged() {
+    let dir = tempdir();
+    let base = build(dir.path(), "calls", "all");
+    check_layout(&base);
+    let plain = run("x86_64", &base, &["24"], b"", dir.path());
+    assert_eq!(
+        String::from_utf8_lossy(&plain.stdout),
+        "n=24 acc=31206966\n"
+    );
+    let (out_x, hits_x) = run_with_stats("x86_64", &base, dir.path());
+    let (out_a, hits_a) = run_with_stats("aarch64", &base, dir.path());
+    assert_eq!(out_x, plain.stdout, "statistics changed the output");
+    assert_eq!(
+        out_a, plain.stdout,
+        "statistics changed the output on aarch64"
+    );
+    assert_eq!(hits_x, hits_a, "landmark hits differ between the ISAs");
+    // fib alone is called 3234 times (less what tail-recursion elimination
+    // turns into loop iterations, which have landmarks too).
+    assert!(hits_x > 3000, "{hits_x}");
+}
+
+#[test]
+fn policies_place_disjoint_landmarks() {
+    let dir = tempdir();
+    let hits = |policy: &str| {
+        let base = build(dir.path(), policy, policy);
+        run_with_stats("x86_64", &base, dir.path()).1
+    };
+    let (entry, loops, all) = (hits("entry"), hits("loops"), hits("all"));
+    assert!(entry > 0 && loops > 0, "entry {entry}, loops {loops}");
+    assert_eq!(all, entry + loops, "all = entry + loops");
+}
+
+#[test]
+fn without_landmarks_there_are_no_statistics() {
+    let dir = tempdir();
+    let base = build(dir.path(), "none", "none");
+    let stats = dir.path().join("none.json");
+    let out = migrate()
+        .args(["run", "--stats"])
+        .arg(&stats)
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n=20 acc=9298084\n");
+    assert!(!stats.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote no landmark statistics"));
+}

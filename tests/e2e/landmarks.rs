@@ -40,7 +40,12 @@ fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64) {
     );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
     assert_eq!(json["isa"], isa);
-    assert!(json["max_interval_us"].as_f64().unwrap() > 0.0, "{json}");
+    let (p50, p99, max) = (
+        json["p50_interval_us"].as_f64().unwrap(),
+        json["p99_interval_us"].as_f64().unwrap(),
+        json["max_interval_us"].as_f64().unwrap(),
+    );
+    assert!(0.0 < p50 && p50 <= p99 && p99 <= max * 1.13, "{json}");
     (out.stdout, json["landmark_hits"].as_u64().unwrap())
 }
 

@@ -1,0 +1,190 @@
+//! What the benchmarks share: the programs (examples, Lua, SQLite), builds,
+//! sizes, timing and statistics.
+
+#![allow(dead_code)] // each bench uses its own subset
+
+#[path = "../../tests/e2e/thirdparty.rs"]
+mod thirdparty;
+
+use object::{Object, ObjectSection, ObjectSegment, SectionFlags};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// A program to measure and how to run it.
+pub struct Program {
+    pub name: String,
+    pub sources: Vec<PathBuf>,
+    pub flags: Vec<String>,
+    pub args: Vec<String>,
+    pub stdin: Option<PathBuf>,
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn programs() -> Vec<Program> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let sources: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "c"))
+            .collect();
+        let input = dir.join("input.txt");
+        out.push(Program {
+            name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+            sources,
+            flags: vec![],
+            args: vec![],
+            stdin: input.exists().then_some(input),
+        });
+    }
+    let (lua_dir, mut lua) = thirdparty::lua_sources(&repo());
+    lua.push(repo().join("tests/fixtures/lua/lua_main.c"));
+    out.push(Program {
+        name: "lua".into(),
+        sources: lua,
+        flags: vec!["-DLUA_USE_POSIX".into(), format!("-I{}", lua_dir.display())],
+        args: vec![
+            repo()
+                .join("tests/fixtures/lua/workload.lua")
+                .display()
+                .to_string(),
+            "1500".into(),
+        ],
+        stdin: None,
+    });
+    let sqlite = thirdparty::sqlite_dir(&repo());
+    out.push(Program {
+        name: "sqlite".into(),
+        sources: vec![
+            repo().join("tests/fixtures/sqlite/sqlite_driver.c"),
+            sqlite.join("sqlite3.c"),
+        ],
+        flags: vec![
+            "-DSQLITE_THREADSAFE=0".into(),
+            "-DSQLITE_OMIT_LOAD_EXTENSION".into(),
+            format!("-I{}", sqlite.display()),
+        ],
+        args: vec![],
+        stdin: None,
+    });
+    out
+}
+
+/// (code bytes, loaded image bytes) of an executable.
+pub fn sizes(path: &Path) -> (u64, u64) {
+    let data = std::fs::read(path).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let code = file
+        .sections()
+        .filter(|s| matches!(s.flags(), SectionFlags::Elf { sh_flags } if sh_flags & u64::from(object::elf::SHF_EXECINSTR) != 0))
+        .map(|s| s.size())
+        .sum();
+    let image = file.segments().map(|s| s.size()).sum();
+    (code, image)
+}
+
+pub fn time_run(exe: &Path, p: &Program, cwd: &Path) -> f64 {
+    let stdin = match &p.stdin {
+        Some(f) => Stdio::from(std::fs::File::open(f).unwrap()),
+        None => Stdio::null(),
+    };
+    let start = Instant::now();
+    let status = Command::new(exe)
+        .args(&p.args)
+        .current_dir(cwd)
+        .stdin(stdin)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let t = start.elapsed().as_secs_f64();
+    assert!(status.success(), "{} failed", exe.display());
+    t
+}
+
+pub fn output_of(exe: &Path, p: &Program, cwd: &Path) -> Vec<u8> {
+    let stdin = match &p.stdin {
+        Some(f) => Stdio::from(std::fs::File::open(f).unwrap()),
+        None => Stdio::null(),
+    };
+    Command::new(exe)
+        .args(&p.args)
+        .current_dir(cwd)
+        .stdin(stdin)
+        .output()
+        .unwrap()
+        .stdout
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+pub fn geomean(v: &[f64]) -> f64 {
+    (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
+}
+
+/// `--NAME VALUE` from the bench's command line.
+pub fn option(name: &str) -> Option<String> {
+    let argv: Vec<String> = std::env::args().collect();
+    argv.iter()
+        .position(|a| a == name)
+        .and_then(|i| argv.get(i + 1).cloned())
+}
+
+/// Builds `p` with `migrate cc -O2 EXTRA` at `base` (BASE.x86_64, BASE.aarch64).
+pub fn migrate_cc(p: &Program, base: &Path, extra: &[&str]) {
+    let st = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .arg("cc")
+        .arg("-O2")
+        .args(extra)
+        .args(&p.flags)
+        .arg("-o")
+        .arg(base)
+        .args(&p.sources)
+        .arg("-lm")
+        .status()
+        .unwrap();
+    assert!(st.success(), "migrate cc failed for {}", p.name);
+}
+
+/// Builds `p` the plain way for `t` at `out`.
+pub fn plain(p: &Program, t: &dyn migrate_cli::isa::Toolchain, out: &Path) {
+    let mut flags: Vec<&str> = vec!["-O2"];
+    flags.extend(p.flags.iter().map(String::as_str));
+    migrate_cli::baseline::build(t, &p.sources, &flags, out).unwrap();
+}
+
+/// Medians of `runs` alternating runs of each executable, in seconds.
+pub fn alternating_medians(exes: &[&Path], p: &Program, cwd: &Path, runs: usize) -> Vec<f64> {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); exes.len()];
+    for _ in 0..runs {
+        for (t, exe) in times.iter_mut().zip(exes) {
+            t.push(time_run(exe, p, cwd));
+        }
+    }
+    times.into_iter().map(median).collect()
+}
+
+/// Which programs to run: all, or the one named by `--only`.
+pub fn selected() -> Vec<Program> {
+    let only = option("--only");
+    programs()
+        .into_iter()
+        .filter(|p| only.as_ref().is_none_or(|o| *o == p.name))
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! Benchmark of landmarks: what the migration points cost and how often they
+//! come.
+//!
+//! `cargo bench -p migrate-cli --bench landmarks [-- --runs N] [-- --only NAME]`
+//!
+//! For every example, Lua and SQLite, builds in the same run: plain
+//! `clang-19 -O2` (baseline), `migrate cc -O2 --landmarks=none` (layout only)
+//! and `migrate cc -O2` (default landmarks). Prints, for x86_64:
+//! - runtime ratios against the baseline (median of N alternating runs) for
+//!   the layout-only and the landmark build, and landmarks alone
+//!   (landmark build / layout-only build);
+//! - code-size ratio of the landmark build against the baseline (both ISAs);
+//! - the response bound: landmark hits and the p50, p99 and maximum time
+//!   between two hits, from one `migrate run --stats` run (every landmark
+//!   then calls into the runtime, so these are upper bounds).
+
+mod common;
+
+use common::*;
+use migrate_cli::cc::link::output_path;
+use migrate_cli::isa;
+use std::process::{Command, Stdio};
+
+fn main() {
+    let runs: usize = option("--runs").map_or(11, |r| r.parse().unwrap());
+    let work = tempfile::Builder::new()
+        .prefix("migrate-bench-")
+        .tempdir()
+        .unwrap();
+    let cwd = work.path().join("cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    println!("landmarks benchmark: x86_64 medians of {runs} alternating runs; intervals from --stats (µs)");
+    println!(
+        "{:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>11} {:>7} {:>7} {:>8}",
+        "program", "layout", "lm", "lm alone", "x86 code", "a64 code", "hits", "p50", "p99", "max"
+    );
+    let mut cols: [Vec<f64>; 5] = Default::default();
+    for p in selected() {
+        let none = work.path().join(format!("{}.none", p.name));
+        let all = work.path().join(&p.name);
+        migrate_cc(&p, &none, &["--landmarks=none"]);
+        migrate_cc(&p, &all, &[]);
+        let mut code = Vec::new();
+        for t in isa::ALL {
+            let plain_exe = work.path().join(format!("{}.plain.{}", p.name, t.name()));
+            plain(&p, t, &plain_exe);
+            code.push(sizes(&output_path(&all, t)).0 as f64 / sizes(&plain_exe).0 as f64);
+        }
+        let plain_exe = work.path().join(format!("{}.plain.x86_64", p.name));
+        let (none_exe, all_exe) = (
+            output_path(&none, isa::X86_64),
+            output_path(&all, isa::X86_64),
+        );
+        assert_eq!(
+            output_of(&plain_exe, &p, &cwd),
+            output_of(&all_exe, &p, &cwd),
+            "{}: outputs differ",
+            p.name
+        );
+        let m = alternating_medians(&[&plain_exe, &none_exe, &all_exe], &p, &cwd, runs);
+        let stats = response(&p, &all, &cwd);
+        let row = [m[1] / m[0], m[2] / m[0], m[2] / m[1], code[0], code[1]];
+        println!(
+            "{:<12} {:>8.3} {:>8.3} {:>9.3} {:>8.3} {:>8.3} {:>11} {:>7.2} {:>7.2} {:>8.1}",
+            p.name, row[0], row[1], row[2], row[3], row[4], stats.0, stats.1, stats.2, stats.3
+        );
+        for (c, r) in cols.iter_mut().zip(row) {
+            c.push(r);
+        }
+    }
+    println!(
+        "{:<12} {:>8.3} {:>8.3} {:>9.3} {:>8.3} {:>8.3}",
+        "geomean",
+        geomean(&cols[0]),
+        geomean(&cols[1]),
+        geomean(&cols[2]),
+        geomean(&cols[3]),
+        geomean(&cols[4])
+    );
+}
+
+/// (hits, p50 µs, p99 µs, max µs) of one `migrate run --stats` run on x86_64.
+fn response(p: &Program, base: &std::path::Path, cwd: &std::path::Path) -> (u64, f64, f64, f64) {
+    let stats = cwd.join("stats.json");
+    let stdin = match &p.stdin {
+        Some(f) => Stdio::from(std::fs::File::open(f).unwrap()),
+        None => Stdio::null(),
+    };
+    let status = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["run", "--stats"])
+        .arg(&stats)
+        .arg(base)
+        .arg("--")
+        .args(&p.args)
+        .current_dir(cwd)
+        .stdin(stdin)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    let f = |k: &str| json[k].as_f64().unwrap();
+    (
+        json["landmark_hits"].as_u64().unwrap(),
+        f("p50_interval_us"),
+        f("p99_interval_us"),
+        f("max_interval_us"),
+    )
+}

@@ -13,20 +13,27 @@ use inkwell::llvm_sys::{LLVMOpcode, LLVMTypeKind};
 use inkwell::module::Module;
 use std::ffi::CStr;
 
+/// The instructions of one block, in order.
+pub fn block_instructions(bb: LLVMBasicBlockRef) -> Vec<Value> {
+    let mut out = Vec::new();
+    unsafe {
+        let mut inst = LLVMGetFirstInstruction(bb);
+        while !inst.is_null() {
+            out.push(inst);
+            inst = LLVMGetNextInstruction(inst);
+        }
+    }
+    out
+}
+
 /// Every instruction of every defined function, in module order.
 pub fn instructions(module: &Module) -> Vec<LLVMValueRef> {
     let mut out = Vec::new();
     unsafe {
         let mut f = LLVMGetFirstFunction(module.as_mut_ptr());
         while !f.is_null() {
-            let mut bb = LLVMGetFirstBasicBlock(f);
-            while !bb.is_null() {
-                let mut inst = LLVMGetFirstInstruction(bb);
-                while !inst.is_null() {
-                    out.push(inst);
-                    inst = LLVMGetNextInstruction(inst);
-                }
-                bb = LLVMGetNextBasicBlock(bb);
+            for bb in blocks(f) {
+                out.extend(block_instructions(bb));
             }
             f = LLVMGetNextFunction(f);
         }

@@ -4,7 +4,10 @@
 //! and a branch predicted not taken), with a call to `__landmark_hit(id)` in
 //! landmark-rt on the cold path. They go at function entries (the end of the
 //! entry block, so static allocas stay in it) and at loop headers (found as
-//! targets of DFS back edges). The pass runs once, on the shared module, so a
+//! targets of DFS back edges). Functions with neither loops nor calls get no
+//! entry landmark: they return after a bounded time to a caller whose next
+//! landmark comes soon (and a landmark inside, say, a qsort comparator could
+//! not migrate anyway, with libc's frame below it). The pass runs once, on the shared module, so a
 //! landmark ID means the same point in both executables; IDs follow module
 //! order and are therefore the same for every build of the same sources.
 //!
@@ -165,6 +168,21 @@ fn define_check<'ctx>(module: &Module<'ctx>) -> FunctionValue<'ctx> {
     check
 }
 
+/// True if any block calls a function, or an intrinsic that can run long
+/// (memcpy, memset, memmove on large buffers).
+fn calls_anything(blocks: &[inkwell::llvm_sys::prelude::LLVMBasicBlockRef]) -> bool {
+    blocks
+        .iter()
+        .flat_map(|b| ir::block_instructions(*b))
+        .filter(|i| ir::is_call(*i))
+        .any(|call| {
+            match ir::direct_callee(call).map(ir::name) {
+                Some(name) => !name.starts_with("llvm.") || name.starts_with("llvm.mem"),
+                None => true, // indirect call
+            }
+        })
+}
+
 /// The instructions before which a landmark goes, in module order.
 fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
     let mut points = Vec::new();
@@ -175,8 +193,11 @@ fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
         }
         let blocks = ir::blocks(f.as_value_ref());
         let headers = ir::loop_headers(&blocks);
+        // A function without loops or calls runs for a short, bounded time
+        // and its caller's next landmark follows: its entry needs none.
+        let bounded = !headers.contains(&true) && !calls_anything(&blocks);
         for (i, block) in blocks.iter().enumerate() {
-            if i == 0 && matches!(policy, Policy::Entry | Policy::All) {
+            if i == 0 && !bounded && matches!(policy, Policy::Entry | Policy::All) {
                 points.push(ir::terminator(*block));
             }
             if headers[i] && matches!(policy, Policy::Loops | Policy::All) {

@@ -35,6 +35,8 @@ pub struct CcArgs {
     pub ignored: Vec<String>,
     /// `--landmarks=entry|loops|all|none`: where migration points go.
     pub landmarks: llvm_pass::landmarks::Policy,
+    /// `-mllvm OPT`: options for the backends (llc-19) of both ISAs.
+    pub backend: Vec<String>,
 }
 
 /// Options that take a value, either attached (`-Ifoo`) or next (`-I foo`).
@@ -88,6 +90,7 @@ pub fn parse(raw: &[String]) -> Result<CcArgs> {
             "-c" => a.compile_only = true,
             "-E" => a.preprocess_only = true,
             "-v" => a.verbose = true,
+            "-mllvm" => a.backend.push(it.next().cloned().ok_or_else(|| anyhow::anyhow!("-mllvm needs a value"))?),
             "-save-temps" | "--save-temps" => a.save_temps = true,
             s if s.starts_with("--landmarks=") => a.landmarks = s["--landmarks=".len()..].parse()?,
             "-g" | "-g3" | "-g2" | "-ggdb" => a.debug = true,
@@ -176,6 +179,8 @@ mod tests {
         let c = p("--landmarks=entry a.c").unwrap();
         assert_eq!(c.landmarks, llvm_pass::landmarks::Policy::Entry);
         assert!(p("--landmarks=sometimes a.c").is_err());
+        let d = p("-mllvm -disable-lsr a.c").unwrap();
+        assert_eq!(d.backend, ["-disable-lsr"]);
     }
 
     #[test]

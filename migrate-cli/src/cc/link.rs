@@ -60,6 +60,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                     "-relocation-model=static",
                 ])
                 .args(t.llc_flags())
+                .args(&args.backend)
                 .arg(dir.join("prog.bc"))
                 .arg("-o")
                 .arg(dir.join("prog.o")),

@@ -25,13 +25,8 @@ const OPTIONS: &[&[&str]] = &[
 ];
 
 fn main() {
-    let runs: usize = option("--runs").map_or(11, |r| r.parse().unwrap());
-    let work = tempfile::Builder::new()
-        .prefix("migrate-bench-")
-        .tempdir()
-        .unwrap();
-    let cwd = work.path().join("cwd");
-    std::fs::create_dir_all(&cwd).unwrap();
+    let bench = Bench::new();
+    let (runs, cwd) = (bench.runs, &bench.cwd);
     println!("codegen options: x86_64 time with the option / default build, median of {runs} alternating runs");
     println!(
         "{:<12} {:>8} {:>8} {:>8} {:>8} {:>8}",
@@ -39,23 +34,23 @@ fn main() {
     );
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); OPTIONS.len()];
     for p in selected() {
-        let default = work.path().join(&p.name);
+        let default = bench.path(&p.name);
         migrate_cc(&p, &default, &[]);
         let default_exe = output_path(&default, isa::X86_64);
-        let expected = output_of(&default_exe, &p, &cwd);
+        let expected = output_of(&default_exe, &p, cwd);
         let mut row = Vec::new();
         for (i, opts) in OPTIONS.iter().enumerate() {
-            let base = work.path().join(format!("{}.opt{i}", p.name));
+            let base = bench.path(&format!("{}.opt{i}", p.name));
             let extra: Vec<&str> = opts.iter().flat_map(|o| ["-mllvm", o]).collect();
             migrate_cc(&p, &base, &extra);
             let exe = output_path(&base, isa::X86_64);
             assert_eq!(
-                output_of(&exe, &p, &cwd),
+                output_of(&exe, &p, cwd),
                 expected,
                 "{} with {opts:?}: output differs",
                 p.name
             );
-            let m = alternating_medians(&[&default_exe, &exe], &p, &cwd, runs);
+            let m = alternating_medians(&[&default_exe, &exe], &p, cwd, runs);
             row.push(m[1] / m[0]);
         }
         println!(

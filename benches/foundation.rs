@@ -20,13 +20,8 @@ use migrate_cli::cc::link::output_path;
 use migrate_cli::isa;
 
 fn main() {
-    let runs: usize = option("--runs").map_or(11, |r| r.parse().unwrap());
-    let work = tempfile::Builder::new()
-        .prefix("migrate-bench-")
-        .tempdir()
-        .unwrap();
-    let cwd = work.path().join("cwd");
-    std::fs::create_dir_all(&cwd).unwrap();
+    let bench = Bench::new();
+    let (runs, cwd) = (bench.runs, &bench.cwd);
 
     println!(
         "foundation benchmark: aligned (migrate cc -O2 --landmarks=none) vs plain clang-19 -O2 musl static; \
@@ -45,26 +40,26 @@ fn main() {
     );
     let mut cols: [Vec<f64>; 5] = Default::default();
     for p in selected() {
-        let base = work.path().join(&p.name);
+        let base = bench.path(&p.name);
         migrate_cc(&p, &base, &["--landmarks=none"]);
         let mut ratios = Vec::new();
         for t in isa::ALL {
-            let plain_exe = work.path().join(format!("{}.plain.{}", p.name, t.name()));
+            let plain_exe = bench.path(&format!("{}.plain.{}", p.name, t.name()));
             plain(&p, t, &plain_exe);
             let (pc, pi) = sizes(&plain_exe);
             let (ac, ai) = sizes(&output_path(&base, t));
             ratios.push(ac as f64 / pc as f64);
             ratios.push(ai as f64 / pi as f64);
         }
-        let plain_exe = work.path().join(format!("{}.plain.x86_64", p.name));
+        let plain_exe = bench.path(&format!("{}.plain.x86_64", p.name));
         let aligned = output_path(&base, isa::X86_64);
         assert_eq!(
-            output_of(&plain_exe, &p, &cwd),
-            output_of(&aligned, &p, &cwd),
+            output_of(&plain_exe, &p, cwd),
+            output_of(&aligned, &p, cwd),
             "{}: outputs differ",
             p.name
         );
-        let m = alternating_medians(&[&plain_exe, &aligned], &p, &cwd, runs);
+        let m = alternating_medians(&[&plain_exe, &aligned], &p, cwd, runs);
         ratios.push(m[1] / m[0]);
         println!(
             "{:<12} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>10.1} {:>10.1}",

@@ -22,13 +22,8 @@ use migrate_cli::isa;
 use std::process::{Command, Stdio};
 
 fn main() {
-    let runs: usize = option("--runs").map_or(11, |r| r.parse().unwrap());
-    let work = tempfile::Builder::new()
-        .prefix("migrate-bench-")
-        .tempdir()
-        .unwrap();
-    let cwd = work.path().join("cwd");
-    std::fs::create_dir_all(&cwd).unwrap();
+    let bench = Bench::new();
+    let (runs, cwd) = (bench.runs, &bench.cwd);
     println!("landmarks benchmark: x86_64 medians of {runs} alternating runs; intervals from --stats (µs)");
     println!(
         "{:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>11} {:>7} {:>7} {:>8}",
@@ -36,29 +31,29 @@ fn main() {
     );
     let mut cols: [Vec<f64>; 5] = Default::default();
     for p in selected() {
-        let none = work.path().join(format!("{}.none", p.name));
-        let all = work.path().join(&p.name);
+        let none = bench.path(&format!("{}.none", p.name));
+        let all = bench.path(&p.name);
         migrate_cc(&p, &none, &["--landmarks=none"]);
         migrate_cc(&p, &all, &[]);
         let mut code = Vec::new();
         for t in isa::ALL {
-            let plain_exe = work.path().join(format!("{}.plain.{}", p.name, t.name()));
+            let plain_exe = bench.path(&format!("{}.plain.{}", p.name, t.name()));
             plain(&p, t, &plain_exe);
             code.push(sizes(&output_path(&all, t)).0 as f64 / sizes(&plain_exe).0 as f64);
         }
-        let plain_exe = work.path().join(format!("{}.plain.x86_64", p.name));
+        let plain_exe = bench.path(&format!("{}.plain.x86_64", p.name));
         let (none_exe, all_exe) = (
             output_path(&none, isa::X86_64),
             output_path(&all, isa::X86_64),
         );
         assert_eq!(
-            output_of(&plain_exe, &p, &cwd),
-            output_of(&all_exe, &p, &cwd),
+            output_of(&plain_exe, &p, cwd),
+            output_of(&all_exe, &p, cwd),
             "{}: outputs differ",
             p.name
         );
-        let m = alternating_medians(&[&plain_exe, &none_exe, &all_exe], &p, &cwd, runs);
-        let stats = response(&p, &all, &cwd);
+        let m = alternating_medians(&[&plain_exe, &none_exe, &all_exe], &p, cwd, runs);
+        let stats = response(&p, &all, cwd);
         let row = [m[1] / m[0], m[2] / m[0], m[2] / m[1], code[0], code[1]];
         println!(
             "{:<12} {:>8.3} {:>8.3} {:>9.3} {:>8.3} {:>8.3} {:>11} {:>7.2} {:>7.2} {:>8.1}",
@@ -82,10 +77,6 @@ fn main() {
 /// (hits, p50 µs, p99 µs, max µs) of one `migrate run --stats` run on x86_64.
 fn response(p: &Program, base: &std::path::Path, cwd: &std::path::Path) -> (u64, f64, f64, f64) {
     let stats = cwd.join("stats.json");
-    let stdin = match &p.stdin {
-        Some(f) => Stdio::from(std::fs::File::open(f).unwrap()),
-        None => Stdio::null(),
-    };
     let status = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args(["run", "--stats"])
         .arg(&stats)
@@ -93,7 +84,7 @@ fn response(p: &Program, base: &std::path::Path, cwd: &std::path::Path) -> (u64,
         .arg("--")
         .args(&p.args)
         .current_dir(cwd)
-        .stdin(stdin)
+        .stdin(stdin_for(p))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

@@ -96,16 +96,21 @@ pub fn sizes(path: &Path) -> (u64, u64) {
     (code, image)
 }
 
-pub fn time_run(exe: &Path, p: &Program, cwd: &Path) -> f64 {
-    let stdin = match &p.stdin {
+/// The program's standard input: its input file, or nothing.
+pub fn stdin_for(p: &Program) -> Stdio {
+    match &p.stdin {
         Some(f) => Stdio::from(std::fs::File::open(f).unwrap()),
         None => Stdio::null(),
-    };
+    }
+}
+
+/// Wall time of one run of `exe`, in seconds (output discarded).
+pub fn time_run(exe: &Path, p: &Program, cwd: &Path) -> f64 {
     let start = Instant::now();
     let status = Command::new(exe)
         .args(&p.args)
         .current_dir(cwd)
-        .stdin(stdin)
+        .stdin(stdin_for(p))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -115,15 +120,12 @@ pub fn time_run(exe: &Path, p: &Program, cwd: &Path) -> f64 {
     t
 }
 
+/// What one run of `exe` prints on stdout.
 pub fn output_of(exe: &Path, p: &Program, cwd: &Path) -> Vec<u8> {
-    let stdin = match &p.stdin {
-        Some(f) => Stdio::from(std::fs::File::open(f).unwrap()),
-        None => Stdio::null(),
-    };
     Command::new(exe)
         .args(&p.args)
         .current_dir(cwd)
-        .stdin(stdin)
+        .stdin(stdin_for(p))
         .output()
         .unwrap()
         .stdout
@@ -187,4 +189,32 @@ pub fn selected() -> Vec<Program> {
         .into_iter()
         .filter(|p| only.as_ref().is_none_or(|o| *o == p.name))
         .collect()
+}
+
+/// One benchmark run's settings and scratch space.
+pub struct Bench {
+    /// `--runs N` (default 11): timed runs per build.
+    pub runs: usize,
+    /// Where builds go; removed at the end.
+    pub work: tempfile::TempDir,
+    /// Working directory the programs run in.
+    pub cwd: PathBuf,
+}
+
+impl Bench {
+    pub fn new() -> Self {
+        let runs = option("--runs").map_or(11, |r| r.parse().unwrap());
+        let work = tempfile::Builder::new()
+            .prefix("migrate-bench-")
+            .tempdir()
+            .unwrap();
+        let cwd = work.path().join("cwd");
+        std::fs::create_dir_all(&cwd).unwrap();
+        Bench { runs, work, cwd }
+    }
+
+    /// `NAME` inside the scratch directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
 }

@@ -176,7 +176,8 @@ pub fn blocks(f: Value) -> Vec<LLVMBasicBlockRef> {
     out
 }
 
-fn successors(bb: LLVMBasicBlockRef) -> Vec<LLVMBasicBlockRef> {
+/// The blocks `bb`'s terminator can branch to.
+pub fn successors(bb: LLVMBasicBlockRef) -> Vec<LLVMBasicBlockRef> {
     unsafe {
         let term = LLVMGetBasicBlockTerminator(bb);
         if term.is_null() {

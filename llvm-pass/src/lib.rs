@@ -17,6 +17,7 @@
 mod ir;
 pub mod isa;
 pub mod landmarks;
+pub mod liveness;
 pub mod normalize;
 pub mod shims;
 pub mod unsupported;

@@ -27,8 +27,14 @@ pub fn describe(cmd: &Command) -> String {
         .join(" ")
 }
 
-/// clang's resource directory (its own headers: stdarg.h, stddef.h, ...).
+/// clang's resource directory (its own headers: stdarg.h, stddef.h, ...),
+/// asked of clang once per process rather than once per source file.
 pub fn clang_resource_dir() -> Result<String> {
+    static DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(dir) = DIR.get() {
+        return Ok(dir.clone());
+    }
     let out = run(Command::new("clang-19").arg("-print-resource-dir"), false)?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Ok(DIR.get_or_init(|| dir).clone())
 }

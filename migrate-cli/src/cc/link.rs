@@ -249,7 +249,8 @@ fn link_needed_members<'ctx>(
         std::fs::read(archive).with_context(|| format!("cannot read {}", archive.display()))?;
     let ar = object::read::archive::ArchiveFile::parse(&*data)
         .map_err(|e| anyhow!("{}: not an archive: {e}", archive.display()))?;
-    let mut members: Vec<Option<(String, Module<'ctx>)>> = Vec::new();
+    // Each member with what it defines, computed once.
+    let mut members: Vec<Option<(String, Module<'ctx>, HashSet<String>)>> = Vec::new();
     for member in ar.members() {
         let member = member.map_err(|e| anyhow!("{}: {e}", archive.display()))?;
         let name = String::from_utf8_lossy(member.name()).into_owned();
@@ -266,19 +267,18 @@ fn link_needed_members<'ctx>(
             );
         }
         let label = format!("{}({name})", archive.display());
-        members.push(Some((
-            label.clone(),
-            llvm_pass::load_bitcode_bytes(ctx, bytes, &label)?,
-        )));
+        let module = llvm_pass::load_bitcode_bytes(ctx, bytes, &label)?;
+        let defines = exported(&module, true);
+        members.push(Some((label, module, defines)));
     }
     loop {
         let needed = exported(program, false);
         let pick = members.iter().position(|m| {
             m.as_ref()
-                .is_some_and(|(_, module)| !exported(module, true).is_disjoint(&needed))
+                .is_some_and(|(_, _, defines)| !defines.is_disjoint(&needed))
         });
         let Some(i) = pick else { return Ok(()) };
-        let (label, module) = members[i].take().unwrap();
+        let (label, module, _) = members[i].take().unwrap();
         program
             .link_in_module(module)
             .map_err(|e| anyhow!("linking {label}: {}", e.to_string()))?;

@@ -10,15 +10,16 @@
 //! 3. writes one copy of that single module per ISA, retargeted and with the
 //!    ABI bridges that ISA needs ([`isa`]), for the backends to lower.
 //!
-//! Landmarks ([`landmarks`]) are inserted between 1 and 2, once, so that
-//! landmark *k* means the same point in both executables; live-value records
-//! will follow the same rule.
+//! Landmarks ([`landmarks`]) and live-value records ([`records`]) are
+//! inserted between 1 and 2, once, so that landmark *k* and call site *k*
+//! mean the same point in both executables.
 
 mod ir;
 pub mod isa;
 pub mod landmarks;
 pub mod liveness;
 pub mod normalize;
+pub mod records;
 pub mod shims;
 pub mod unsupported;
 
@@ -30,6 +31,7 @@ use inkwell::module::Module;
 use inkwell::targets::{CodeModel, RelocMode, Target, TargetMachine, TargetTriple};
 use inkwell::OptimizationLevel;
 use isa::IrIsa;
+use stack_translator::callsites::CallSiteTable;
 use std::path::Path;
 
 pub use unsupported::{find_unsupported, Diagnostic};
@@ -70,14 +72,25 @@ pub fn link<'ctx>(mut modules: Vec<Module<'ctx>>) -> Result<Module<'ctx>> {
     Ok(main)
 }
 
-/// Refuses unsupported constructs, inserts landmarks, then normalises the
-/// linked program. Returns the number of landmarks.
-pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<u32> {
+/// What [`prepare`] added to the program.
+pub struct Prepared {
+    /// Number of landmarks inserted.
+    pub landmarks: u32,
+    /// The side table of the live-value records (one per recorded call site).
+    pub callsites: CallSiteTable,
+}
+
+/// Refuses unsupported constructs, inserts landmarks and the live-value
+/// records after the call sites that need them, then normalises the linked
+/// program.
+pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     let diags = find_unsupported(module);
     if !diags.is_empty() {
         bail!(render(&diags));
     }
-    let count = landmarks::instrument(module, policy, &target_machine(&isa::Aarch64)?)?;
+    let machine = target_machine(&isa::Aarch64)?;
+    let count = landmarks::instrument(module, policy, &machine)?;
+    let callsites = records::insert(module, &machine.get_target_data())?;
     shims::redirect(module);
     normalize::normalize_for_layout(module);
     module.verify().map_err(|e| {
@@ -86,7 +99,10 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<u32> {
             e.to_string()
         )
     })?;
-    Ok(count)
+    Ok(Prepared {
+        landmarks: count,
+        callsites,
+    })
 }
 
 /// Renders diagnostics one per line, as a compiler would.

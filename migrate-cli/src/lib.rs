@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod cc;
+pub mod check;
 pub mod isa;
 pub mod layout;
 pub mod run;

@@ -1,7 +1,7 @@
 //! `migrate`: build C programs that can move between x86_64 and aarch64
 //! while running, and run them.
 
-use migrate_cli::{cc, isa, run};
+use migrate_cli::{cc, check, isa, run};
 
 use anyhow::{anyhow, Result};
 use clap::{Parser, Subcommand};
@@ -47,6 +47,16 @@ enum Cmd {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Check that both executables' live-value records correspond (same call-site IDs,
+    /// same number of values, compatible sizes, same functions); fail listing the first
+    /// mismatches. Every `migrate cc` link runs this check.
+    Check {
+        /// Build base name: checks BASE.x86_64 against BASE.aarch64.
+        base: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare both executables' symbols and sections; fail listing every mismatch.
     CheckLayout {
         /// Build base name: compares BASE.x86_64 with BASE.aarch64.
@@ -78,6 +88,7 @@ fn real_main() -> Result<i32> {
                 .ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
             run::run(t, &base, &args, stats.as_deref())
         }
+        Cmd::Check { base, json } => check::main(&base, json),
         Cmd::CheckLayout { base, json } => check_layout(&base, json),
     }
 }

@@ -4,4 +4,7 @@
 //! at the same address (what makes pointers in memory valid on either ISA).
 //! Frame translation builds on the same symbol view.
 
+pub mod callsites;
 pub mod layout;
+pub mod records;
+pub mod stackmaps;

@@ -7,6 +7,7 @@ use crate::tools;
 use anyhow::{anyhow, bail, Context as _, Result};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
+use stack_translator::callsites::SECTION as CALLSITE_SECTION;
 use stack_translator::layout::{Exempt, Manifest, MANIFEST_SECTION};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -26,10 +27,17 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     for archive in archives(args)? {
         link_needed_members(&ctx, &program, &archive)?;
     }
-    let landmarks = llvm_pass::prepare(&program, args.landmarks)?;
+    let prepared = llvm_pass::prepare(&program, args.landmarks)?;
     if args.verbose {
-        eprintln!("migrate cc: {landmarks} landmarks ({:?})", args.landmarks);
+        eprintln!(
+            "migrate cc: {} landmarks ({:?}), {} recorded call sites",
+            prepared.landmarks,
+            args.landmarks,
+            prepared.callsites.sites.len()
+        );
     }
+    let callsite_table = work.join("callsites.bin");
+    std::fs::write(&callsite_table, prepared.callsites.encode())?;
 
     for t in isa::ALL {
         let dir = work.join(t.name());
@@ -123,6 +131,10 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                         "--add-section={MANIFEST_SECTION}={}",
                         manifest.display()
                     ))
+                    .arg(format!(
+                        "--add-section={CALLSITE_SECTION}={}",
+                        callsite_table.display()
+                    ))
                     .arg(&temps[i]),
                 args.verbose,
             )
@@ -135,6 +147,20 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 "layout check failed: {} mismatches between the two executables:\n{}",
                 report.mismatches.len(),
                 report.mismatches.join("\n")
+            );
+        }
+        let records = crate::check::records([&temps[0], &temps[1]])?;
+        if !records.ok() {
+            bail!(
+                "record check failed: {} mismatches between the two executables' live-value records:\n{}",
+                records.mismatches.len(),
+                crate::check::first_mismatches(&records)
+            );
+        }
+        if args.verbose {
+            eprintln!(
+                "migrate cc: records correspond: {}",
+                crate::check::summary(&records)
             );
         }
         for (tmp, out) in temps.iter().zip(&outputs) {
@@ -168,7 +194,12 @@ fn each_isa(f: impl Fn(&dyn Toolchain) -> Result<()> + Sync) -> Result<()> {
     })
 }
 
-/// Links one ISA's executable, writing a map beside it.
+/// Added to the default layout of the first link (the aligned link's own
+/// script keeps the records too).
+const KEEP_RECORDS: &str =
+    "SECTIONS { .llvm_stackmaps : { KEEP(*(.llvm_stackmaps)) } } INSERT AFTER .rodata;\n";
+
+/// Links one ISA's executable, writing its map into `work`.
 fn ld(
     t: &dyn Toolchain,
     work: &Path,
@@ -178,12 +209,22 @@ fn ld(
 ) -> Result<()> {
     let dir = work.join(t.name());
     let mut cmd = isa::static_link(t, &[dir.join("prog.o"), dir.join("liblandmark.a")], out);
+    let map = dir.join(format!(
+        "{}.map",
+        out.file_name().unwrap_or_default().to_string_lossy()
+    ));
     cmd.args(["-z", "norelro", "--build-id=sha1", "-z"])
         .arg(format!("max-page-size={:#x}", t.max_page_size()))
-        .arg(format!("-Map={}.map", out.display()));
-    if let Some(script) = script {
-        cmd.arg("-T").arg(script);
-    }
+        .arg(format!("-Map={}", map.display()));
+    match script {
+        Some(script) => cmd.arg("-T").arg(script),
+        None => {
+            // Nothing references the records; keep them from --gc-sections.
+            let keep = dir.join("keep-records.ld");
+            std::fs::write(&keep, KEEP_RECORDS)?;
+            cmd.arg("-T").arg(keep)
+        }
+    };
     tools::run(&mut cmd, verbose).map(|_| ())
 }
 

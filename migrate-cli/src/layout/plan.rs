@@ -75,6 +75,15 @@ pub const REGIONS: &[RegionSpec] = &[
         new_segment: false,
     },
     RegionSpec {
+        // Live-value records (stock LLVM stackmaps): read by the runtime and
+        // the translator, never referenced by code, different per ISA.
+        output: ".llvm_stackmaps",
+        sources: &[".llvm_stackmaps"],
+        ordered: &[],
+        private: "KEEP(*(.llvm_stackmaps))",
+        new_segment: false,
+    },
+    RegionSpec {
         output: ".tdata",
         sources: &[".tdata"],
         ordered: &[],

@@ -2,8 +2,8 @@
 //!
 //! A landmark is an inline check of one flag, `__landmark_pending` (one load
 //! and a branch predicted not taken), with a call to `__landmark_hit(id)` in
-//! landmark-rt on the cold path. They go at function entries (the end of the
-//! entry block, so static allocas stay in it) and at loop headers (found as
+//! landmark-rt on the cold path. They go at function entries (after the
+//! entry block's allocas, so those stay static) and at loop headers (found as
 //! targets of DFS back edges). Functions with neither loops nor calls get no
 //! entry landmark: they return after a bounded time to a caller whose next
 //! landmark comes soon (and a landmark inside, say, a qsort comparator could
@@ -183,6 +183,17 @@ fn calls_anything(blocks: &[inkwell::llvm_sys::prelude::LLVMBasicBlockRef]) -> b
         })
 }
 
+/// The first instruction of the entry block that is not a stack
+/// allocation: the entry landmark goes there, so the allocas stay static
+/// (in the entry block) and the landmark comes before any call (after a
+/// call that never returns it would be dead code).
+fn after_allocas(entry: inkwell::llvm_sys::prelude::LLVMBasicBlockRef) -> ir::Value {
+    ir::block_instructions(entry)
+        .into_iter()
+        .find(|i| unsafe { LLVMIsAAllocaInst(*i).is_null() })
+        .unwrap_or_else(|| ir::terminator(entry))
+}
+
 /// The instructions before which a landmark goes, in module order.
 fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
     let mut points = Vec::new();
@@ -198,7 +209,7 @@ fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
         let bounded = !headers.contains(&true) && !calls_anything(&blocks);
         for (i, block) in blocks.iter().enumerate() {
             if i == 0 && !bounded && matches!(policy, Policy::Entry | Policy::All) {
-                points.push(ir::terminator(*block));
+                points.push(after_allocas(*block));
             }
             if headers[i] && matches!(policy, Policy::Loops | Policy::All) {
                 points.push(ir::first_insertion_point(*block));

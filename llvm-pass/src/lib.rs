@@ -90,9 +90,10 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     }
     let machine = target_machine(&isa::Aarch64)?;
     let count = landmarks::instrument(module, policy, &machine)?;
-    let callsites = records::insert(module, &machine.get_target_data())?;
     shims::redirect(module);
     normalize::normalize_for_layout(module);
+    // Last, so that the symbol names the side table uses are final.
+    let callsites = records::insert(module, &machine.get_target_data())?;
     module.verify().map_err(|e| {
         anyhow!(
             "internal error: prepared module does not verify: {}",

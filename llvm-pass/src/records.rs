@@ -38,7 +38,7 @@ use inkwell::module::Module;
 use inkwell::targets::TargetData;
 use inkwell::values::AsValueRef;
 use stack_translator::callsites::{
-    AllocaSize, CallKind, CallSite, CallSiteTable, DerivedValue, RecordedPart,
+    Base, CallKind, CallSite, CallSiteTable, DerivedValue, Frame, RecordedPart, FRAME_ID_BASE,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -57,56 +57,124 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
     unsafe {
         let ctx = LLVMGetModuleContext(module.as_mut_ptr());
         let builder = LLVMCreateBuilderInContext(ctx);
+        let header = |id: u64| {
+            vec![
+                LLVMConstInt(LLVMInt64TypeInContext(ctx), id, 0),
+                LLVMConstInt(LLVMInt32TypeInContext(ctx), 0, 0),
+            ]
+        };
+        let emit = |operands: &mut Vec<Value>| {
+            LLVMBuildCall2(
+                builder,
+                LLVMGlobalGetValueType(stackmap),
+                stackmap,
+                operands.as_mut_ptr(),
+                operands.len() as u32,
+                c"".as_ptr(),
+            );
+        };
         for f in module.get_functions() {
             if f.count_basic_blocks() == 0 {
                 continue;
             }
+            let sites: Vec<(liveness::LiveAcross, CallKind)> = liveness::live_across_calls(f)
+                .into_iter()
+                .filter_map(|s| call_kind(s.call, &reaching).map(|k| (s, k)))
+                .collect();
+            if sites.is_empty() {
+                continue;
+            }
             let fname = f.get_name().to_string_lossy().into_owned();
             let memory_live = allocas_in_use_after_calls(f.as_value_ref());
-            for site in liveness::live_across_calls(f) {
-                let Some(kind) = call_kind(site.call, &reaching) else {
-                    continue;
-                };
+            let frame = static_allocas(f.as_value_ref());
+            let frame_index: HashMap<Value, u32> = frame
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (*a, i as u32))
+                .collect();
+            if !frame.is_empty() {
+                // The frame record: every fixed-size allocation's frame
+                // address, once per function (the addresses are the same at
+                // every call site, so call sites only list which are in use).
+                let id = FRAME_ID_BASE + table.frames.len() as u64;
+                let entry = ir::blocks(f.as_value_ref())[0];
+                LLVMPositionBuilderBefore(builder, first_non_alloca(entry));
+                let mut operands = header(id);
+                operands.extend(frame.iter().copied());
+                emit(&mut operands);
+                table.frames.push(Frame {
+                    id,
+                    function: fname.clone(),
+                    allocas: frame.iter().map(|a| fixed_alloca_size(*a, td)).collect(),
+                });
+            }
+            for (site, kind) in sites {
                 let id = table.sites.len() as u64;
-                // Pointers at fixed offsets into a stack allocation are not
-                // recorded themselves (recording dozens of `&buf[i]` makes
-                // the register allocator give up); the table says how to
-                // rebuild them from the allocation.
+                // Fixed-size allocations and pointers at fixed offsets into
+                // them are not recorded per call (recording dozens of
+                // `&buf[i]` made the register allocator give up): the frame
+                // record has their addresses and the table says which are
+                // in use and how to rebuild the derived pointers.
                 let mut values: Vec<Value> = Vec::new();
-                let mut derived_from: Vec<(Value, Value, i64)> = Vec::new();
-                let mut allocas: BTreeSet<(usize, Value)> = BTreeSet::new();
+                let mut derived: Vec<(Base, Option<Value>, i64)> = Vec::new();
+                let mut in_use: BTreeSet<u32> = BTreeSet::new();
+                let mut dynamic: BTreeSet<Value> = BTreeSet::new();
                 for v in site.live.iter().copied() {
-                    if is_alloca(v) {
-                        allocas.insert((memory_live.order[&v], v));
-                    } else if let Some((base, offset)) = offset_into_alloca(v, td) {
-                        allocas.insert((memory_live.order[&base], base));
-                        derived_from.push((v, base, offset));
-                    } else {
+                    let (root, offset) = offset_from_root(v, td);
+                    if let Some(&i) = frame_index.get(&root) {
+                        in_use.insert(i);
+                        if root != v {
+                            derived.push((Base::Alloca(i), None, offset));
+                        }
+                    } else if is_alloca(root) {
+                        dynamic.insert(root);
+                        if root != v {
+                            derived.push((Base::Value(0), Some(root), offset));
+                        }
+                    } else if let Some(name) = named_global(root) {
+                        derived.push((Base::Symbol(name), None, offset));
+                    } else if root == v || !LLVMIsAConstant(root).is_null() {
                         values.push(v);
+                    } else {
+                        if !values.contains(&root) {
+                            values.push(root);
+                        }
+                        derived.push((Base::Value(0), Some(root), offset));
                     }
                 }
                 if let Some(set) = memory_live.after_call.get(&site.call) {
-                    allocas.extend(set.iter().map(|a| (memory_live.order[a], *a)));
+                    for a in set {
+                        match frame_index.get(a) {
+                            Some(i) => {
+                                in_use.insert(*i);
+                            }
+                            None => {
+                                dynamic.insert(*a);
+                            }
+                        }
+                    }
                 }
-                values.extend(allocas.into_iter().map(|(_, a)| a));
-                let derived = derived_from
-                    .iter()
+                values.extend(dynamic);
+                let derived = derived
+                    .into_iter()
                     .enumerate()
-                    .map(|(k, (_, base, offset))| DerivedValue {
+                    .map(|(k, (base, root, offset))| DerivedValue {
                         value: (values.len() + k) as u32,
-                        base: values.iter().position(|v| v == base).unwrap() as u32,
-                        offset: *offset,
+                        base: match root {
+                            Some(r) => {
+                                Base::Value(values.iter().position(|v| *v == r).unwrap() as u32)
+                            }
+                            None => base,
+                        },
+                        offset,
                     })
                     .collect();
 
                 LLVMPositionBuilderBefore(builder, LLVMGetNextInstruction(site.call));
                 let mut parts = Vec::new();
-                let mut operands = vec![
-                    LLVMConstInt(LLVMInt64TypeInContext(ctx), id, 0),
-                    LLVMConstInt(LLVMInt32TypeInContext(ctx), 0, 0),
-                ];
+                let mut operands = header(id);
                 for (index, v) in values.iter().enumerate() {
-                    let alloca = is_alloca(*v).then(|| alloca_size(*v, td));
+                    let dynamic_alloca = is_alloca(*v);
                     let mut split = Vec::new();
                     flatten(builder, td, *v, LLVMTypeOf(*v), 0, false, &mut split)
                         .map_err(|e| anyhow::anyhow!("{}: in {fname}: {e}", where_is(site.call)))?;
@@ -118,25 +186,19 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
                             size: LLVMStoreSizeOfType(td, ty) as u32,
                             ty: type_string(ty),
                             pointer,
-                            alloca,
+                            dynamic_alloca,
                         });
                         operands.push(operand);
                     }
                 }
-                LLVMBuildCall2(
-                    builder,
-                    LLVMGlobalGetValueType(stackmap),
-                    stackmap,
-                    operands.as_mut_ptr(),
-                    operands.len() as u32,
-                    c"".as_ptr(),
-                );
+                emit(&mut operands);
                 table.sites.push(CallSite {
                     id,
                     function: fname.clone(),
                     kind,
                     location: ir::location(site.call),
                     values: parts,
+                    allocas: in_use.into_iter().collect(),
                     derived,
                 });
             }
@@ -144,6 +206,26 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
         LLVMDisposeBuilder(builder);
     }
     Ok(table)
+}
+
+/// The function's fixed-size allocations: constant-size allocas in the
+/// entry block (LLVM gives these fixed frame slots), in order.
+fn static_allocas(f: Value) -> Vec<Value> {
+    let entry = ir::blocks(f)[0];
+    ir::block_instructions(entry)
+        .into_iter()
+        .filter(|i| {
+            is_alloca(*i) && unsafe { !LLVMIsAConstantInt(LLVMGetOperand(*i, 0)).is_null() }
+        })
+        .collect()
+}
+
+/// Where the frame record goes: after the entry block's allocas.
+fn first_non_alloca(entry: LLVMBasicBlockRef) -> Value {
+    ir::block_instructions(entry)
+        .into_iter()
+        .find(|i| !is_alloca(*i))
+        .expect("a block ends with a terminator")
 }
 
 /// `declare void @llvm.experimental.stackmap(i64, i32, ...)`
@@ -167,6 +249,13 @@ fn call_kind(call: Value, reaching: &HashSet<Value>) -> Option<CallKind> {
             // Nothing may follow a musttail call, and its frame is gone anyway.
             return None;
         }
+    }
+    if never_returns(call) {
+        // Nothing is live after it, and the backends drop code placed after
+        // it (aarch64 drops the record altogether): no record. A frame
+        // suspended in such a call (an error handler running inside
+        // `lua_error`) is not migratable; the runtime defers.
+        return None;
     }
     let callee = match ir::direct_callee(call) {
         None if ir::is_inline_asm(ir::called_value(call)) => return None,
@@ -192,10 +281,26 @@ fn musttail() -> inkwell::llvm_sys::LLVMTailCallKind {
 }
 
 fn returns_twice(call: Value, callee: Value) -> bool {
-    let kind = inkwell::attributes::Attribute::get_named_enum_kind_id("returns_twice");
+    has_attribute(call, callee, "returns_twice")
+}
+
+/// The call is marked `noreturn` (itself or its callee) or followed by
+/// `unreachable`.
+fn never_returns(call: Value) -> bool {
+    let callee = ir::direct_callee(call).unwrap_or(std::ptr::null_mut());
+    has_attribute(call, callee, "noreturn")
+        || unsafe {
+            let next = LLVMGetNextInstruction(call);
+            !next.is_null() && LLVMGetInstructionOpcode(next) == LLVMOpcode::LLVMUnreachable
+        }
+}
+
+/// A function attribute on the callee (if not null) or on the call.
+fn has_attribute(call: Value, callee: Value, name: &str) -> bool {
+    let kind = inkwell::attributes::Attribute::get_named_enum_kind_id(name);
     unsafe {
         let index = inkwell::llvm_sys::LLVMAttributeFunctionIndex;
-        !LLVMGetEnumAttributeAtIndex(callee, index, kind).is_null()
+        !callee.is_null() && !LLVMGetEnumAttributeAtIndex(callee, index, kind).is_null()
             || !LLVMGetCallSiteEnumAttribute(call, index, kind).is_null()
     }
 }
@@ -248,56 +353,90 @@ fn is_alloca(v: Value) -> bool {
     unsafe { !LLVMIsAAllocaInst(v).is_null() }
 }
 
-fn alloca_size(a: Value, td: inkwell::llvm_sys::target::LLVMTargetDataRef) -> AllocaSize {
+/// Bytes a constant-size alloca allocates.
+fn fixed_alloca_size(a: Value, td: inkwell::llvm_sys::target::LLVMTargetDataRef) -> u64 {
     unsafe {
-        let count = LLVMGetOperand(a, 0);
-        if LLVMIsAConstantInt(count).is_null() {
-            return AllocaSize::Dynamic;
-        }
-        let elem = LLVMABISizeOfType(td, LLVMGetAllocatedType(a));
-        AllocaSize::Fixed(elem * LLVMConstIntGetZExtValue(count))
+        let count = LLVMConstIntGetZExtValue(LLVMGetOperand(a, 0));
+        LLVMABISizeOfType(td, LLVMGetAllocatedType(a)) * count
     }
 }
 
-/// If `v` is a stack allocation's address plus a constant (a chain of
-/// constant-index GEPs), that allocation and the byte offset.
-fn offset_into_alloca(
+/// Walks `v` back through constant-offset address arithmetic (GEPs with
+/// constant indices, pointer/integer conversions) to its root; returns the
+/// root and the byte offset of `v` from it (`v` itself and 0 if `v` is not
+/// such arithmetic). The backends often fold these into frame addresses or
+/// addressing modes; recording the root instead keeps records small.
+fn offset_from_root(
     mut v: Value,
     td: inkwell::llvm_sys::target::LLVMTargetDataRef,
-) -> Option<(Value, i64)> {
+) -> (Value, i64) {
     let mut total = 0i64;
     unsafe {
-        while LLVMIsAAllocaInst(v).is_null() {
-            if LLVMIsAGetElementPtrInst(v).is_null() {
-                return None;
-            }
-            let mut ty = LLVMGetGEPSourceElementType(v);
-            for i in 1..LLVMGetNumOperands(v) as u32 {
-                let index = LLVMGetOperand(v, i);
-                if LLVMIsAConstantInt(index).is_null() {
-                    return None;
+        loop {
+            let opcode = if !LLVMIsAInstruction(v).is_null() {
+                LLVMGetInstructionOpcode(v)
+            } else if !LLVMIsAConstantExpr(v).is_null() {
+                LLVMGetConstOpcode(v)
+            } else {
+                break;
+            };
+            match opcode {
+                LLVMOpcode::LLVMPtrToInt | LLVMOpcode::LLVMAddrSpaceCast => {
+                    v = LLVMGetOperand(v, 0);
                 }
-                let index = LLVMConstIntGetSExtValue(index);
-                if i == 1 {
-                    total += index * LLVMABISizeOfType(td, ty) as i64;
-                    continue;
-                }
-                match LLVMGetTypeKind(ty) {
-                    LLVMTypeKind::LLVMStructTypeKind => {
-                        total += LLVMOffsetOfElement(td, ty, index as u32) as i64;
-                        ty = LLVMStructGetTypeAtIndex(ty, index as u32);
+                LLVMOpcode::LLVMGetElementPtr => match gep_offset(v, td) {
+                    Some(off) => {
+                        total += off;
+                        v = LLVMGetOperand(v, 0);
                     }
-                    LLVMTypeKind::LLVMArrayTypeKind | LLVMTypeKind::LLVMVectorTypeKind => {
-                        ty = LLVMGetElementType(ty);
-                        total += index * LLVMABISizeOfType(td, ty) as i64;
-                    }
-                    _ => return None,
-                }
+                    None => break,
+                },
+                _ => break,
             }
-            v = LLVMGetOperand(v, 0);
         }
     }
-    Some((v, total))
+    (v, total)
+}
+
+/// The byte offset a GEP adds, if all its indices are constants.
+unsafe fn gep_offset(gep: Value, td: inkwell::llvm_sys::target::LLVMTargetDataRef) -> Option<i64> {
+    let mut total = 0i64;
+    let mut ty = LLVMGetGEPSourceElementType(gep);
+    for i in 1..LLVMGetNumOperands(gep) as u32 {
+        let index = LLVMGetOperand(gep, i);
+        if LLVMIsAConstantInt(index).is_null() {
+            return None;
+        }
+        let index = LLVMConstIntGetSExtValue(index);
+        if i == 1 {
+            total += index * LLVMABISizeOfType(td, ty) as i64;
+            continue;
+        }
+        match LLVMGetTypeKind(ty) {
+            LLVMTypeKind::LLVMStructTypeKind => {
+                total += LLVMOffsetOfElement(td, ty, index as u32) as i64;
+                ty = LLVMStructGetTypeAtIndex(ty, index as u32);
+            }
+            LLVMTypeKind::LLVMArrayTypeKind | LLVMTypeKind::LLVMVectorTypeKind => {
+                ty = LLVMGetElementType(ty);
+                total += index * LLVMABISizeOfType(td, ty) as i64;
+            }
+            _ => return None,
+        }
+    }
+    Some(total)
+}
+
+/// A named global (function or variable): its address is the same in both
+/// executables.
+fn named_global(v: Value) -> Option<String> {
+    unsafe {
+        if LLVMIsAGlobalValue(v).is_null() {
+            return None;
+        }
+    }
+    let name = ir::name(v);
+    (!name.is_empty()).then_some(name)
 }
 
 /// Splits `v` (of type `ty`, at byte `offset` of the recorded value) into
@@ -424,8 +563,6 @@ fn where_is(inst: Value) -> String {
 struct MemoryLive {
     /// Per call: allocas inside their lifetime (or without lifetime markers).
     after_call: HashMap<Value, BTreeSet<Value>>,
-    /// Position of each alloca in the function, for a stable order.
-    order: HashMap<Value, usize>,
 }
 
 /// Forward "may be inside its lifetime" dataflow over `llvm.lifetime.start`
@@ -433,14 +570,13 @@ struct MemoryLive {
 /// markers name it through another pointer) is in use everywhere.
 fn allocas_in_use_after_calls(f: Value) -> MemoryLive {
     let blocks = ir::blocks(f);
-    let mut order = HashMap::new();
+    let mut allocas = Vec::new();
     let mut marked: HashSet<Value> = HashSet::new();
     let mut unmarkable: HashSet<Value> = HashSet::new();
     for b in &blocks {
         for inst in ir::block_instructions(*b) {
             if is_alloca(inst) {
-                let n = order.len();
-                order.insert(inst, n);
+                allocas.push(inst);
             }
             if let Some((_, target)) = lifetime_marker(inst) {
                 match target {
@@ -456,39 +592,19 @@ fn allocas_in_use_after_calls(f: Value) -> MemoryLive {
             }
         }
     }
-    let always: BTreeSet<Value> = order
-        .keys()
+    let always: BTreeSet<Value> = allocas
+        .iter()
         .filter(|a| !marked.contains(a) || !unmarkable.is_empty())
         .copied()
         .collect();
     let index: HashMap<LLVMBasicBlockRef, usize> =
         blocks.iter().enumerate().map(|(i, b)| (*b, i)).collect();
-    let transfer = |start: &BTreeSet<Value>,
-                    b: LLVMBasicBlockRef,
-                    mut visit: Option<&mut dyn FnMut(Value, &BTreeSet<Value>)>| {
-        let mut live = start.clone();
-        for inst in ir::block_instructions(b) {
-            if let Some((starts, Some(a))) = lifetime_marker(inst) {
-                if starts {
-                    live.insert(a);
-                } else {
-                    live.remove(&a);
-                }
-            }
-            if let Some(visit) = visit.as_mut() {
-                if ir::is_call(inst) {
-                    visit(inst, &live);
-                }
-            }
-        }
-        live
-    };
     let mut live_in: Vec<BTreeSet<Value>> = vec![BTreeSet::new(); blocks.len()];
     let mut changed = true;
     while changed {
         changed = false;
         for (bi, b) in blocks.iter().enumerate() {
-            let out = transfer(&live_in[bi], *b, None);
+            let out = walk_lifetimes(&live_in[bi], *b, &mut |_, _| {});
             for s in ir::successors(*b) {
                 if let Some(&si) = index.get(&s) {
                     let before = live_in[si].len();
@@ -505,9 +621,33 @@ fn allocas_in_use_after_calls(f: Value) -> MemoryLive {
             set.extend(always.iter().copied());
             after_call.insert(call, set);
         };
-        transfer(&live_in[bi], *b, Some(&mut visit));
+        walk_lifetimes(&live_in[bi], *b, &mut visit);
     }
-    MemoryLive { after_call, order }
+    MemoryLive { after_call }
+}
+
+/// Applies block `b`'s lifetime markers to the allocas in their lifetime
+/// at its start; calls `at_call` with the set at each call. Returns the
+/// set at the block's end.
+fn walk_lifetimes(
+    start: &BTreeSet<Value>,
+    b: LLVMBasicBlockRef,
+    at_call: &mut dyn FnMut(Value, &BTreeSet<Value>),
+) -> BTreeSet<Value> {
+    let mut live = start.clone();
+    for inst in ir::block_instructions(b) {
+        if let Some((starts, Some(a))) = lifetime_marker(inst) {
+            if starts {
+                live.insert(a);
+            } else {
+                live.remove(&a);
+            }
+        }
+        if ir::is_call(inst) {
+            at_call(inst, &live);
+        }
+    }
+    live
 }
 
 /// For a lifetime marker: (is a start, the alloca it names if it names one
@@ -539,6 +679,8 @@ target datalayout = "e-m:e-i8:8:32-i16:16:32-i64:64-i128:128-n32:64-S128-Fn32"
 declare void @__landmark_hit(i32)
 declare i64 @libc(i64)
 declare i32 @setjmp(ptr) returns_twice
+declare void @fatal() noreturn
+@tbl = internal global [4 x i64] zeroinitializer
 declare void @llvm.lifetime.start.p0(i64, ptr)
 declare void @llvm.lifetime.end.p0(i64, ptr)
 
@@ -558,6 +700,9 @@ entry:
   %scoped = alloca i64
   %jb = alloca [40 x i64]
   %elem = getelementptr inbounds [4 x i32], ptr %always, i64 0, i64 2
+  %addr = ptrtoint ptr %elem to i64
+  %field = getelementptr inbounds i8, ptr %fp, i64 16
+  %slot = getelementptr inbounds i8, ptr @tbl, i64 8
   %a = call i64 @libc(i64 %n)
   call void @leaf(ptr %always)
   call void @llvm.lifetime.start.p0(i64 8, ptr %scoped)
@@ -566,9 +711,16 @@ entry:
   %pair = insertvalue { i64, double } undef, i64 %a, 0
   call void %fp()
   %s = call i32 @setjmp(ptr %jb)
+  %bad = icmp eq i32 %s, 99
+  br i1 %bad, label %die, label %ok
+die:
+  call void %fp()
+  unreachable
+ok:
   %x = extractvalue { i64, double } %pair, 0
   %y = add i64 %x, %n
-  store i64 %y, ptr %elem
+  store i64 %addr, ptr %elem
+  store ptr %field, ptr %slot
   %z = zext i64 %y to i128
   %r = add i128 %z, %wide
   ret i128 %r
@@ -596,7 +748,8 @@ entry:
     fn records_the_calls_that_can_reach_a_landmark() {
         let (t, ir) = table();
         // libc and the landmark-free leaf get none; the landmark call, the
-        // call to a function with a landmark, the indirect call and setjmp do.
+        // call to a function with a landmark, the indirect call and setjmp
+        // do; the indirect call that never returns does not.
         assert_eq!(
             kinds(&t),
             [
@@ -606,59 +759,77 @@ entry:
                 ("f".into(), CallKind::ReturnsTwice("setjmp".into())),
             ]
         );
+        // Four call sites and the frame record of f.
         assert_eq!(
             ir.matches("call void (i64, i32, ...) @llvm.experimental.stackmap")
                 .count(),
-            4
+            5
         );
         assert!(ir.contains("@llvm.experimental.stackmap(i64 1, i32 0"));
     }
 
     #[test]
     fn values_parts_and_allocas() {
-        let (t, _) = table();
+        let (t, ir) = table();
+        // One frame record for f: its three fixed-size allocations.
+        assert_eq!(t.frames.len(), 1);
+        assert_eq!(t.frames[0].function, "f");
+        assert_eq!(t.frames[0].allocas, [16, 8, 320]);
+        assert!(ir.contains(&format!(
+            "@llvm.experimental.stackmap(i64 {FRAME_ID_BASE}, i32 0, ptr %always, ptr %scoped, ptr %jb)"
+        )));
         let worker_call = &t.sites[1];
-        let summary: Vec<(u32, u32, u32, &str, bool, Option<AllocaSize>)> = worker_call
+        let summary: Vec<(u32, u32, u32, &str, bool)> = worker_call
             .values
             .iter()
-            .map(|p| {
-                (
-                    p.value,
-                    p.offset,
-                    p.size,
-                    p.ty.as_str(),
-                    p.pointer,
-                    p.alloca,
-                )
-            })
+            .map(|p| (p.value, p.offset, p.size, p.ty.as_str(), p.pointer))
             .collect();
+        // n, fp, the i128 in two halves, %a.
         assert_eq!(
             summary,
             [
-                // n, fp, the i128 in two halves, %a; then the allocas: the
-                // unmarked ones always, %scoped inside its lifetime.
-                (0, 0, 8, "i64", false, None),
-                (1, 0, 8, "ptr", true, None),
-                (2, 0, 8, "i64", false, None),
-                (2, 8, 8, "i64", false, None),
-                (3, 0, 8, "i64", false, None),
-                (4, 0, 8, "ptr", true, Some(AllocaSize::Fixed(16))),
-                (5, 0, 8, "ptr", true, Some(AllocaSize::Fixed(8))),
-                (6, 0, 8, "ptr", true, Some(AllocaSize::Fixed(320))),
+                (0, 0, 8, "i64", false),
+                (1, 0, 8, "ptr", true),
+                (2, 0, 8, "i64", false),
+                (2, 8, 8, "i64", false),
+                (3, 0, 8, "i64", false),
             ]
         );
-        // &always[2] is rebuilt from %always, not recorded.
+        // The unmarked allocations are in use everywhere, %scoped inside its
+        // lifetime.
+        assert_eq!(worker_call.allocas, [0, 1, 2]);
+        // &always[2] is rebuilt from %always, not recorded; so is its
+        // address as an integer, %fp+16 from %fp and &tbl[1] from tbl.
         assert_eq!(
             worker_call.derived,
-            [DerivedValue {
-                value: 7,
-                base: 4,
-                offset: 8
-            }]
+            [
+                DerivedValue {
+                    value: 4,
+                    base: Base::Alloca(0),
+                    offset: 8
+                },
+                DerivedValue {
+                    value: 5,
+                    base: Base::Alloca(0),
+                    offset: 8
+                },
+                DerivedValue {
+                    value: 6,
+                    base: Base::Value(1),
+                    offset: 16
+                },
+                DerivedValue {
+                    value: 7,
+                    base: Base::Symbol("tbl".into()),
+                    offset: 8
+                }
+            ]
         );
-        // After the lifetime ends, %scoped is no longer recorded; the struct
-        // %pair is split into its fields.
+        // After the lifetime ends, %scoped is no longer in use; the struct
+        // %pair is split into its fields; %fp is still live (the path that
+        // calls it again and dies).
         let indirect = &t.sites[2];
+        assert_eq!(indirect.allocas, [0, 2]);
         let tys: Vec<(u32, u32, &str)> = indirect
             .values
             .iter()
@@ -668,12 +839,11 @@ entry:
             tys,
             [
                 (0, 0, "i64"),
-                (1, 0, "i64"),
-                (1, 8, "i64"),
+                (1, 0, "ptr"),
                 (2, 0, "i64"),
-                (2, 8, "double"),
-                (3, 0, "ptr"),
-                (4, 0, "ptr"),
+                (2, 8, "i64"),
+                (3, 0, "i64"),
+                (3, 8, "double"),
             ]
         );
     }

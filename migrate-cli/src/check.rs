@@ -27,8 +27,8 @@ pub fn first_mismatches(report: &Report) -> String {
 /// One line: what was checked.
 pub fn summary(report: &Report) -> String {
     format!(
-        "{} call sites ({} landmarks), {} recorded locations",
-        report.call_sites, report.landmark_sites, report.locations
+        "{} call sites ({} landmarks), {} frame records, {} recorded locations",
+        report.call_sites, report.landmark_sites, report.frames, report.locations
     )
 }
 

@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod cc;
 pub mod check;
+pub mod inspect;
 pub mod isa;
 pub mod layout;
 pub mod run;

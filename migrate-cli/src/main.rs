@@ -1,7 +1,7 @@
 //! `migrate`: build C programs that can move between x86_64 and aarch64
 //! while running, and run them.
 
-use migrate_cli::{cc, check, isa, run};
+use migrate_cli::{cc, check, inspect, isa, run};
 
 use anyhow::{anyhow, Result};
 use clap::{Parser, Subcommand};
@@ -57,6 +57,21 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Show what a build records: with --callsites, every recorded call site with both
+    /// ISAs' locations side by side (values, in-use stack allocations, derived pointers).
+    Inspect {
+        /// Build base name (BASE.x86_64 and BASE.aarch64).
+        base: PathBuf,
+        /// List the recorded call sites.
+        #[arg(long)]
+        callsites: bool,
+        /// Only call sites in this function.
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare both executables' symbols and sections; fail listing every mismatch.
     CheckLayout {
         /// Build base name: compares BASE.x86_64 with BASE.aarch64.
@@ -89,6 +104,12 @@ fn real_main() -> Result<i32> {
             run::run(t, &base, &args, stats.as_deref())
         }
         Cmd::Check { base, json } => check::main(&base, json),
+        Cmd::Inspect {
+            base,
+            callsites,
+            function,
+            json,
+        } => inspect::main(&base, callsites, function.as_deref(), json),
         Cmd::CheckLayout { base, json } => check_layout(&base, json),
     }
 }
@@ -123,9 +144,18 @@ fn check_layout(base: &std::path::Path, json: bool) -> Result<i32> {
     Ok(if report.ok() { 0 } else { 1 })
 }
 
+/// Output piped into `head` that stopped reading: not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() {
     match real_main() {
         Ok(code) => std::process::exit(code),
+        Err(e) if is_broken_pipe(&e) => std::process::exit(0),
         Err(e) => {
             eprintln!("migrate: error: {e:#}");
             std::process::exit(1);

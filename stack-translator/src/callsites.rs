@@ -5,10 +5,14 @@
 //! location per recorded operand: a register, a stack slot, a frame address
 //! or a constant. It does not say what the operand *is*. The landmark pass
 //! writes this table next to the records, once for both ISAs (the same bytes
-//! are added to both executables as [`SECTION`]): per call site its ID, the
-//! function, the kind of call and source line, and per stackmap location the
-//! IR value it belongs to, that part's type and size, and whether it is a
-//! pointer or a stack allocation (and how big).
+//! are added to both executables as [`SECTION`]):
+//! - per function with records, a *frame record*: one stackmap record whose
+//!   locations are the frame addresses of the function's fixed-size stack
+//!   allocations (the same everywhere in the function), and their sizes;
+//! - per call site its ID, the function, the kind of call and source line,
+//!   which of the function's allocations are in use there, and per stackmap
+//!   location the IR value it belongs to, that part's type and size, and
+//!   whether it is a pointer (or a variable-sized allocation).
 //!
 //! The encoding is a small versioned little-endian format (not JSON: Lua's
 //! table would be megabytes) read with bounds checks, so a corrupt section
@@ -21,13 +25,28 @@ use std::collections::HashMap;
 pub const SECTION: &str = ".migrate.callsites";
 
 const MAGIC: &[u8; 6] = b"MIGCS\0";
-const VERSION: u16 = 2;
+const VERSION: u16 = 4;
 const NONE: u32 = u32::MAX;
 
-/// All call sites of one build, in ID order.
+/// Stackmap IDs at or above this are frame records (below: call sites).
+pub const FRAME_ID_BASE: u64 = 1 << 32;
+
+/// All frame records and call sites of one build, each in ID order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallSiteTable {
+    pub frames: Vec<Frame>,
     pub sites: Vec<CallSite>,
+}
+
+/// The fixed-size stack allocations of one function. Its stackmap record
+/// (ID `id`) has one frame-address location per allocation, in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// `FRAME_ID_BASE` + the frame's index.
+    pub id: u64,
+    pub function: String,
+    /// Size in bytes of each allocation.
+    pub allocas: Vec<u64>,
 }
 
 /// One recorded call site. Its stackmap record has the same ID and one
@@ -42,21 +61,37 @@ pub struct CallSite {
     /// Source file and line of the call, when the build had debug lines.
     pub location: Option<(String, u32)>,
     pub values: Vec<RecordedPart>,
-    /// Live values with no location of their own: fixed offsets from a
-    /// recorded stack allocation (`&buf[4]`), rebuilt from it.
+    /// The function's fixed-size allocations ([`Frame::allocas`] indices)
+    /// whose memory may be in use after the call: their contents move with
+    /// the frame. The others are dead here (outside their lifetime).
+    pub allocas: Vec<u32>,
+    /// Live values with no location of their own: a fixed offset from a
+    /// fixed-size allocation (`&buf[4]`), from another recorded value
+    /// (`&p->field`), or from a symbol, possibly as an integer; rebuilt from
+    /// their base.
     pub derived: Vec<DerivedValue>,
 }
 
-/// A live pointer that is a recorded stack allocation plus a constant.
+/// A live value that is its base plus a constant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DerivedValue {
-    /// Its index among the call site's live values (shared with
-    /// [`RecordedPart::value`]).
+    /// Its index among the call site's live values (numbered after the
+    /// values of [`CallSite::values`]).
     pub value: u32,
-    /// The value index of the allocation it points into.
-    pub base: u32,
-    /// Byte offset from the allocation's address.
+    pub base: Base,
+    /// Byte offset from the base.
     pub offset: i64,
+}
+
+/// What a [`DerivedValue`] is an offset from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    /// The address of a fixed-size allocation ([`Frame::allocas`] index).
+    Alloca(u32),
+    /// A recorded value ([`RecordedPart::value`] index).
+    Value(u32),
+    /// The address of a symbol (the same in both executables).
+    Symbol(String),
 }
 
 /// What a recorded call calls.
@@ -87,18 +122,9 @@ pub struct RecordedPart {
     pub ty: String,
     /// Holds an address (its value may need rewriting when the stack moves).
     pub pointer: bool,
-    /// The value is a stack allocation of the frame: the location is its
-    /// address, and its contents must move with the frame.
-    pub alloca: Option<AllocaSize>,
-}
-
-/// Size of a stack allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AllocaSize {
-    /// Known at build time, in bytes.
-    Fixed(u64),
-    /// Decided at run time (a variable-length array or `alloca(n)`).
-    Dynamic,
+    /// The value is a variable-sized stack allocation (a VLA or `alloca(n)`):
+    /// the location holds its address, its contents belong to the frame.
+    pub dynamic_alloca: bool,
 }
 
 impl CallSiteTable {
@@ -110,10 +136,32 @@ impl CallSiteTable {
             .map(|i| &self.sites[i])
     }
 
+    /// The frame record with `id`, if any.
+    pub fn frame(&self, id: u64) -> Option<&Frame> {
+        self.frames
+            .binary_search_by_key(&id, |f| f.id)
+            .ok()
+            .map(|i| &self.frames[i])
+    }
+
+    /// The frame record of `function`, if it has one.
+    pub fn frame_of(&self, function: &str) -> Option<&Frame> {
+        self.frames.iter().find(|f| f.function == function)
+    }
+
     /// Encodes the table for [`SECTION`].
     pub fn encode(&self) -> Vec<u8> {
         let mut strings = Strings::default();
         let mut body = Vec::new();
+        put_u32(&mut body, self.frames.len() as u32);
+        for f in &self.frames {
+            put_u64(&mut body, f.id);
+            put_u32(&mut body, strings.index(&f.function));
+            put_u32(&mut body, f.allocas.len() as u32);
+            for size in &f.allocas {
+                put_u64(&mut body, *size);
+            }
+        }
         put_u32(&mut body, self.sites.len() as u32);
         for s in &self.sites {
             put_u64(&mut body, s.id);
@@ -142,18 +190,22 @@ impl CallSiteTable {
                 put_u32(&mut body, v.offset);
                 put_u32(&mut body, v.size);
                 put_u32(&mut body, strings.index(&v.ty));
-                let (flags, size) = match v.alloca {
-                    None => (0u8, 0u64),
-                    Some(AllocaSize::Fixed(n)) => (2, n),
-                    Some(AllocaSize::Dynamic) => (4, 0),
-                };
-                body.push(flags | u8::from(v.pointer));
-                put_u64(&mut body, size);
+                body.push(u8::from(v.pointer) | u8::from(v.dynamic_alloca) << 1);
+            }
+            put_u32(&mut body, s.allocas.len() as u32);
+            for a in &s.allocas {
+                put_u32(&mut body, *a);
             }
             put_u32(&mut body, s.derived.len() as u32);
             for d in &s.derived {
                 put_u32(&mut body, d.value);
-                put_u32(&mut body, d.base);
+                let (kind, arg) = match &d.base {
+                    Base::Alloca(i) => (0u8, *i),
+                    Base::Value(i) => (1, *i),
+                    Base::Symbol(name) => (2, strings.index(name)),
+                };
+                body.push(kind);
+                put_u32(&mut body, arg);
                 put_u64(&mut body, d.offset as u64);
             }
         }
@@ -193,8 +245,27 @@ impl CallSiteTable {
                 .cloned()
                 .ok_or_else(|| r.error("a string index out of range"))
         };
-        let sites = r.u32()?;
         let mut table = CallSiteTable::default();
+        let frames = r.u32()?;
+        for _ in 0..frames {
+            let id = r.u64()?;
+            let function = r.u32()?;
+            let function = string(&r, function)?;
+            let n = r.u32()?;
+            let mut allocas = Vec::new();
+            for _ in 0..n {
+                allocas.push(r.u64()?);
+            }
+            if table.frames.last().is_some_and(|f: &Frame| f.id >= id) || id < FRAME_ID_BASE {
+                return Err(r.error("frame IDs out of order"));
+            }
+            table.frames.push(Frame {
+                id,
+                function,
+                allocas,
+            });
+        }
+        let sites = r.u32()?;
         for _ in 0..sites {
             let id = r.u64()?;
             let function = r.u32()?;
@@ -224,35 +295,42 @@ impl CallSiteTable {
                 let ty = r.u32()?;
                 let ty = string(&r, ty)?;
                 let flags = r.take(1)?[0];
-                let alloca_size = r.u64()?;
-                if flags & !7 != 0 {
+                if flags & !3 != 0 {
                     return Err(r.error("unknown value flags"));
                 }
-                let alloca = match (flags & 2 != 0, flags & 4 != 0) {
-                    (false, false) => None,
-                    (true, false) => Some(AllocaSize::Fixed(alloca_size)),
-                    (false, true) => Some(AllocaSize::Dynamic),
-                    (true, true) => return Err(r.error("contradictory alloca flags")),
-                };
                 values.push(RecordedPart {
                     value,
                     offset,
                     size,
                     ty,
                     pointer: flags & 1 != 0,
-                    alloca,
+                    dynamic_alloca: flags & 2 != 0,
                 });
+            }
+            let n = r.u32()?;
+            let mut allocas = Vec::new();
+            for _ in 0..n {
+                allocas.push(r.u32()?);
             }
             let n = r.u32()?;
             let mut derived = Vec::new();
             for _ in 0..n {
+                let value = r.u32()?;
+                let kind = r.take(1)?[0];
+                let arg = r.u32()?;
+                let base = match kind {
+                    0 => Base::Alloca(arg),
+                    1 => Base::Value(arg),
+                    2 => Base::Symbol(string(&r, arg)?),
+                    _ => return Err(r.error("an unknown derived-value base")),
+                };
                 derived.push(DerivedValue {
-                    value: r.u32()?,
-                    base: r.u32()?,
+                    value,
+                    base,
                     offset: r.u64()? as i64,
                 });
             }
-            if table.sites.last().is_some_and(|s: &CallSite| s.id >= id) {
+            if table.sites.last().is_some_and(|s: &CallSite| s.id >= id) || id >= FRAME_ID_BASE {
                 return Err(r.error("call-site IDs out of order"));
             }
             table.sites.push(CallSite {
@@ -261,6 +339,7 @@ impl CallSiteTable {
                 kind,
                 location,
                 values,
+                allocas,
                 derived,
             });
         }
@@ -342,7 +421,20 @@ mod tests {
     use super::*;
 
     fn sample() -> CallSiteTable {
+        let part = |value, offset, ty: &str, pointer, dynamic_alloca| RecordedPart {
+            value,
+            offset,
+            size: 8,
+            ty: ty.into(),
+            pointer,
+            dynamic_alloca,
+        };
         CallSiteTable {
+            frames: vec![Frame {
+                id: FRAME_ID_BASE,
+                function: "main".into(),
+                allocas: vec![100, 8],
+            }],
             sites: vec![
                 CallSite {
                     id: 0,
@@ -350,28 +442,27 @@ mod tests {
                     kind: CallKind::Landmark(3),
                     location: Some(("main.c".into(), 12)),
                     values: vec![
-                        RecordedPart {
-                            value: 0,
-                            offset: 0,
-                            size: 8,
-                            ty: "ptr".into(),
-                            pointer: true,
-                            alloca: Some(AllocaSize::Fixed(100)),
+                        part(0, 0, "ptr", true, false),
+                        part(1, 8, "i64", false, false),
+                    ],
+                    allocas: vec![0, 1],
+                    derived: vec![
+                        DerivedValue {
+                            value: 2,
+                            base: Base::Alloca(0),
+                            offset: -4,
                         },
-                        RecordedPart {
-                            value: 1,
+                        DerivedValue {
+                            value: 3,
+                            base: Base::Value(0),
+                            offset: 16,
+                        },
+                        DerivedValue {
+                            value: 4,
+                            base: Base::Symbol("table".into()),
                             offset: 8,
-                            size: 8,
-                            ty: "i64".into(),
-                            pointer: false,
-                            alloca: None,
                         },
                     ],
-                    derived: vec![DerivedValue {
-                        value: 2,
-                        base: 0,
-                        offset: -4,
-                    }],
                 },
                 CallSite {
                     id: 1,
@@ -379,6 +470,7 @@ mod tests {
                     kind: CallKind::Indirect,
                     location: None,
                     values: vec![],
+                    allocas: vec![1],
                     derived: vec![],
                 },
                 CallSite {
@@ -386,14 +478,8 @@ mod tests {
                     function: "f".into(),
                     kind: CallKind::ReturnsTwice("setjmp".into()),
                     location: None,
-                    values: vec![RecordedPart {
-                        value: 0,
-                        offset: 0,
-                        size: 8,
-                        ty: "ptr".into(),
-                        pointer: true,
-                        alloca: Some(AllocaSize::Dynamic),
-                    }],
+                    values: vec![part(0, 0, "ptr", true, true)],
+                    allocas: vec![],
                     derived: vec![],
                 },
             ],
@@ -406,6 +492,8 @@ mod tests {
         let bytes = t.encode();
         assert_eq!(CallSiteTable::decode(&bytes).unwrap(), t);
         assert_eq!(t.get(5).unwrap().function, "f");
+        assert_eq!(t.frame(FRAME_ID_BASE).unwrap().allocas, [100, 8]);
+        assert_eq!(t.frame_of("main").unwrap().id, FRAME_ID_BASE);
         assert!(t.get(2).is_none());
     }
 

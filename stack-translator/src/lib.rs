@@ -5,6 +5,7 @@
 //! Frame translation builds on the same symbol view.
 
 pub mod callsites;
+pub mod isa;
 pub mod layout;
 pub mod records;
 pub mod stackmaps;

@@ -9,9 +9,9 @@
 //! each record inside the function the table names, at the same function
 //! address on both ISAs. `migrate cc` fails the build when it does not hold.
 
-use crate::callsites::{self, CallKind, CallSiteTable};
+use crate::callsites::{self, Base, CallKind, CallSiteTable, FRAME_ID_BASE};
 use crate::stackmaps::{self, Location, Record, StackMaps};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -22,8 +22,10 @@ pub struct Executable {
     /// Its ISA's name, for messages.
     pub isa: String,
     pub table: CallSiteTable,
-    /// Records by ID.
-    pub records: BTreeMap<u64, Record>,
+    /// Records by ID. Usually one per ID; more when the backend duplicated
+    /// the call (tail duplication): each copy describes the same IR values
+    /// at its own address, and any copy is a valid place to resume.
+    pub records: BTreeMap<u64, Vec<Record>>,
     /// Function symbols: start address → (name, size).
     pub functions: BTreeMap<u64, (String, u64)>,
     /// Raw side-table bytes (the two executables must carry the same).
@@ -58,12 +60,9 @@ impl Executable {
                 records: vec![],
             },
         };
-        let mut records = BTreeMap::new();
+        let mut records: BTreeMap<u64, Vec<Record>> = BTreeMap::new();
         for r in maps.records {
-            let id = r.id;
-            if records.insert(id, r).is_some() {
-                bail!("{}: two stackmap records with ID {id}", path.display());
-            }
+            records.entry(r.id).or_default().push(r);
         }
         let functions = file
             .symbols()
@@ -93,7 +92,9 @@ pub struct Report {
     pub call_sites: usize,
     /// Of those, landmark calls.
     pub landmark_sites: usize,
-    /// Recorded locations per ISA (all call sites).
+    /// Functions with a frame record (their fixed-size allocations).
+    pub frames: usize,
+    /// Recorded locations per ISA (call sites and frame records).
     pub locations: usize,
     /// Every disagreement, one line each (the build fails on any).
     pub mismatches: Vec<String>,
@@ -127,83 +128,148 @@ pub fn check(exes: &[Executable; 2]) -> Report {
     let table = &exes[0].table;
     for exe in exes {
         for id in exe.records.keys() {
-            if table.get(*id).is_none() {
+            let known = if *id >= FRAME_ID_BASE {
+                table.frame(*id).is_some()
+            } else {
+                table.get(*id).is_some()
+            };
+            if !known {
                 bad(format!(
-                    "{}: stackmap record {id} has no call site in the table",
+                    "{}: stackmap record {id} has no call site or frame in the table",
                     exe.isa
                 ));
             }
         }
     }
-    let mut function_address: HashMap<&str, [Option<u64>; 2]> = HashMap::new();
-    for site in &table.sites {
-        let at = site_description(site);
+    let mut function_address: HashMap<String, [Option<u64>; 2]> = HashMap::new();
+    let mut in_function =
+        |i: usize, exe: &Executable, record: &Record, function: &str, at: &str| match exe
+            .function_at(record.address())
+        {
+            Some((start, name, _)) if name == function => {
+                let slot = &mut function_address.entry(function.to_string()).or_default()[i];
+                *slot = Some(start);
+                None
+            }
+            Some((_, name, _)) => Some(format!(
+                "{}: the record of {at} is in {name}, not {function}",
+                exe.isa
+            )),
+            None => Some(format!(
+                "{}: the record of {at} ({:#x}) is outside every function",
+                exe.isa,
+                record.address()
+            )),
+        };
+    for frame in &table.frames {
+        let at = format!("the frame record of {}", frame.function);
         for (i, exe) in exes.iter().enumerate() {
-            let Some(record) = exe.records.get(&site.id) else {
+            let Some(copies) = exe.records.get(&frame.id) else {
                 bad(format!("{}: no record for {at}", exe.isa));
                 continue;
             };
-            match exe.function_at(record.address()) {
-                Some((start, name, _)) if name == site.function => {
-                    function_address.entry(name).or_default()[i] = Some(start);
-                }
-                Some((_, name, _)) => bad(format!(
-                    "{}: the record of {at} is in {name}, not {}",
-                    exe.isa, site.function
-                )),
-                None => bad(format!(
-                    "{}: the record of {at} ({:#x}) is outside every function",
-                    exe.isa,
-                    record.address()
-                )),
-            }
-            if i == 0 {
-                for d in &site.derived {
-                    let base_is_alloca = site
-                        .values
-                        .iter()
-                        .any(|p| p.value == d.base && p.alloca.is_some());
-                    if !base_is_alloca {
-                        bad(format!(
-                            "{at}: derived value {} is based on value {}, which is not a recorded stack allocation",
-                            d.value, d.base
-                        ));
-                    }
-                }
-            }
-            if record.locations.len() != site.values.len() {
+            if copies.iter().any(|c| c.locations != copies[0].locations) {
                 bad(format!(
-                    "{}: {at} records {} locations, the table describes {}",
+                    "{}: the copies of {at} disagree on the frame addresses",
+                    exe.isa
+                ));
+            }
+            let record = &copies[0];
+            if let Some(m) = in_function(i, exe, record, &frame.function, &at) {
+                bad(m);
+            }
+            if record.locations.len() != frame.allocas.len() {
+                bad(format!(
+                    "{}: {at} records {} locations, the table describes {} allocations",
                     exe.isa,
                     record.locations.len(),
-                    site.values.len()
+                    frame.allocas.len()
                 ));
                 continue;
             }
-            for (k, (loc, part)) in record.locations.iter().zip(&site.values).enumerate() {
-                let fits = match loc {
-                    Location::Constant { .. } => true,
-                    _ => loc.size() as u32 >= part.size,
-                };
-                if !fits {
+            for (k, loc) in record.locations.iter().enumerate() {
+                if !matches!(loc, Location::Direct { .. }) {
                     bad(format!(
-                        "{}: {at}, location {k}: {} bytes hold a {}-byte {}",
-                        exe.isa,
-                        loc.size(),
-                        part.size,
-                        part.ty
-                    ));
-                }
-                if matches!(loc, Location::Direct { .. }) && part.alloca.is_none() {
-                    bad(format!(
-                        "{}: {at}, location {k}: a frame address for a value that is not a stack allocation",
+                        "{}: {at}: allocation {k} is not at a fixed frame address ({loc:?})",
                         exe.isa
                     ));
                 }
             }
         }
     }
-    for (name, [a, b]) in function_address {
+    for site in &table.sites {
+        let at = site_description(site);
+        let frame_size = table
+            .frame_of(&site.function)
+            .map_or(0, |f| f.allocas.len());
+        let derived_allocas = site.derived.iter().filter_map(|d| match &d.base {
+            Base::Alloca(a) => Some(a),
+            _ => None,
+        });
+        let bad_alloca = site
+            .allocas
+            .iter()
+            .chain(derived_allocas)
+            .find(|a| **a as usize >= frame_size);
+        if let Some(a) = bad_alloca {
+            bad(format!(
+                "{at}: allocation {a} is not in the frame record of {} ({frame_size} allocations)",
+                site.function
+            ));
+        }
+        for d in &site.derived {
+            if let Base::Value(v) = d.base {
+                if !site.values.iter().any(|p| p.value == v) {
+                    bad(format!(
+                        "{at}: derived value {} is based on value {v}, which is not recorded",
+                        d.value
+                    ));
+                }
+            }
+        }
+        for (i, exe) in exes.iter().enumerate() {
+            let Some(copies) = exe.records.get(&site.id) else {
+                bad(format!("{}: no record for {at}", exe.isa));
+                continue;
+            };
+            for record in copies {
+                if let Some(m) = in_function(i, exe, record, &site.function, &at) {
+                    bad(m);
+                }
+                if record.locations.len() != site.values.len() {
+                    bad(format!(
+                        "{}: {at} records {} locations, the table describes {}",
+                        exe.isa,
+                        record.locations.len(),
+                        site.values.len()
+                    ));
+                    continue;
+                }
+                for (k, (loc, part)) in record.locations.iter().zip(&site.values).enumerate() {
+                    let fits = match loc {
+                        Location::Constant { .. } => true,
+                        _ => loc.size() as u32 >= part.size,
+                    };
+                    if !fits {
+                        bad(format!(
+                            "{}: {at}, location {k}: {} bytes hold a {}-byte {}",
+                            exe.isa,
+                            loc.size(),
+                            part.size,
+                            part.ty
+                        ));
+                    }
+                    if matches!(loc, Location::Direct { .. }) {
+                        bad(format!(
+                        "{}: {at}, location {k}: a frame address for a value that is not a fixed-size allocation",
+                        exe.isa
+                    ));
+                    }
+                }
+            }
+        }
+    }
+    for (name, [a, b]) in &function_address {
         if let (Some(a), Some(b)) = (a, b) {
             if a != b {
                 bad(format!(
@@ -219,7 +285,9 @@ pub fn check(exes: &[Executable; 2]) -> Report {
         .iter()
         .filter(|s| matches!(s.kind, CallKind::Landmark(_)))
         .count();
-    report.locations = table.sites.iter().map(|s| s.values.len()).sum();
+    report.frames = table.frames.len();
+    report.locations = table.sites.iter().map(|s| s.values.len()).sum::<usize>()
+        + table.frames.iter().map(|f| f.allocas.len()).sum::<usize>();
     report
 }
 

@@ -71,6 +71,27 @@ impl Location {
     }
 }
 
+impl Location {
+    /// As an assembly programmer would write it on `isa`: `rbx`,
+    /// `[rbp-0x20]` (in memory there), `&[sp+0x10]` (that address), `=42`.
+    pub fn render(&self, isa: &dyn crate::isa::Isa) -> String {
+        let at = |reg: u16, offset: i32| {
+            let sign = if offset < 0 { '-' } else { '+' };
+            format!(
+                "{}{sign}{:#x}",
+                isa.register_name(reg),
+                offset.unsigned_abs()
+            )
+        };
+        match *self {
+            Location::Register { reg, .. } => isa.register_name(reg),
+            Location::Direct { reg, offset, .. } => format!("&[{}]", at(reg, offset)),
+            Location::Indirect { reg, offset, .. } => format!("[{}]", at(reg, offset)),
+            Location::Constant { value, .. } => format!("={value}"),
+        }
+    }
+}
+
 impl StackMaps {
     /// Parses the section's bytes.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
@@ -260,6 +281,29 @@ mod tests {
                 offset: -16,
                 size: 8
             }]
+        );
+    }
+
+    #[test]
+    fn renders_locations() {
+        let x64 = crate::isa::X86_64;
+        let reg = Location::Register { reg: 3, size: 8 };
+        let slot = Location::Indirect {
+            reg: 6,
+            offset: -0x20,
+            size: 8,
+        };
+        let frame = Location::Direct {
+            reg: 7,
+            offset: 16,
+            size: 8,
+        };
+        assert_eq!(reg.render(x64), "rbx");
+        assert_eq!(slot.render(x64), "[rbp-0x20]");
+        assert_eq!(frame.render(x64), "&[rsp+0x10]");
+        assert_eq!(
+            Location::Constant { value: -1, size: 8 }.render(crate::isa::AARCH64),
+            "=-1"
         );
     }
 

@@ -9,6 +9,7 @@ mod examples;
 mod landmarks;
 mod lua;
 mod makefile;
+mod records;
 mod sqlite;
 mod thirdparty;
 mod unsupported;

@@ -1,0 +1,203 @@
+//! `migrate inspect BASE --callsites [--json]`: every recorded call site of
+//! a build, with both ISAs' locations side by side.
+
+use crate::cc::link::output_path;
+use crate::isa;
+use anyhow::{bail, Result};
+use serde::Serialize;
+use stack_translator::callsites::{Base, CallKind, CallSite, Frame};
+use stack_translator::isa as tisa;
+use stack_translator::records::{site_description, Executable};
+use std::io::Write;
+use std::path::Path;
+
+/// One call site, as printed and as JSON.
+#[derive(Serialize)]
+struct SiteView {
+    id: u64,
+    function: String,
+    kind: String,
+    source: Option<String>,
+    /// Addresses of the record's point, per ISA (x86_64 first): more than
+    /// one where the backend duplicated the call. Locations are the first
+    /// copy's.
+    record_addresses: [Vec<u64>; 2],
+    values: Vec<PartView>,
+    /// In-use fixed-size allocations: (index, size, frame address per ISA).
+    allocas: Vec<AllocaView>,
+    derived: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PartView {
+    value: u32,
+    offset: u32,
+    size: u32,
+    ty: String,
+    pointer: bool,
+    dynamic_alloca: bool,
+    /// Where the part is at the record's point, per ISA.
+    locations: [Option<String>; 2],
+}
+
+#[derive(Serialize)]
+struct AllocaView {
+    index: u32,
+    size: u64,
+    locations: [Option<String>; 2],
+}
+
+/// Runs the command; returns the exit code.
+pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) -> Result<i32> {
+    if !callsites {
+        bail!("say what to inspect: --callsites (checkpoint images come with the runtime)");
+    }
+    let paths = isa::ALL.map(|t| output_path(base, t));
+    let exes = [
+        Executable::read(&paths[0], tisa::ALL[0].name())?,
+        Executable::read(&paths[1], tisa::ALL[1].name())?,
+    ];
+    let table = &exes[0].table;
+    let views: Vec<SiteView> = table
+        .sites
+        .iter()
+        .filter(|s| function.is_none_or(|f| s.function == f))
+        .map(|s| view(s, table.frame_of(&s.function), &exes))
+        .collect();
+    if let (Some(f), true) = (function, views.is_empty()) {
+        bail!("no recorded call site in a function named {f}");
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &views)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    writeln!(out, "{:<18} {:<24} aarch64", "", "x86_64")?;
+    for (site, v) in table
+        .sites
+        .iter()
+        .filter(|s| function.is_none_or(|f| s.function == f))
+        .zip(&views)
+    {
+        print_site(&mut out, site, v)?;
+    }
+    Ok(0)
+}
+
+fn view(site: &CallSite, frame: Option<&Frame>, exes: &[Executable; 2]) -> SiteView {
+    let copies = |i: usize, id: u64| exes[i].records.get(&id).map_or(&[][..], |c| &c[..]);
+    let records = [0, 1].map(|i| copies(i, site.id).first());
+    let values = site
+        .values
+        .iter()
+        .enumerate()
+        .map(|(k, p)| PartView {
+            value: p.value,
+            offset: p.offset,
+            size: p.size,
+            ty: p.ty.clone(),
+            pointer: p.pointer,
+            dynamic_alloca: p.dynamic_alloca,
+            locations: [0, 1].map(|i| {
+                records[i]
+                    .and_then(|r| r.locations.get(k))
+                    .map(|l| l.render(tisa::ALL[i]))
+            }),
+        })
+        .collect();
+    let frame_records = frame.map(|f| [0, 1].map(|i| copies(i, f.id).first()));
+    let allocas = site
+        .allocas
+        .iter()
+        .map(|&a| AllocaView {
+            index: a,
+            size: frame
+                .and_then(|f| f.allocas.get(a as usize))
+                .copied()
+                .unwrap_or(0),
+            locations: [0, 1].map(|i| {
+                frame_records
+                    .and_then(|r| r[i])
+                    .and_then(|r| r.locations.get(a as usize))
+                    .map(|l| l.render(tisa::ALL[i]))
+            }),
+        })
+        .collect();
+    let derived = site
+        .derived
+        .iter()
+        .map(|d| {
+            let base = match &d.base {
+                Base::Alloca(a) => format!("alloca {a}"),
+                Base::Value(v) => format!("value {v}"),
+                Base::Symbol(s) => s.clone(),
+            };
+            format!("value {} = {base} {:+}", d.value, d.offset)
+        })
+        .collect();
+    SiteView {
+        id: site.id,
+        function: site.function.clone(),
+        kind: match &site.kind {
+            CallKind::Direct(f) => format!("call {f}"),
+            CallKind::Indirect => "indirect call".into(),
+            CallKind::Landmark(id) => format!("landmark {id}"),
+            CallKind::ReturnsTwice(f) => format!("call {f} (returns twice)"),
+        },
+        source: site.location.as_ref().map(|(f, l)| format!("{f}:{l}")),
+        record_addresses: [0, 1].map(|i| copies(i, site.id).iter().map(|r| r.address()).collect()),
+        values,
+        allocas,
+        derived,
+    }
+}
+
+fn print_site(out: &mut impl Write, site: &CallSite, v: &SiteView) -> Result<()> {
+    let addr = |a: &[u64]| match a {
+        [] => "-".to_string(),
+        [one] => format!("{one:#x}"),
+        [first, rest @ ..] => format!("{first:#x} (+{} copies)", rest.len()),
+    };
+    writeln!(out, "{}", site_description(site))?;
+    writeln!(
+        out,
+        "  record at        {:<24} {}",
+        addr(&v.record_addresses[0]),
+        addr(&v.record_addresses[1])
+    )?;
+    let loc = |l: &Option<String>| l.clone().unwrap_or_else(|| "-".into());
+    for p in &v.values {
+        let what = format!(
+            "v{}{} {}{}",
+            p.value,
+            if p.offset > 0 {
+                format!("+{}", p.offset)
+            } else {
+                String::new()
+            },
+            p.ty,
+            if p.dynamic_alloca { " (vla)" } else { "" }
+        );
+        writeln!(
+            out,
+            "  {:<16} {:<24} {}",
+            what,
+            loc(&p.locations[0]),
+            loc(&p.locations[1])
+        )?;
+    }
+    for a in &v.allocas {
+        writeln!(
+            out,
+            "  {:<16} {:<24} {}",
+            format!("alloca {} [{}]", a.index, a.size),
+            loc(&a.locations[0]),
+            loc(&a.locations[1])
+        )?;
+    }
+    for d in &v.derived {
+        writeln!(out, "  {d}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Live-value records: `migrate check` passes on real builds and catches
+//! records that no longer correspond (a corrupted record, a mixed build, a
+//! truncated side table).
+
+use crate::common::*;
+use object::{Object, ObjectSection};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn build(dir: &Path, example: &str) -> PathBuf {
+    let src = repo()
+        .join("examples")
+        .join(example)
+        .join(format!("{example}.c"));
+    cc(dir, &["-O2", "-o", example, src.to_str().unwrap()]);
+    dir.join(example)
+}
+
+fn check(base: &Path, json: bool) -> Output {
+    let mut cmd = migrate();
+    cmd.arg("check").arg(base);
+    if json {
+        cmd.arg("--json");
+    }
+    cmd.output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// File offset and size of `section` in the ELF file at `path`.
+fn section_range(path: &Path, section: &str) -> (usize, usize) {
+    let data = std::fs::read(path).unwrap();
+    let file = object::File::parse(&data[..]).unwrap();
+    let s = file.section_by_name(section).unwrap();
+    let (offset, size) = s.file_range().unwrap();
+    (offset as usize, size as usize)
+}
+
+/// Copies BASE.x86_64 and BASE.aarch64 to `dir/name.*`.
+fn copy_build(base: &Path, dir: &Path, name: &str) -> PathBuf {
+    for isa in ISAS {
+        std::fs::copy(
+            format!("{}.{isa}", base.display()),
+            dir.join(format!("{name}.{isa}")),
+        )
+        .unwrap();
+    }
+    dir.join(name)
+}
+
+/// Byte offset of the record with `id` inside `.llvm_stackmaps` (LLVM's
+/// stackmap format version 3, walked by hand so the test does not trust
+/// the reader it tests).
+fn record_offset(stackmaps: &[u8], id: u64) -> usize {
+    let u16_at = |o: usize| u16::from_le_bytes(stackmaps[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(stackmaps[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(stackmaps[o..o + 8].try_into().unwrap());
+    let align = |o: usize| o.div_ceil(8) * 8;
+    let mut at = 16 + 24 * u32_at(4) + 8 * u32_at(8);
+    for _ in 0..u32_at(12) {
+        if u64_at(at) == id {
+            return at;
+        }
+        let locations = u16_at(at + 14);
+        let live_outs_at = align(at + 16 + 12 * locations) + 2;
+        at = align(live_outs_at + 2 + 4 * u16_at(live_outs_at));
+    }
+    panic!("no record {id}");
+}
+
+#[test]
+fn check_passes_on_a_build_and_reports_json() {
+    let dir = tempdir();
+    let base = build(dir.path(), "recursion");
+    let out = check(&base, false);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("records correspond"), "{}", text(&out));
+
+    let out = check(&base, true);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sites = report["call_sites"].as_u64().unwrap();
+    let landmarks = report["landmark_sites"].as_u64().unwrap();
+    // Recursive calls are recorded besides the landmark calls.
+    assert!(landmarks > 0 && sites > landmarks, "{report}");
+    assert_eq!(report["mismatches"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn check_catches_a_corrupted_record() {
+    let dir = tempdir();
+    let base = build(dir.path(), "recursion");
+    let a64 = |name: &str| dir.path().join(format!("{name}.aarch64"));
+
+    // Call site 1's record renamed to an ID no call site has.
+    let bad_id = copy_build(&base, dir.path(), "bad-id");
+    let (start, size) = section_range(&a64("bad-id"), ".llvm_stackmaps");
+    let mut data = std::fs::read(a64("bad-id")).unwrap();
+    let record = start + record_offset(&data[start..start + size], 1);
+    data[record..record + 8].copy_from_slice(&999_999u64.to_le_bytes());
+    std::fs::write(a64("bad-id"), &data).unwrap();
+    let out = check(&bad_id, false);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("aarch64: no record for call site 1 "),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("record 999999 has no call site or frame"));
+
+    // The first location of call site 1 (a call to ackermann with live
+    // values) shrunk to 0 bytes.
+    let bad_size = copy_build(&base, dir.path(), "bad-size");
+    let mut data = std::fs::read(a64("bad-size")).unwrap();
+    let location = record + 16;
+    data[location + 2..location + 4].copy_from_slice(&0u16.to_le_bytes());
+    std::fs::write(a64("bad-size"), &data).unwrap();
+    let out = check(&bad_size, false);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("location 0: 0 bytes hold a"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn check_refuses_mixed_builds_and_truncated_tables() {
+    let dir = tempdir();
+    let rec = build(dir.path(), "recursion");
+    let nbody = build(dir.path(), "nbody");
+
+    let mixed = dir.path().join("mixed");
+    std::fs::copy(
+        format!("{}.x86_64", rec.display()),
+        format!("{}.x86_64", mixed.display()),
+    )
+    .unwrap();
+    std::fs::copy(
+        format!("{}.aarch64", nbody.display()),
+        format!("{}.aarch64", mixed.display()),
+    )
+    .unwrap();
+    let out = check(&mixed, false);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("differ: not one build"),
+        "{}",
+        text(&out)
+    );
+
+    // A side table cut short: an error naming the problem, not a crash.
+    let cut = copy_build(&rec, dir.path(), "cut");
+    let path = dir.path().join("cut.x86_64");
+    let (start, size) = section_range(&path, ".migrate.callsites");
+    let mut data = std::fs::read(&path).unwrap();
+    data[start + size / 2..start + size].fill(0xff);
+    std::fs::write(&path, &data).unwrap();
+    let out = check(&cut, false);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("call-site table"), "{}", text(&out));
+}
+
+#[test]
+fn inspect_lists_call_sites_side_by_side() {
+    let dir = tempdir();
+    let base = build(dir.path(), "recursion");
+    let out = migrate()
+        .args(["inspect", "--callsites"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.lines().next().unwrap().contains("x86_64"));
+    assert!(listing.contains("(landmark 0 in main"), "{listing}");
+    assert!(listing.contains("call to ackermann in main"), "{listing}");
+
+    let out = migrate()
+        .args([
+            "inspect",
+            "--callsites",
+            "--json",
+            "--function",
+            "ackermann",
+        ])
+        .arg(&base)
+        .output()
+        .unwrap();
+    let sites: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sites = sites.as_array().unwrap();
+    assert!(!sites.is_empty());
+    for site in sites {
+        assert_eq!(site["function"], "ackermann");
+        // Every recorded value has a location on both ISAs.
+        for v in site["values"].as_array().unwrap() {
+            let locs = v["locations"].as_array().unwrap();
+            assert!(locs.iter().all(|l| l.is_string()), "{site}");
+        }
+        for isa in 0..2 {
+            assert!(!site["record_addresses"][isa].as_array().unwrap().is_empty());
+        }
+    }
+
+    let out = migrate()
+        .args(["inspect", "--callsites", "--function", "no_such_function"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("no recorded call site in a function named no_such_function"));
+}

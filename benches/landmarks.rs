@@ -10,6 +10,8 @@
 //!   the layout-only and the landmark build, and landmarks alone
 //!   (landmark build / layout-only build);
 //! - code-size ratio of the landmark build against the baseline (both ISAs);
+//! - the live-value records: recorded call sites, and the size of x86_64's
+//!   `.llvm_stackmaps` (loaded with the program) relative to its code;
 //! - the response bound: landmark hits and the p50, p99 and maximum time
 //!   between two hits, from one `migrate run --stats` run (every landmark
 //!   then calls into the runtime, so these are upper bounds).
@@ -26,8 +28,19 @@ fn main() {
     let (runs, cwd) = (bench.runs, &bench.cwd);
     println!("landmarks benchmark: x86_64 medians of {runs} alternating runs; intervals from --stats (µs)");
     println!(
-        "{:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>11} {:>7} {:>7} {:>8}",
-        "program", "layout", "lm", "lm alone", "x86 code", "a64 code", "hits", "p50", "p99", "max"
+        "{:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>6} {:>6} {:>11} {:>7} {:>7} {:>8}",
+        "program",
+        "layout",
+        "lm",
+        "lm alone",
+        "x86 code",
+        "a64 code",
+        "sites",
+        "maps",
+        "hits",
+        "p50",
+        "p99",
+        "max"
     );
     let mut cols: [Vec<f64>; 5] = Default::default();
     for p in selected() {
@@ -54,10 +67,29 @@ fn main() {
         );
         let m = alternating_medians(&[&plain_exe, &none_exe, &all_exe], &p, cwd, runs);
         let stats = response(&p, &all, cwd);
+        let sites = stack_translator::callsites::CallSiteTable::decode(&section(
+            &all_exe,
+            stack_translator::callsites::SECTION,
+        ))
+        .unwrap()
+        .sites
+        .len();
+        let maps = section(&all_exe, ".llvm_stackmaps").len() as f64 / sizes(&all_exe).0 as f64;
         let row = [m[1] / m[0], m[2] / m[0], m[2] / m[1], code[0], code[1]];
         println!(
-            "{:<12} {:>8.3} {:>8.3} {:>9.3} {:>8.3} {:>8.3} {:>11} {:>7.2} {:>7.2} {:>8.1}",
-            p.name, row[0], row[1], row[2], row[3], row[4], stats.0, stats.1, stats.2, stats.3
+            "{:<12} {:>8.3} {:>8.3} {:>9.3} {:>8.3} {:>8.3} {:>6} {:>6.2} {:>11} {:>7.2} {:>7.2} {:>8.1}",
+            p.name,
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            sites,
+            maps,
+            stats.0,
+            stats.1,
+            stats.2,
+            stats.3
         );
         for (c, r) in cols.iter_mut().zip(row) {
             c.push(r);
@@ -72,6 +104,15 @@ fn main() {
         geomean(&cols[3]),
         geomean(&cols[4])
     );
+}
+
+/// The bytes of section `name` of the executable at `path`.
+fn section(path: &std::path::Path, name: &str) -> Vec<u8> {
+    use object::{Object, ObjectSection};
+    let data = std::fs::read(path).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let s = file.section_by_name(name).unwrap();
+    s.data().unwrap().to_vec()
 }
 
 /// (hits, p50 µs, p99 µs, max µs) of one `migrate run --stats` run on x86_64.

@@ -22,8 +22,28 @@ pub fn build_lua(dir: &std::path::Path, opt: &str) -> PathBuf {
 
 #[test]
 fn lua_workload_identical_on_both_isas() {
+    workload_at("-O2");
+}
+
+/// The other optimization levels (each build runs the record check).
+#[test]
+fn lua_at_o0() {
+    workload_at("-O0");
+}
+
+#[test]
+fn lua_at_o1() {
+    workload_at("-O1");
+}
+
+#[test]
+fn lua_at_o3() {
+    workload_at("-O3");
+}
+
+fn workload_at(opt: &str) {
     let dir = tempdir();
-    let base = build_lua(dir.path(), "-O2");
+    let base = build_lua(dir.path(), opt);
     check_layout(&base);
     let script = fixture("lua/workload.lua");
     let r = same_on_both(&base, &[script.to_str().unwrap(), "200"], b"");

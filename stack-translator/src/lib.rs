@@ -5,7 +5,9 @@
 //! Frame translation builds on the same symbol view.
 
 pub mod callsites;
+pub mod certify;
 pub mod isa;
 pub mod layout;
+pub mod machine;
 pub mod records;
 pub mod stackmaps;

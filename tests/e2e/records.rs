@@ -215,3 +215,38 @@ fn inspect_lists_call_sites_side_by_side() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("no recorded call site in a function named no_such_function"));
 }
+
+#[test]
+fn certify_explains_most_x86_call_sites() {
+    let dir = tempdir();
+    let base = build(dir.path(), "wordfreq");
+    let out = migrate()
+        .args(["check", "--certify", "--json"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let x86 = &report["certificates"][0];
+    assert_eq!(x86["isa"], "x86_64");
+    let (records, certified) = (
+        x86["records"].as_u64().unwrap(),
+        x86["certified"].as_u64().unwrap(),
+    );
+    // Every record is examined; most are explained (87.5% when written),
+    // and every one that is not says why.
+    assert_eq!(records, report["call_sites"].as_u64().unwrap());
+    assert!(certified * 10 >= records * 8, "{x86}");
+    let explained: u64 = x86["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_u64().unwrap())
+        .sum();
+    assert_eq!(certified + explained, records, "{x86}");
+    let a64 = &report["certificates"][1];
+    assert!(a64["unavailable"]
+        .as_str()
+        .unwrap()
+        .contains("not written yet"));
+}

@@ -4,6 +4,15 @@
 mod aarch64;
 mod x64;
 
+use crate::machine::{MInst, Reg};
+use anyhow::Result;
+
+/// Read access to an executable's loaded bytes (jump tables live there).
+pub trait Memory {
+    /// `len` bytes at `address`, if the executable has them.
+    fn read(&self, address: u64, len: usize) -> Option<&[u8]>;
+}
+
 /// One ISA as the translator sees it.
 pub trait Isa: Sync {
     /// Name, also the executable suffix (`BASE.x86_64`).
@@ -11,6 +20,24 @@ pub trait Isa: Sync {
     /// Assembly name of the register with this DWARF number (stackmap
     /// locations use DWARF numbers).
     fn register_name(&self, dwarf: u16) -> String;
+    /// DWARF numbers of the stack pointer and the frame pointer.
+    fn sp(&self) -> Reg;
+    fn fp(&self) -> Reg;
+    /// The stack pointer at a function's first instruction, relative to the
+    /// canonical frame address (the stack pointer before the call).
+    fn entry_sp(&self) -> i64;
+    /// Registers a call preserves (the callee saves and restores them).
+    fn callee_saved(&self) -> &'static [Reg];
+    /// Registers a call may change.
+    fn caller_saved(&self) -> &'static [Reg];
+    /// Registers a function returns values in.
+    fn return_registers(&self) -> &'static [Reg];
+    /// False while this ISA's decoder is not written yet.
+    fn decoder_available(&self) -> bool {
+        true
+    }
+    /// Decodes the machine code of one function, `code` at `address`.
+    fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>>;
 }
 
 pub const X86_64: &dyn Isa = &x64::X64;

@@ -1,8 +1,374 @@
-//! x86_64 (System V psABI DWARF register numbering).
+//! x86_64: System V psABI DWARF register numbering, calling convention,
+//! and decoding with iced-x86 into [`MInst`]s.
 
-use super::Isa;
+use super::{Isa, Memory};
+use crate::machine::{Flow, MInst, Mem, Op, Place, Reg};
+use anyhow::{bail, Result};
+use iced_x86::{
+    Decoder, DecoderOptions, FlowControl, Formatter, GasFormatter, Instruction,
+    InstructionInfoFactory, Mnemonic, OpAccess, OpKind, Register,
+};
 
 pub struct X64;
+
+const RSP: Reg = 7;
+const RBP: Reg = 6;
+/// rbx, rbp, r12-r15.
+const CALLEE_SAVED: &[Reg] = &[3, 6, 12, 13, 14, 15];
+/// rax, rdx, rcx, rsi, rdi, r8-r11, xmm0-xmm15.
+const CALLER_SAVED: &[Reg] = &[
+    0, 1, 2, 4, 5, 8, 9, 10, 11, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+];
+/// rax, rdx, xmm0, xmm1.
+const RETURN: &[Reg] = &[0, 1, 17, 18];
+/// Most entries read from one jump table.
+const MAX_TABLE: usize = 4096;
+
+/// DWARF number of an iced register (sub-registers map to the full one);
+/// `None` for registers no value lives in across calls (flags, segments).
+fn dwarf(r: Register) -> Option<Reg> {
+    if r.is_gpr() {
+        const ORDER: [Register; 16] = [
+            Register::RAX,
+            Register::RDX,
+            Register::RCX,
+            Register::RBX,
+            Register::RSI,
+            Register::RDI,
+            Register::RBP,
+            Register::RSP,
+            Register::R8,
+            Register::R9,
+            Register::R10,
+            Register::R11,
+            Register::R12,
+            Register::R13,
+            Register::R14,
+            Register::R15,
+        ];
+        let full = r.full_register();
+        return ORDER.iter().position(|x| *x == full).map(|i| i as Reg);
+    }
+    if r.is_xmm() || r.is_ymm() || r.is_zmm() {
+        let n = r.number() as Reg;
+        return (n < 16).then_some(17 + n);
+    }
+    None
+}
+
+/// A memory operand that is a base register plus a constant (no index,
+/// not RIP-relative): what stack slots look like.
+fn based(base: Register, index: Register, disp: u64, size: usize) -> Option<Mem> {
+    if index != Register::None || base == Register::RIP || base == Register::None {
+        return None;
+    }
+    Some(Mem {
+        base: dwarf(base)?,
+        disp: disp as i64,
+        size: size as u32,
+    })
+}
+
+/// One instruction's summary.
+fn summarize(
+    ins: &Instruction,
+    factory: &mut InstructionInfoFactory,
+    text: String,
+    range: (u64, u64),
+    memory: &dyn Memory,
+) -> MInst {
+    let mut m = MInst::new(ins.ip(), ins.len() as u32, text);
+    match ins.mnemonic() {
+        Mnemonic::Push => {
+            m.sp_before = -8;
+            m.stores.push(Mem {
+                base: RSP,
+                disp: 0,
+                size: 8,
+            });
+            if ins.op0_kind() == OpKind::Register {
+                m.reads.extend(dwarf(ins.op0_register()));
+                if let Some(r) = dwarf(ins.op0_register()) {
+                    m.op = Op::Copy {
+                        dst: Place::Mem(Mem {
+                            base: RSP,
+                            disp: 0,
+                            size: 8,
+                        }),
+                        src: Place::Reg(r),
+                    };
+                }
+            }
+            return m;
+        }
+        Mnemonic::Pop => {
+            m.sp_after = 8;
+            m.loads.push(Mem {
+                base: RSP,
+                disp: 0,
+                size: 8,
+            });
+            if ins.op0_kind() == OpKind::Register {
+                if let Some(r) = dwarf(ins.op0_register()) {
+                    m.writes.push(r);
+                    m.op = Op::Copy {
+                        dst: Place::Reg(r),
+                        src: Place::Mem(Mem {
+                            base: RSP,
+                            disp: 0,
+                            size: 8,
+                        }),
+                    };
+                }
+            }
+            return m;
+        }
+        _ => {}
+    }
+    // Scalar SSE operations that keep the destination's upper lanes.
+    let merges_upper_lanes = matches!(
+        ins.mnemonic(),
+        Mnemonic::Cvtsi2sd
+            | Mnemonic::Cvtsi2ss
+            | Mnemonic::Cvtss2sd
+            | Mnemonic::Cvtsd2ss
+            | Mnemonic::Sqrtsd
+            | Mnemonic::Sqrtss
+            | Mnemonic::Roundsd
+            | Mnemonic::Roundss
+    ) || (matches!(ins.mnemonic(), Mnemonic::Movsd | Mnemonic::Movss)
+        && ins.op1_kind() == OpKind::Register);
+    let info = factory.info(ins);
+    for u in info.used_registers() {
+        let Some(r) = dwarf(u.register()) else {
+            continue;
+        };
+        // Writing 8 or 16 bits of a register keeps the rest, and scalar SSE
+        // operations keep the upper lanes: a read too. Not for registers a
+        // call clobbers, though: only the low bits are the IR value (an i8,
+        // a double), and anything older in the rest is garbage after a call.
+        let keeps_rest = (u.register().is_gpr() && u.register().size() < 4)
+            || (merges_upper_lanes
+                && ins.op0_kind() == OpKind::Register
+                && ins.op0_register() == u.register());
+        let partial = keeps_rest && !CALLER_SAVED.contains(&r);
+        let as_write = keeps_rest && CALLER_SAVED.contains(&r);
+        match u.access() {
+            OpAccess::Read | OpAccess::CondRead => m.reads.push(r),
+            OpAccess::Write if !partial => m.writes.push(r),
+            OpAccess::ReadWrite if as_write && !reads_operand(ins, u.register()) => {
+                m.writes.push(r)
+            }
+            OpAccess::Write | OpAccess::ReadWrite | OpAccess::ReadCondWrite => {
+                m.reads.push(r);
+                m.writes.push(r);
+            }
+            // Written on some paths only: the old value may survive.
+            OpAccess::CondWrite => {
+                m.reads.push(r);
+                m.writes.push(r);
+            }
+            _ => {}
+        }
+    }
+    for u in info.used_memory() {
+        let size = u.memory_size().size();
+        if let Some(mem) = based(u.base(), u.index(), u.displacement(), size) {
+            match u.access() {
+                OpAccess::Read | OpAccess::CondRead => m.loads.push(mem),
+                OpAccess::Write | OpAccess::CondWrite => m.stores.push(mem),
+                OpAccess::ReadWrite | OpAccess::ReadCondWrite => {
+                    m.loads.push(mem);
+                    m.stores.push(mem);
+                }
+                _ => {}
+            }
+        }
+    }
+    m.reads.sort_unstable();
+    m.reads.dedup();
+    m.writes.sort_unstable();
+    m.writes.dedup();
+
+    m.flow = match ins.flow_control() {
+        FlowControl::Next | FlowControl::XbeginXabortXend => Flow::Next,
+        FlowControl::Call | FlowControl::IndirectCall => Flow::Call {
+            target: (ins.flow_control() == FlowControl::Call).then(|| ins.near_branch_target()),
+        },
+        FlowControl::UnconditionalBranch => Flow::Jump(ins.near_branch_target()),
+        FlowControl::ConditionalBranch => Flow::Branch(ins.near_branch_target()),
+        FlowControl::IndirectBranch => Flow::Switch(jump_table(ins, range, memory)),
+        FlowControl::Return => Flow::Return,
+        FlowControl::Interrupt | FlowControl::Exception => Flow::Stop,
+    };
+    if m.flow == Flow::Return {
+        // Reading the return address is frame geometry, not a value.
+        m.loads.clear();
+        return m;
+    }
+    if matches!(m.flow, Flow::Call { .. }) {
+        // The call pushes and pops its return address: no net change, and
+        // the callee's reads and writes are the calling convention's.
+        m.reads.clear();
+        m.writes = CALLER_SAVED.to_vec();
+        m.loads.clear();
+        m.stores.clear();
+        return m;
+    }
+
+    // The stack pointer.
+    let writes_sp = m.writes.contains(&RSP);
+    let imm = |i: u32| ins.immediate(i) as i64;
+    match (ins.mnemonic(), ins.op0_kind(), ins.op0_register()) {
+        (Mnemonic::Sub, OpKind::Register, Register::RSP) if ins.op1_kind() != OpKind::Register => {
+            m.sp_after = -imm(1)
+        }
+        (Mnemonic::Add, OpKind::Register, Register::RSP) if ins.op1_kind() != OpKind::Register => {
+            m.sp_after = imm(1)
+        }
+        (Mnemonic::Lea, OpKind::Register, Register::RSP)
+            if ins.memory_base() == Register::RBP && ins.memory_index() == Register::None =>
+        {
+            m.sp_from_fp = Some(ins.memory_displacement64() as i64)
+        }
+        (Mnemonic::Mov, OpKind::Register, Register::RSP)
+            if ins.op1_kind() == OpKind::Register && ins.op1_register() == Register::RBP =>
+        {
+            m.sp_from_fp = Some(0)
+        }
+        (Mnemonic::Mov, OpKind::Register, Register::RBP)
+            if ins.op1_kind() == OpKind::Register && ins.op1_register() == Register::RSP =>
+        {
+            m.fp_from_sp = Some(0)
+        }
+        _ if writes_sp => m.sp_unknown = true,
+        _ => {}
+    }
+
+    // What the result is, where it can be followed.
+    let reg0 = (ins.op_count() >= 1 && ins.op0_kind() == OpKind::Register)
+        .then(|| dwarf(ins.op0_register()))
+        .flatten();
+    let full64 =
+        ins.op_count() >= 1 && ins.op0_kind() == OpKind::Register && ins.op0_register().is_gpr64();
+    m.op = match ins.mnemonic() {
+        Mnemonic::Mov
+        | Mnemonic::Movaps
+        | Mnemonic::Movapd
+        | Mnemonic::Movups
+        | Mnemonic::Movdqa
+        | Mnemonic::Movq
+        | Mnemonic::Movsd
+        | Mnemonic::Movss
+            if ins.op_count() == 2 =>
+        {
+            let place = |k: u32| match ins.op_kind(k) {
+                OpKind::Register => dwarf(ins.op_register(k)).map(Place::Reg),
+                OpKind::Memory => based(
+                    ins.memory_base(),
+                    ins.memory_index(),
+                    ins.memory_displacement64(),
+                    ins.memory_size().size(),
+                )
+                .map(Place::Mem),
+                _ => None,
+            };
+            // 32-bit writes zero the upper half: a 32-bit value moved
+            // through `movl` keeps its value. 8- and 16-bit ones merge.
+            let width_ok = ins.op0_kind() != OpKind::Register
+                || !ins.op0_register().is_gpr()
+                || ins.op0_register().size() >= 4;
+            match (place(0), place(1), ins.op1_kind()) {
+                (Some(dst), _, OpKind::Immediate32to64 | OpKind::Immediate64) => Op::Const {
+                    dst,
+                    value: ins.immediate(1) as i64,
+                },
+                // A 32-bit write zero-extends. An 8- or 16-bit one keeps
+                // the upper bits, but only the low ones are the IR value
+                // (an i8 or i16): the constant is what matters.
+                (Some(dst), _, OpKind::Immediate32 | OpKind::Immediate16 | OpKind::Immediate8) => {
+                    Op::Const {
+                        dst,
+                        value: ins.immediate(1) as i64,
+                    }
+                }
+                (Some(dst), Some(src), _) if width_ok => Op::Copy { dst, src },
+                _ => Op::Other,
+            }
+        }
+        Mnemonic::Lea if full64 => match (reg0, ins.memory_base(), ins.memory_index()) {
+            (Some(dst), Register::RIP, Register::None) => Op::Const {
+                dst: Place::Reg(dst),
+                value: ins.ip_rel_memory_address() as i64,
+            },
+            (Some(dst), Register::None, Register::None) => Op::Const {
+                dst: Place::Reg(dst),
+                value: ins.memory_displacement64() as i64,
+            },
+            (Some(dst), base, Register::None) => match dwarf(base) {
+                Some(b) => Op::AddrOf {
+                    dst,
+                    base: b,
+                    disp: ins.memory_displacement64() as i64,
+                },
+                None => Op::Other,
+            },
+            _ => Op::Other,
+        },
+        // xor r, r is how x86 writes zero (pxor/xorps/xorpd for vectors).
+        Mnemonic::Xor | Mnemonic::Pxor | Mnemonic::Xorps | Mnemonic::Xorpd
+            if ins.op_count() == 2
+                && ins.op0_kind() == OpKind::Register
+                && ins.op1_kind() == OpKind::Register
+                && ins.op0_register() == ins.op1_register() =>
+        {
+            m.reads.retain(|r| Some(*r) != reg0);
+            match reg0 {
+                Some(dst) => Op::Const {
+                    dst: Place::Reg(dst),
+                    value: 0,
+                },
+                None => Op::Other,
+            }
+        }
+        _ => Op::Other,
+    };
+    m
+}
+
+/// True if `r` is also a source operand of `ins` (`addsd %xmm0,%xmm0`).
+fn reads_operand(ins: &Instruction, r: Register) -> bool {
+    (1..ins.op_count()).any(|k| ins.op_kind(k) == OpKind::Register && ins.op_register(k) == r)
+}
+
+/// The targets of `jmp *table(,%reg,8)`: the table's 8-byte entries, read
+/// while they point into the function. `None` for other indirect jumps.
+fn jump_table(
+    ins: &Instruction,
+    (start, end): (u64, u64),
+    memory: &dyn Memory,
+) -> Option<Vec<u64>> {
+    if ins.op0_kind() != OpKind::Memory
+        || ins.memory_base() != Register::None
+        || ins.memory_index() == Register::None
+        || ins.memory_index_scale() != 8
+    {
+        return None;
+    }
+    let table = ins.memory_displacement64();
+    let mut targets = Vec::new();
+    for k in 0..MAX_TABLE as u64 {
+        let Some(bytes) = memory.read(table + 8 * k, 8) else {
+            break;
+        };
+        let t = u64::from_le_bytes(bytes.try_into().unwrap());
+        if t < start || t >= end {
+            break;
+        }
+        targets.push(t);
+    }
+    (!targets.is_empty()).then_some(targets)
+}
 
 const GPRS: [&str; 17] = [
     "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13",
@@ -21,11 +387,125 @@ impl Isa for X64 {
             _ => format!("dwarf{dwarf}"),
         }
     }
+
+    fn sp(&self) -> Reg {
+        RSP
+    }
+
+    fn fp(&self) -> Reg {
+        RBP
+    }
+
+    fn entry_sp(&self) -> i64 {
+        -8 // the return address the call pushed
+    }
+
+    fn callee_saved(&self) -> &'static [Reg] {
+        CALLEE_SAVED
+    }
+
+    fn caller_saved(&self) -> &'static [Reg] {
+        CALLER_SAVED
+    }
+
+    fn return_registers(&self) -> &'static [Reg] {
+        RETURN
+    }
+
+    fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
+        let range = (address, address + code.len() as u64);
+        let mut decoder = Decoder::with_ip(64, code, address, DecoderOptions::NONE);
+        let mut factory = InstructionInfoFactory::new();
+        let mut formatter = GasFormatter::new();
+        let mut out = Vec::new();
+        let mut ins = Instruction::default();
+        while decoder.can_decode() {
+            decoder.decode_out(&mut ins);
+            if ins.is_invalid() {
+                bail!("undecodable x86_64 instruction at {:#x}", ins.ip());
+            }
+            let mut text = String::new();
+            formatter.format(&ins, &mut text);
+            out.push(summarize(&ins, &mut factory, text, range, memory));
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct NoMemory;
+    impl Memory for NoMemory {
+        fn read(&self, _: u64, _: usize) -> Option<&[u8]> {
+            None
+        }
+    }
+
+    fn one(bytes: &[u8]) -> MInst {
+        X64.decode(bytes, 0x1000, &NoMemory).unwrap().remove(0)
+    }
+
+    #[test]
+    fn decodes_frame_and_values() {
+        // push %rbp
+        let push = one(&[0x55]);
+        assert_eq!((push.sp_before, push.stores.len()), (-8, 1));
+        // mov %rsp,%rbp
+        assert_eq!(one(&[0x48, 0x89, 0xe5]).fp_from_sp, Some(0));
+        // sub $0x28,%rsp
+        assert_eq!(one(&[0x48, 0x83, 0xec, 0x28]).sp_after, -0x28);
+        // mov %rbx,-0x30(%rbp)
+        let spill = one(&[0x48, 0x89, 0x5d, 0xd0]);
+        assert_eq!(
+            spill.op,
+            Op::Copy {
+                dst: Place::Mem(Mem {
+                    base: 6,
+                    disp: -0x30,
+                    size: 8
+                }),
+                src: Place::Reg(3)
+            }
+        );
+        // lea -0x40(%rbp),%r12: a frame address
+        assert_eq!(
+            one(&[0x4c, 0x8d, 0x65, 0xc0]).op,
+            Op::AddrOf {
+                dst: 12,
+                base: 6,
+                disp: -0x40
+            }
+        );
+        // movabs $0x7fefffffffffffff,%r13
+        assert_eq!(
+            one(&[0x49, 0xbd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef, 0x7f]).op,
+            Op::Const {
+                dst: Place::Reg(13),
+                value: 0x7fef_ffff_ffff_ffff
+            }
+        );
+        // xor %eax,%eax
+        let zero = one(&[0x31, 0xc0]);
+        assert_eq!(
+            zero.op,
+            Op::Const {
+                dst: Place::Reg(0),
+                value: 0
+            }
+        );
+        assert!(zero.reads.is_empty());
+        // call rel32: clobbers the caller-saved registers
+        let call = one(&[0xe8, 0, 0, 0, 0]);
+        assert_eq!(
+            call.flow,
+            Flow::Call {
+                target: Some(0x1005)
+            }
+        );
+        assert!(call.writes.contains(&0) && !call.writes.contains(&3));
+    }
 
     #[test]
     fn names() {

@@ -1,0 +1,903 @@
+//! Call-site certificates: for a call site's record, every register and
+//! stack slot that the code after the return address reads before writing,
+//! each with what it holds at the return address. A frame can only be
+//! rebuilt at a call site whose every live location is explained.
+//!
+//! The analysis works on one function's decoded instructions ([`MInst`]):
+//! 1. control flow between instructions (jump tables included);
+//! 2. the stack and frame pointers as offsets from the canonical frame
+//!    address (CFA), so that `[rbp-0x30]` and `[rsp+0x10]` name the same
+//!    slot wherever they are the same memory;
+//! 3. backward liveness of registers and 8-byte stack slots;
+//! 4. forward value numbering: which locations hold the same value, a
+//!    constant, a frame address, or the caller's value at entry;
+//! 5. per record: follow the record's locations back across the
+//!    instructions between the return address and the record's point, and
+//!    explain each live location.
+
+use crate::isa::{Isa, Memory as _};
+use crate::machine::{Flow, MInst, Op, Place, Reg};
+use crate::stackmaps::{Location, Record};
+use anyhow::{bail, Result};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Passes of the forward value analysis before it gives up on a function.
+const MAX_PASSES: usize = 64;
+
+/// A place a value can be in across a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Loc {
+    /// A register (DWARF number).
+    Reg { reg: Reg },
+    /// The 4 bytes at CFA + `offset` (offset a multiple of 4; an 8-byte
+    /// spill is two slots, so a 4-byte store does not make the other half
+    /// look live).
+    Slot { offset: i64 },
+}
+
+/// What a live location holds at the return address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Explanation {
+    /// Recorded part `part` (index into the record's locations), possibly
+    /// plus a constant (`&p->field` kept in a register).
+    Recorded { part: usize, plus: i64 },
+    /// The value the call returns (the callee provides it).
+    CallResult,
+    /// A register the call does not preserve and no return value: its
+    /// content after the call is arbitrary, so any value will do.
+    Clobbered,
+    /// A constant (or a symbol's address: the same on both ISAs).
+    Constant { value: i64 },
+    /// An address in this frame: CFA + `offset`.
+    FrameAddress { offset: i64 },
+    /// Part of a stack allocation (index into the frame record), which
+    /// moves with the frame as a whole.
+    AllocaContents { alloca: usize },
+    /// The upper bytes of recorded part `part` spilled to consecutive slots
+    /// (or of a constant, `of_constant`).
+    Upper {
+        part: usize,
+        of_constant: Option<i64>,
+    },
+    /// The caller's value of a register the function has not touched or
+    /// has saved (restored on return), or the save slot holding it.
+    CallersValue { of: Loc },
+    /// Nothing the certificate can name: the call site is not migratable.
+    Unknown { why: String },
+}
+
+/// The certificate of one record (one copy of a call site).
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    pub id: u64,
+    /// Address the call returns to.
+    pub return_address: u64,
+    /// Address of the record's point (after the instructions, if any,
+    /// between the return address and the record).
+    pub record_address: u64,
+    /// Every location live at the return address, explained.
+    pub live: Vec<(Loc, Explanation)>,
+}
+
+impl Certificate {
+    /// True if every live location is explained.
+    pub fn migratable(&self) -> bool {
+        self.live
+            .iter()
+            .all(|(_, e)| !matches!(e, Explanation::Unknown { .. }))
+    }
+}
+
+/// A value, as far as the analysis can tell: `base + offset`, or its
+/// 4-byte `part` (1 to 3: the upper parts of an 8- or 16-byte value stored
+/// to consecutive slots; 0: the value itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Val {
+    base: Base,
+    offset: i64,
+    part: u8,
+}
+
+/// Bytes per stack slot.
+const SLOT: i64 = 4;
+/// All bytes of a location.
+const WHOLE: u8 = 0xf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Base {
+    /// An absolute number (the offset is the value).
+    Absolute,
+    /// The CFA (the offset is a frame address).
+    Cfa,
+    /// The location's content when the function was entered.
+    Entry(Loc),
+    /// Written by instruction `usize` into `Loc`.
+    Def(usize, Loc),
+    /// Different values meet at instruction `usize`.
+    Phi(usize, Loc),
+}
+
+impl Val {
+    fn of(base: Base) -> Self {
+        Val {
+            base,
+            offset: 0,
+            part: 0,
+        }
+    }
+
+    fn at(base: Base, offset: i64) -> Self {
+        Val {
+            base,
+            offset,
+            part: 0,
+        }
+    }
+}
+
+/// One function prepared for certifying its call sites.
+pub struct Function<'a> {
+    isa: &'a dyn Isa,
+    insts: Vec<MInst>,
+    index: HashMap<u64, usize>,
+    succs: Vec<Vec<usize>>,
+    /// (sp, fp) as CFA offsets before each instruction, where known.
+    frame: Vec<(Option<i64>, Option<i64>)>,
+    /// Per instruction: locations read and written, with the bytes
+    /// (bit k = byte k of a slot; registers are always whole).
+    uses: Vec<Vec<(Loc, u8)>>,
+    defs: Vec<Vec<(Loc, u8)>>,
+    /// Live locations before each instruction, with their live bytes.
+    live_in: Vec<BTreeMap<Loc, u8>>,
+    values_in: Vec<HashMap<Loc, Val>>,
+}
+
+impl<'a> Function<'a> {
+    /// Analyses the decoded instructions of one function.
+    pub fn new(isa: &'a dyn Isa, insts: Vec<MInst>) -> Result<Self> {
+        if insts.is_empty() {
+            bail!("empty function");
+        }
+        let index: HashMap<u64, usize> = insts
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.address, i))
+            .collect();
+        let start = insts[0].address;
+        let end = insts.last().unwrap().next();
+        let inside = |t: u64| t >= start && t < end;
+        let at = |t: u64| -> Result<usize> {
+            index.get(&t).copied().ok_or_else(|| {
+                anyhow::anyhow!("a jump into the middle of an instruction at {t:#x}")
+            })
+        };
+        let mut succs = Vec::with_capacity(insts.len());
+        for (i, m) in insts.iter().enumerate() {
+            let next = (i + 1 < insts.len()).then_some(i + 1);
+            let s: Vec<usize> = match &m.flow {
+                Flow::Next | Flow::Call { .. } => next.into_iter().collect(),
+                Flow::Jump(t) if inside(*t) => vec![at(*t)?],
+                Flow::Jump(_) | Flow::Return | Flow::Stop => vec![],
+                Flow::Branch(t) => {
+                    let mut v: Vec<usize> = next.into_iter().collect();
+                    if inside(*t) {
+                        v.push(at(*t)?);
+                    }
+                    v
+                }
+                Flow::Switch(Some(ts)) => ts.iter().map(|t| at(*t)).collect::<Result<_>>()?,
+                Flow::Switch(None) => {
+                    bail!(
+                        "an indirect jump with unknown targets at {:#x} ({})",
+                        m.address,
+                        m.text
+                    )
+                }
+            };
+            succs.push(s);
+        }
+        let mut f = Function {
+            isa,
+            insts,
+            index,
+            succs,
+            frame: Vec::new(),
+            uses: Vec::new(),
+            defs: Vec::new(),
+            live_in: Vec::new(),
+            values_in: Vec::new(),
+        };
+        f.track_frame()?;
+        f.locations()?;
+        f.liveness();
+        f.number_values();
+        Ok(f)
+    }
+
+    /// Forward: the stack and frame pointers as CFA offsets.
+    fn track_frame(&mut self) -> Result<()> {
+        let n = self.insts.len();
+        let mut state: Vec<Option<(Option<i64>, Option<i64>)>> = vec![None; n];
+        state[0] = Some((Some(self.isa.entry_sp()), None));
+        let mut work = vec![0usize];
+        let (sp, fp) = (self.isa.sp(), self.isa.fp());
+        while let Some(i) = work.pop() {
+            let (s, f) = state[i].unwrap();
+            let m = &self.insts[i];
+            let mut s2 = s.map(|v| v + m.sp_before + m.sp_after);
+            let mut f2 = f;
+            if m.sp_unknown {
+                s2 = None;
+            }
+            if let Some(k) = m.sp_from_fp {
+                s2 = f.map(|v| v + k);
+            }
+            if let Some(k) = m.fp_from_sp {
+                f2 = s2.map(|v| v + k);
+            } else if m.writes.contains(&fp) && !matches!(m.flow, Flow::Call { .. }) {
+                // Restored from its save slot in the epilogue, or reused.
+                f2 = None;
+            }
+            if m.writes.contains(&sp)
+                && m.sp_before == 0
+                && m.sp_after == 0
+                && m.sp_from_fp.is_none()
+                && !m.sp_unknown
+                && !matches!(m.flow, Flow::Call { .. } | Flow::Return)
+            {
+                s2 = None;
+            }
+            for &t in &self.succs[i] {
+                let new = (s2, f2);
+                match state[t] {
+                    None => {
+                        state[t] = Some(new);
+                        work.push(t);
+                    }
+                    Some(old) if old != new => {
+                        let merged = (
+                            if old.0 == new.0 { old.0 } else { None },
+                            if old.1 == new.1 { old.1 } else { None },
+                        );
+                        if merged != old {
+                            state[t] = Some(merged);
+                            work.push(t);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.frame = state
+            .into_iter()
+            .map(|s| s.unwrap_or((None, None)))
+            .collect();
+        Ok(())
+    }
+
+    /// The CFA offset of `base + disp` before instruction `i`, if `base`
+    /// is the stack or frame pointer and its offset is known there.
+    fn cfa_offset(&self, i: usize, base: Reg, disp: i64, sp_adjust: i64) -> Option<i64> {
+        let (s, f) = self.frame[i];
+        if base == self.isa.sp() {
+            s.map(|v| v + sp_adjust + disp)
+        } else if base == self.isa.fp() {
+            f.map(|v| v + disp)
+        } else {
+            None
+        }
+    }
+
+    fn is_frame_base(&self, r: Reg) -> bool {
+        r == self.isa.sp() || r == self.isa.fp()
+    }
+
+    /// The slots `[offset, offset+size)` touches, with the bytes of each.
+    fn slots(offset: i64, size: u32) -> impl Iterator<Item = (Loc, u8)> {
+        let end = offset + size.max(1) as i64;
+        let first = offset.div_euclid(SLOT) * SLOT;
+        let last = (end - 1).div_euclid(SLOT) * SLOT;
+        (first..=last).step_by(SLOT as usize).map(move |unit| {
+            let mask = (0..SLOT)
+                .filter(|b| unit + b >= offset && unit + b < end)
+                .fold(0u8, |m, b| m | 1 << b);
+            (Loc::Slot { offset: unit }, mask)
+        })
+    }
+
+    /// Per instruction: locations read and written.
+    fn locations(&mut self) -> Result<()> {
+        let exits: Vec<(Loc, u8)> = self
+            .isa
+            .callee_saved()
+            .iter()
+            .chain(self.isa.return_registers())
+            .map(|&reg| (Loc::Reg { reg }, WHOLE))
+            .collect();
+        for i in 0..self.insts.len() {
+            let m = &self.insts[i];
+            let mut uses: Vec<(Loc, u8)> = m
+                .reads
+                .iter()
+                .filter(|r| !self.is_frame_base(**r) || **r == self.isa.fp())
+                .map(|&reg| (Loc::Reg { reg }, WHOLE))
+                .collect();
+            let mut defs: Vec<(Loc, u8)> = m
+                .writes
+                .iter()
+                .filter(|r| **r != self.isa.sp())
+                .map(|&reg| (Loc::Reg { reg }, WHOLE))
+                .collect();
+            for mem in &m.loads {
+                if self.is_frame_base(mem.base) {
+                    let off = self
+                        .cfa_offset(i, mem.base, mem.disp, m.sp_before)
+                        .ok_or_else(|| unknown_frame(m))?;
+                    uses.extend(Self::slots(off, mem.size));
+                }
+            }
+            for mem in &m.stores {
+                if self.is_frame_base(mem.base) {
+                    let off = self
+                        .cfa_offset(i, mem.base, mem.disp, m.sp_before)
+                        .ok_or_else(|| unknown_frame(m))?;
+                    defs.extend(Self::slots(off, mem.size));
+                }
+            }
+            let leaves = match &m.flow {
+                Flow::Return => true,
+                Flow::Jump(t) => !self.index.contains_key(t),
+                _ => false,
+            };
+            if leaves {
+                uses.extend(exits.iter().copied());
+            }
+            self.uses.push(uses);
+            self.defs.push(defs);
+        }
+        Ok(())
+    }
+
+    /// Backward: locations live before each instruction.
+    fn liveness(&mut self) {
+        let n = self.insts.len();
+        let mut live_in: Vec<BTreeMap<Loc, u8>> = vec![BTreeMap::new(); n];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in (0..n).rev() {
+                let mut live: BTreeMap<Loc, u8> = BTreeMap::new();
+                for &s in &self.succs[i] {
+                    for (l, m) in &live_in[s] {
+                        *live.entry(*l).or_default() |= m;
+                    }
+                }
+                for (d, m) in &self.defs[i] {
+                    if let Some(bytes) = live.get_mut(d) {
+                        *bytes &= !m;
+                        if *bytes == 0 {
+                            live.remove(d);
+                        }
+                    }
+                }
+                for (u, m) in &self.uses[i] {
+                    *live.entry(*u).or_default() |= m;
+                }
+                if live != live_in[i] {
+                    live_in[i] = live;
+                    changed = true;
+                }
+            }
+        }
+        self.live_in = live_in;
+    }
+
+    /// Forward: the value in every location before each instruction.
+    fn number_values(&mut self) {
+        let n = self.insts.len();
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, ss) in self.succs.iter().enumerate() {
+            for &s in ss {
+                preds[s].push(i);
+            }
+        }
+        let mut values_in: Vec<Option<HashMap<Loc, Val>>> = vec![None; n];
+        values_in[0] = Some(HashMap::new());
+        let mut changed = true;
+        let mut passes = 0;
+        while changed && passes < MAX_PASSES {
+            changed = false;
+            passes += 1;
+            for i in 0..n {
+                let Some(before) = self.merged_input(i, &preds, &values_in) else {
+                    continue;
+                };
+                if values_in[i].as_ref() != Some(&before) {
+                    values_in[i] = Some(before);
+                    changed = true;
+                }
+            }
+        }
+        self.values_in = values_in
+            .into_iter()
+            .map(|v| v.unwrap_or_default())
+            .collect();
+    }
+
+    /// The values before instruction `i`: its predecessors' outputs merged.
+    fn merged_input(
+        &self,
+        i: usize,
+        preds: &[Vec<usize>],
+        values_in: &[Option<HashMap<Loc, Val>>],
+    ) -> Option<HashMap<Loc, Val>> {
+        let outs: Vec<HashMap<Loc, Val>> = preds[i]
+            .iter()
+            .filter_map(|p| values_in[*p].as_ref().map(|v| self.transfer(*p, v)))
+            .collect();
+        if i == 0 {
+            return Some(HashMap::new());
+        }
+        let first = outs.first()?;
+        if outs.len() == 1 {
+            return Some(first.clone());
+        }
+        let keys: BTreeSet<Loc> = outs.iter().flat_map(|o| o.keys().copied()).collect();
+        let mut merged = HashMap::new();
+        // Locations whose values differ between the incoming paths, in
+        // order; each becomes a new value at this point unless, on every
+        // path, it equals an earlier such location plus one constant (a
+        // spill of a loop-carried register, `p + 32` next to `p`): then it
+        // is that location's new value plus the constant.
+        let mut representatives: Vec<Loc> = Vec::new();
+        for k in keys {
+            let get = |o: &HashMap<Loc, Val>, k: Loc| {
+                o.get(&k).copied().unwrap_or(Val::of(Base::Entry(k)))
+            };
+            let v = get(first, k);
+            if outs.iter().all(|o| get(o, k) == v) {
+                merged.insert(k, v);
+                continue;
+            }
+            let related = representatives.iter().find_map(|&r| {
+                let (a0, b0) = (get(first, k), get(first, r));
+                let delta = a0.offset - b0.offset;
+                let part = a0.part.checked_sub(b0.part)?;
+                outs.iter()
+                    .all(|o| {
+                        let (a, b) = (get(o, k), get(o, r));
+                        a.base == b.base
+                            && a.offset - b.offset == delta
+                            && a.part.checked_sub(b.part) == Some(part)
+                    })
+                    .then_some((r, delta, part))
+            });
+            match related {
+                Some((r, delta, part)) if part == 0 || delta == 0 => {
+                    merged.insert(
+                        k,
+                        Val {
+                            base: Base::Phi(i, r),
+                            offset: delta,
+                            part,
+                        },
+                    );
+                }
+                _ => {
+                    representatives.push(k);
+                    merged.insert(k, Val::of(Base::Phi(i, k)));
+                }
+            }
+        }
+        Some(merged)
+    }
+
+    /// The value in `loc` given `state`.
+    fn value(state: &HashMap<Loc, Val>, loc: Loc) -> Val {
+        state
+            .get(&loc)
+            .copied()
+            .unwrap_or(Val::of(Base::Entry(loc)))
+    }
+
+    /// The value of register `r` before instruction `i` given `state`:
+    /// the stack and frame pointers are frame addresses when known.
+    fn reg_value(&self, i: usize, state: &HashMap<Loc, Val>, r: Reg) -> Val {
+        if self.is_frame_base(r) {
+            if let Some(off) = self.cfa_offset(i, r, 0, 0) {
+                return Val::at(Base::Cfa, off);
+            }
+        }
+        Self::value(state, Loc::Reg { reg: r })
+    }
+
+    /// The state after instruction `i`.
+    fn transfer(&self, i: usize, state: &HashMap<Loc, Val>) -> HashMap<Loc, Val> {
+        let m = &self.insts[i];
+        let mut out = state.clone();
+        for (d, _) in &self.defs[i] {
+            out.insert(*d, Val::of(Base::Def(i, *d)));
+        }
+        // A memory place as (first slot, number of slots), if it is whole
+        // slots of this frame.
+        let slots_of = |mem: &crate::machine::Mem| -> Option<(i64, i64)> {
+            let off = self.cfa_offset(i, mem.base, mem.disp, m.sp_before)?;
+            let n = mem.size as i64 / SLOT;
+            (off % SLOT == 0 && mem.size as i64 % SLOT == 0 && (1..=4).contains(&n))
+                .then_some((off, n))
+        };
+        match m.op {
+            Op::Copy { dst, src } => {
+                let v = match src {
+                    Place::Reg(r) => Some(self.reg_value(i, state, r)),
+                    Place::Mem(mem) => slots_of(&mem).and_then(|(off, n)| {
+                        // Whole only if its parts are one value's, in order.
+                        let v = Self::value(state, Loc::Slot { offset: off });
+                        (v.part == 0
+                            && (1..n).all(|k| {
+                                Self::value(
+                                    state,
+                                    Loc::Slot {
+                                        offset: off + SLOT * k,
+                                    },
+                                ) == Val { part: k as u8, ..v }
+                            }))
+                        .then_some(v)
+                    }),
+                };
+                if let Some(v) = v {
+                    match dst {
+                        Place::Reg(r) => {
+                            out.insert(Loc::Reg { reg: r }, v);
+                        }
+                        Place::Mem(mem) => {
+                            if let Some((off, n)) = slots_of(&mem) {
+                                for k in 0..n {
+                                    out.insert(
+                                        Loc::Slot {
+                                            offset: off + SLOT * k,
+                                        },
+                                        Val { part: k as u8, ..v },
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Op::Const { dst, value } => match dst {
+                Place::Reg(r) => {
+                    out.insert(Loc::Reg { reg: r }, Val::at(Base::Absolute, value));
+                }
+                Place::Mem(mem) => {
+                    if let Some((off, n)) = slots_of(&mem) {
+                        let v = Val::at(Base::Absolute, value);
+                        for k in 0..n {
+                            out.insert(
+                                Loc::Slot {
+                                    offset: off + SLOT * k,
+                                },
+                                Val { part: k as u8, ..v },
+                            );
+                        }
+                    }
+                }
+            },
+            Op::AddrOf { dst, base, disp } => {
+                let b = self.reg_value(i, state, base);
+                let v = if b.part == 0 {
+                    Val::at(b.base, b.offset + disp)
+                } else {
+                    Val::of(Base::Def(i, Loc::Reg { reg: dst }))
+                };
+                out.insert(Loc::Reg { reg: dst }, v);
+            }
+            Op::Other => {}
+        }
+        out
+    }
+
+    /// The CFA ranges of the function's fixed-size allocations, from its
+    /// frame record (`sizes` from the side table).
+    pub fn alloca_ranges(&self, frame_record: &Record, sizes: &[u64]) -> Vec<(i64, u64)> {
+        let p = self.index.get(&frame_record.address()).copied();
+        frame_record
+            .locations
+            .iter()
+            .zip(sizes)
+            .filter_map(|(loc, size)| match (*loc, p) {
+                (Location::Direct { reg, offset, .. }, Some(p)) => {
+                    Some((self.cfa_offset(p, reg, offset as i64, 0)?, *size))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Certifies one stackmap record of this function; `allocas` are the
+    /// CFA ranges of its stack allocations ([`Function::alloca_ranges`]).
+    pub fn certify(&self, record: &Record, allocas: &[(i64, u64)]) -> Result<Certificate> {
+        let point = record.address();
+        let p = match self.index.get(&point) {
+            Some(&p) => p,
+            None => bail!(
+                "record {} at {point:#x} is not at an instruction",
+                record.id
+            ),
+        };
+        // The call: the nearest one before the record, with only straight-
+        // line instructions in between.
+        let mut c = p;
+        loop {
+            if c == 0 {
+                bail!("record {} at {point:#x} follows no call", record.id);
+            }
+            c -= 1;
+            match self.insts[c].flow {
+                Flow::Call { .. } => break,
+                Flow::Next => {}
+                _ => bail!(
+                    "record {} at {point:#x}: control flow between the call and the record",
+                    record.id
+                ),
+            }
+        }
+        let ra = c + 1;
+        // Along the path through the call (the return address may also be
+        // reached from elsewhere, where values differ).
+        let at_ra = &self.transfer(c, &self.values_in[c]);
+        let mut at_record = at_ra.clone();
+        for k in ra..p {
+            at_record = self.transfer(k, &at_record);
+        }
+        let at_record = &at_record;
+        // The recorded parts' values, in terms of the state at the return address.
+        let mut recorded: Vec<(usize, Val)> = Vec::new();
+        for (k, loc) in record.locations.iter().enumerate() {
+            let v = match *loc {
+                Location::Register { reg, .. } => Some(self.reg_value(p, at_record, reg)),
+                Location::Indirect { reg, offset, .. } => {
+                    self.cfa_offset(p, reg, offset as i64, 0).map(|o| {
+                        Self::value(
+                            at_record,
+                            Loc::Slot {
+                                offset: o.div_euclid(SLOT) * SLOT,
+                            },
+                        )
+                    })
+                }
+                Location::Direct { .. } | Location::Constant { .. } => None,
+            };
+            if let Some(v) = v {
+                // A value defined between the return address and the record
+                // is recomputed on resume: only values already present at
+                // the return address can explain a location there.
+                if !matches!(v.base, Base::Def(d, _) if d >= ra && d < p) {
+                    recorded.push((k, v));
+                }
+            }
+        }
+        let mut live = Vec::new();
+        for &loc in self.live_in[ra].keys() {
+            if loc == (Loc::Reg { reg: self.isa.fp() }) && self.frame[ra].1.is_some() {
+                continue; // the frame pointer: frame geometry
+            }
+            if let Loc::Slot { offset } = loc {
+                let inside = allocas
+                    .iter()
+                    .position(|(start, size)| offset + 8 > *start && offset < start + *size as i64);
+                if let Some(alloca) = inside {
+                    live.push((loc, Explanation::AllocaContents { alloca }));
+                    continue;
+                }
+            }
+            let v = Self::value(at_ra, loc);
+            let e = self.explain(loc, v, c, &recorded);
+            live.push((loc, e));
+        }
+        Ok(Certificate {
+            id: record.id,
+            return_address: self.insts[c].next(),
+            record_address: point,
+            live,
+        })
+    }
+
+    fn explain(&self, loc: Loc, v: Val, call: usize, recorded: &[(usize, Val)]) -> Explanation {
+        if let Some((k, _)) = recorded.iter().find(|(_, r)| *r == v) {
+            return Explanation::Recorded { part: *k, plus: 0 };
+        }
+        if v.part != 0 {
+            // The upper half of a spilled value: explained with its lower half.
+            let whole = Val { part: 0, ..v };
+            if recorded.iter().any(|(_, r)| *r == whole) || whole.base == Base::Absolute {
+                let k = recorded
+                    .iter()
+                    .find(|(_, r)| *r == whole)
+                    .map_or(usize::MAX, |x| x.0);
+                return Explanation::Upper {
+                    part: k,
+                    of_constant: (k == usize::MAX).then_some(whole.offset),
+                };
+            }
+        }
+        match v.base {
+            Base::Def(d, Loc::Reg { reg }) if d == call => {
+                if self.isa.return_registers().contains(&reg) {
+                    Explanation::CallResult
+                } else {
+                    // The call may leave anything there, so the code cannot
+                    // depend on it (an undefined operand, as in `punpcklwd`
+                    // followed by a shift that discards it).
+                    Explanation::Clobbered
+                }
+            }
+            Base::Absolute => Explanation::Constant { value: v.offset },
+            Base::Cfa => Explanation::FrameAddress { offset: v.offset },
+            Base::Entry(of) if v.offset == 0 && self.is_callee_saved_state(of) => {
+                Explanation::CallersValue { of }
+            }
+            _ => {
+                if let Some((k, r)) = recorded.iter().find(|(_, r)| r.base == v.base) {
+                    return Explanation::Recorded {
+                        part: *k,
+                        plus: v.offset - r.offset,
+                    };
+                }
+                Explanation::Unknown {
+                    why: format!("{} holds {}", self.loc_name(loc), self.describe(v)),
+                }
+            }
+        }
+    }
+
+    /// Callee-saved registers hold the caller's values at entry.
+    fn is_callee_saved_state(&self, of: Loc) -> bool {
+        matches!(of, Loc::Reg { reg } if self.isa.callee_saved().contains(&reg))
+    }
+
+    fn loc_name(&self, loc: Loc) -> String {
+        match loc {
+            Loc::Reg { reg } => self.isa.register_name(reg),
+            Loc::Slot { offset } => format!("[cfa{offset:+}]"),
+        }
+    }
+
+    fn describe(&self, v: Val) -> String {
+        let plus = if v.offset != 0 {
+            format!(" {:+}", v.offset)
+        } else {
+            String::new()
+        };
+        match v.base {
+            Base::Def(d, _) => format!(
+                "a value computed at {:#x} ({}){plus}",
+                self.insts[d].address, self.insts[d].text
+            ),
+            Base::Phi(d, _) => format!(
+                "different values on the paths meeting at {:#x}{plus}",
+                self.insts[d].address
+            ),
+            Base::Entry(of) => {
+                format!("its value at function entry of {}{plus}", self.loc_name(of))
+            }
+            Base::Absolute | Base::Cfa => "a known value".into(),
+        }
+    }
+
+    /// Locations live right after each call, by return address (for
+    /// reports).
+    pub fn live_after_calls(&self) -> BTreeMap<u64, usize> {
+        self.insts
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| matches!(m.flow, Flow::Call { .. }))
+            .filter_map(|(i, m)| self.live_in.get(i + 1).map(|l| (m.next(), l.len())))
+            .collect()
+    }
+}
+
+fn unknown_frame(m: &MInst) -> anyhow::Error {
+    anyhow::anyhow!(
+        "a stack access where the stack pointer is not known, at {:#x} ({})",
+        m.address,
+        m.text
+    )
+}
+
+/// The outcome for one record of an executable.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordOutcome {
+    pub id: u64,
+    pub record_address: u64,
+    /// The certificate, or why none could be computed (the call site is
+    /// then not migratable).
+    pub certificate: std::result::Result<Certificate, String>,
+}
+
+/// The loaded sections of an ELF file, for reading jump tables.
+struct Image<'d> {
+    sections: Vec<(u64, &'d [u8])>,
+}
+
+impl crate::isa::Memory for Image<'_> {
+    fn read(&self, address: u64, len: usize) -> Option<&[u8]> {
+        self.sections.iter().find_map(|(start, data)| {
+            let off = address.checked_sub(*start)? as usize;
+            data.get(off..off.checked_add(len)?)
+        })
+    }
+}
+
+/// Certifies every record (frame records excepted) of the executable at
+/// `path`, built for `isa`.
+pub fn certify_file(
+    path: &std::path::Path,
+    isa: &dyn Isa,
+    table: Option<&crate::callsites::CallSiteTable>,
+) -> Result<Vec<RecordOutcome>> {
+    use anyhow::Context as _;
+    use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = object::File::parse(&data[..])
+        .with_context(|| format!("{}: not an ELF file", path.display()))?;
+    let image = Image {
+        sections: file
+            .sections()
+            .filter(|s| s.address() != 0)
+            .filter_map(|s| Some((s.address(), s.data().ok()?)))
+            .collect(),
+    };
+    let maps = match file.section_by_name(crate::stackmaps::SECTION) {
+        Some(s) => crate::stackmaps::StackMaps::parse(s.data()?)?,
+        None => return Ok(Vec::new()),
+    };
+    let functions: BTreeMap<u64, u64> = file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition() && s.size() > 0)
+        .map(|s| (s.address(), s.size()))
+        .collect();
+    let mut by_function: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
+    let mut frame_records: HashMap<u64, &Record> = HashMap::new();
+    for r in &maps.records {
+        if r.id < crate::callsites::FRAME_ID_BASE {
+            by_function.entry(r.function).or_default().push(r);
+        } else {
+            frame_records.insert(r.function, r);
+        }
+    }
+    let mut out = Vec::new();
+    for (start, records) in by_function {
+        let analysed = functions
+            .get(&start)
+            .ok_or_else(|| anyhow::anyhow!("no function symbol at {start:#x}"))
+            .and_then(|&size| {
+                let code = image
+                    .read(start, size as usize)
+                    .ok_or_else(|| anyhow::anyhow!("function at {start:#x} is not in the image"))?;
+                Function::new(isa, isa.decode(code, start, &image)?)
+            });
+        let allocas = match (&analysed, frame_records.get(&start), table) {
+            (Ok(f), Some(fr), Some(t)) => match t.frame(fr.id) {
+                Some(frame) => f.alloca_ranges(fr, &frame.allocas),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        for r in records {
+            let certificate = match &analysed {
+                Ok(f) => f.certify(r, &allocas).map_err(|e| e.to_string()),
+                Err(e) => Err(format!("{e:#}")),
+            };
+            out.push(RecordOutcome {
+                id: r.id,
+                record_address: r.address(),
+                certificate,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,117 @@
+//! An ISA-neutral summary of decoded machine instructions: just what the
+//! call-site certificates need (control flow, which registers and stack
+//! slots an instruction reads and writes, how it moves the stack pointer,
+//! and the few operations whose result is known: copies, constants,
+//! addresses). Each ISA's decoder (`isa/`) produces these.
+
+/// A register, by its DWARF number (the numbering stackmaps use).
+pub type Reg = u16;
+
+/// Where control goes after an instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Flow {
+    /// The next instruction.
+    Next,
+    /// A call; execution continues at the next instruction (the return
+    /// address). `target` when direct.
+    Call { target: Option<u64> },
+    /// An unconditional jump (a tail call when it leaves the function).
+    Jump(u64),
+    /// A conditional branch to `target`, else the next instruction.
+    Branch(u64),
+    /// An indirect jump to one of these addresses (a jump table);
+    /// `None` when the targets are unknown.
+    Switch(Option<Vec<u64>>),
+    /// Return to the caller.
+    Return,
+    /// Execution stops here (a trap, `ud2`, `brk`).
+    Stop,
+}
+
+/// A memory access, relative to a base register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mem {
+    pub base: Reg,
+    pub disp: i64,
+    pub size: u32,
+}
+
+/// What an instruction computes, where the certificate can follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Nothing known beyond its reads and writes.
+    Other,
+    /// `dst := src` (register or memory on either side).
+    Copy { dst: Place, src: Place },
+    /// `dst := value` (PC-relative addresses are resolved to constants).
+    Const { dst: Place, value: i64 },
+    /// `dst := base + disp` (a frame address when base is the stack or
+    /// frame pointer, a pointer derived from a value otherwise).
+    AddrOf { dst: Reg, base: Reg, disp: i64 },
+}
+
+/// A register or a memory location, for [`Op::Copy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Reg(Reg),
+    Mem(Mem),
+}
+
+/// One decoded instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MInst {
+    pub address: u64,
+    pub len: u32,
+    pub flow: Flow,
+    /// Registers read.
+    pub reads: Vec<Reg>,
+    /// Registers written.
+    pub writes: Vec<Reg>,
+    /// Memory read, when the address is a base register plus a constant.
+    pub loads: Vec<Mem>,
+    /// Memory written, when the address is a base register plus a constant.
+    pub stores: Vec<Mem>,
+    /// Added to the stack pointer before the memory accesses (push,
+    /// pre-indexed stores) and after them (pop, post-indexed loads).
+    pub sp_before: i64,
+    pub sp_after: i64,
+    /// After this instruction the stack pointer is the frame pointer plus
+    /// this (`lea -0x28(%rbp), %rsp`, `mov sp, x29`).
+    pub sp_from_fp: Option<i64>,
+    /// After this instruction the frame pointer is the stack pointer plus
+    /// this (`mov %rsp, %rbp`, `add x29, sp, #16`).
+    pub fp_from_sp: Option<i64>,
+    /// The stack pointer changes in a way the decoder cannot follow
+    /// (stack realignment, a variable-sized allocation).
+    pub sp_unknown: bool,
+    pub op: Op,
+    /// Assembly text, for messages.
+    pub text: String,
+}
+
+impl MInst {
+    /// An instruction at `address` with no effects yet (decoders fill in).
+    pub fn new(address: u64, len: u32, text: String) -> Self {
+        MInst {
+            address,
+            len,
+            flow: Flow::Next,
+            reads: Vec::new(),
+            writes: Vec::new(),
+            loads: Vec::new(),
+            stores: Vec::new(),
+            sp_before: 0,
+            sp_after: 0,
+            sp_from_fp: None,
+            fp_from_sp: None,
+            sp_unknown: false,
+            op: Op::Other,
+            text,
+        }
+    }
+
+    /// The address of the next instruction (a call's return address).
+    pub fn next(&self) -> u64 {
+        self.address + self.len as u64
+    }
+}

@@ -21,6 +21,47 @@ use crate::stackmaps::{Location, Record};
 use anyhow::{bail, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Location -> value maps, hashed cheaply: the analysis hashes millions
+/// of small keys, and SipHash's flood resistance buys nothing here.
+type ValueMap = HashMap<Loc, Val, BuildHasherDefault<FastHasher>>;
+
+/// A multiply-rotate hasher (the FxHash scheme) for small trusted keys.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u16(&mut self, v: u16) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_isize(&mut self, v: isize) {
+        self.write_u64(v as u64);
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+}
 
 /// Passes of the forward value analysis before it gives up on a function.
 const MAX_PASSES: usize = 64;
@@ -152,7 +193,11 @@ pub struct Function<'a> {
     defs: Vec<Vec<(Loc, u8)>>,
     /// Live locations before each instruction, with their live bytes.
     live_in: Vec<BTreeMap<Loc, u8>>,
-    values_in: Vec<HashMap<Loc, Val>>,
+    /// First instruction of each basic block, and each instruction's block.
+    block_start: Vec<usize>,
+    block_of: Vec<usize>,
+    /// Values at the start of each block.
+    block_in: Vec<ValueMap>,
 }
 
 impl<'a> Function<'a> {
@@ -208,7 +253,9 @@ impl<'a> Function<'a> {
             uses: Vec::new(),
             defs: Vec::new(),
             live_in: Vec::new(),
-            values_in: Vec::new(),
+            block_start: Vec::new(),
+            block_of: Vec::new(),
+            block_in: Vec::new(),
         };
         f.track_frame()?;
         f.locations()?;
@@ -395,58 +442,92 @@ impl<'a> Function<'a> {
         self.live_in = live_in;
     }
 
-    /// Forward: the value in every location before each instruction.
+    /// Forward: the value in every location at the start of each basic
+    /// block (states are kept per block, not per instruction: SQLite's
+    /// interpreter loop has tens of thousands of instructions).
     fn number_values(&mut self) {
         let n = self.insts.len();
-        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (i, ss) in self.succs.iter().enumerate() {
-            for &s in ss {
-                preds[s].push(i);
+        let mut leader = vec![false; n];
+        leader[0] = true;
+        for (i, m) in self.insts.iter().enumerate() {
+            let straight = matches!(m.flow, Flow::Next | Flow::Call { .. });
+            for &s in &self.succs[i] {
+                if !straight || s != i + 1 {
+                    leader[s] = true;
+                }
+            }
+            if !straight && i + 1 < n {
+                leader[i + 1] = true;
             }
         }
-        let mut values_in: Vec<Option<HashMap<Loc, Val>>> = vec![None; n];
-        values_in[0] = Some(HashMap::new());
+        let starts: Vec<usize> = (0..n).filter(|i| leader[*i]).collect();
+        let mut block_of = vec![0usize; n];
+        for (b, w) in starts.iter().enumerate() {
+            let end = starts.get(b + 1).copied().unwrap_or(n);
+            block_of[*w..end].fill(b);
+        }
+        let nb = starts.len();
+        let ends: Vec<usize> = (0..nb)
+            .map(|b| starts.get(b + 1).copied().unwrap_or(n))
+            .collect();
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); nb];
+        for b in 0..nb {
+            for &s in &self.succs[ends[b] - 1] {
+                preds[block_of[s]].push(b);
+            }
+        }
+        let mut ins: Vec<Option<ValueMap>> = vec![None; nb];
+        let mut outs: Vec<Option<ValueMap>> = vec![None; nb];
         let mut changed = true;
         let mut passes = 0;
         while changed && passes < MAX_PASSES {
             changed = false;
             passes += 1;
-            for i in 0..n {
-                let Some(before) = self.merged_input(i, &preds, &values_in) else {
-                    continue;
+            for b in 0..nb {
+                let input = if b == 0 {
+                    ValueMap::default()
+                } else {
+                    let incoming: Vec<&ValueMap> =
+                        preds[b].iter().filter_map(|p| outs[*p].as_ref()).collect();
+                    if incoming.is_empty() {
+                        continue;
+                    }
+                    self.merge(starts[b], &incoming)
                 };
-                if values_in[i].as_ref() != Some(&before) {
-                    values_in[i] = Some(before);
+                if ins[b].as_ref() != Some(&input) || outs[b].is_none() {
+                    let mut state = input.clone();
+                    for k in starts[b]..ends[b] {
+                        state = self.transfer(k, &state);
+                    }
+                    ins[b] = Some(input);
+                    outs[b] = Some(state);
                     changed = true;
                 }
             }
         }
-        self.values_in = values_in
-            .into_iter()
-            .map(|v| v.unwrap_or_default())
-            .collect();
+        self.block_start = starts;
+        self.block_of = block_of;
+        self.block_in = ins.into_iter().map(|v| v.unwrap_or_default()).collect();
     }
 
-    /// The values before instruction `i`: its predecessors' outputs merged.
-    fn merged_input(
-        &self,
-        i: usize,
-        preds: &[Vec<usize>],
-        values_in: &[Option<HashMap<Loc, Val>>],
-    ) -> Option<HashMap<Loc, Val>> {
-        let outs: Vec<HashMap<Loc, Val>> = preds[i]
-            .iter()
-            .filter_map(|p| values_in[*p].as_ref().map(|v| self.transfer(*p, v)))
-            .collect();
-        if i == 0 {
-            return Some(HashMap::new());
+    /// The values before instruction `i`.
+    fn values_before(&self, i: usize) -> ValueMap {
+        let b = self.block_of[i];
+        let mut state = self.block_in[b].clone();
+        for k in self.block_start[b]..i {
+            state = self.transfer(k, &state);
         }
-        let first = outs.first()?;
+        state
+    }
+
+    /// Merges the states arriving at instruction `i` from several paths.
+    fn merge(&self, i: usize, outs: &[&ValueMap]) -> ValueMap {
+        let first = outs[0];
         if outs.len() == 1 {
-            return Some(first.clone());
+            return first.clone();
         }
         let keys: BTreeSet<Loc> = outs.iter().flat_map(|o| o.keys().copied()).collect();
-        let mut merged = HashMap::new();
+        let mut merged = ValueMap::default();
         // Locations whose values differ between the incoming paths, in
         // order; each becomes a new value at this point unless, on every
         // path, it equals an earlier such location plus one constant (a
@@ -454,9 +535,7 @@ impl<'a> Function<'a> {
         // is that location's new value plus the constant.
         let mut representatives: Vec<Loc> = Vec::new();
         for k in keys {
-            let get = |o: &HashMap<Loc, Val>, k: Loc| {
-                o.get(&k).copied().unwrap_or(Val::of(Base::Entry(k)))
-            };
+            let get = |o: &ValueMap, k: Loc| o.get(&k).copied().unwrap_or(Val::of(Base::Entry(k)));
             let v = get(first, k);
             if outs.iter().all(|o| get(o, k) == v) {
                 merged.insert(k, v);
@@ -492,11 +571,11 @@ impl<'a> Function<'a> {
                 }
             }
         }
-        Some(merged)
+        merged
     }
 
     /// The value in `loc` given `state`.
-    fn value(state: &HashMap<Loc, Val>, loc: Loc) -> Val {
+    fn value(state: &ValueMap, loc: Loc) -> Val {
         state
             .get(&loc)
             .copied()
@@ -505,7 +584,7 @@ impl<'a> Function<'a> {
 
     /// The value of register `r` before instruction `i` given `state`:
     /// the stack and frame pointers are frame addresses when known.
-    fn reg_value(&self, i: usize, state: &HashMap<Loc, Val>, r: Reg) -> Val {
+    fn reg_value(&self, i: usize, state: &ValueMap, r: Reg) -> Val {
         if self.is_frame_base(r) {
             if let Some(off) = self.cfa_offset(i, r, 0, 0) {
                 return Val::at(Base::Cfa, off);
@@ -515,7 +594,7 @@ impl<'a> Function<'a> {
     }
 
     /// The state after instruction `i`.
-    fn transfer(&self, i: usize, state: &HashMap<Loc, Val>) -> HashMap<Loc, Val> {
+    fn transfer(&self, i: usize, state: &ValueMap) -> ValueMap {
         let m = &self.insts[i];
         let mut out = state.clone();
         for (d, _) in &self.defs[i] {
@@ -648,7 +727,7 @@ impl<'a> Function<'a> {
         let ra = c + 1;
         // Along the path through the call (the return address may also be
         // reached from elsewhere, where values differ).
-        let at_ra = &self.transfer(c, &self.values_in[c]);
+        let at_ra = &self.transfer(c, &self.values_before(c));
         let mut at_record = at_ra.clone();
         for k in ra..p {
             at_record = self.transfer(k, &at_record);

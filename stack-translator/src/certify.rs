@@ -471,8 +471,8 @@ impl<'a> Function<'a> {
             .map(|b| starts.get(b + 1).copied().unwrap_or(n))
             .collect();
         let mut preds: Vec<Vec<usize>> = vec![Vec::new(); nb];
-        for b in 0..nb {
-            for &s in &self.succs[ends[b] - 1] {
+        for (b, end) in ends.iter().enumerate() {
+            for &s in &self.succs[end - 1] {
                 preds[block_of[s]].push(b);
             }
         }

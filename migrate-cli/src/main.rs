@@ -55,7 +55,7 @@ enum Cmd {
         base: PathBuf,
         /// Also compute call-site certificates (every register and stack slot live at each
         /// return address explained) and print the certified fraction with the reasons for
-        /// the rest. x86_64 only so far; aarch64 says it is not available yet.
+        /// the rest, for each ISA.
         #[arg(long)]
         certify: bool,
         /// Print the report as JSON.

@@ -608,44 +608,55 @@ impl<'a> Function<'a> {
             (off % SLOT == 0 && mem.size as i64 % SLOT == 0 && (1..=4).contains(&n))
                 .then_some((off, n))
         };
-        match m.op {
-            Op::Copy { dst, src } => {
-                let v = match src {
-                    Place::Reg(r) => Some(self.reg_value(i, state, r)),
-                    Place::Mem(mem) => slots_of(&mem).and_then(|(off, n)| {
-                        // Whole only if its parts are one value's, in order.
-                        let v = Self::value(state, Loc::Slot { offset: off });
-                        (v.part == 0
-                            && (1..n).all(|k| {
-                                Self::value(
-                                    state,
-                                    Loc::Slot {
-                                        offset: off + SLOT * k,
-                                    },
-                                ) == Val { part: k as u8, ..v }
-                            }))
-                        .then_some(v)
-                    }),
-                };
-                if let Some(v) = v {
-                    match dst {
-                        Place::Reg(r) => {
-                            out.insert(Loc::Reg { reg: r }, v);
-                        }
-                        Place::Mem(mem) => {
-                            if let Some((off, n)) = slots_of(&mem) {
-                                for k in 0..n {
-                                    out.insert(
-                                        Loc::Slot {
-                                            offset: off + SLOT * k,
-                                        },
-                                        Val { part: k as u8, ..v },
-                                    );
-                                }
-                            }
+        // The value a place holds before the instruction.
+        let read = |src: &Place| -> Option<Val> {
+            match *src {
+                Place::Reg(r) => Some(self.reg_value(i, state, r)),
+                Place::Mem(mem) => slots_of(&mem).and_then(|(off, n)| {
+                    // Whole only if its parts are one value's, in order.
+                    let v = Self::value(state, Loc::Slot { offset: off });
+                    (v.part == 0
+                        && (1..n).all(|k| {
+                            Self::value(
+                                state,
+                                Loc::Slot {
+                                    offset: off + SLOT * k,
+                                },
+                            ) == Val { part: k as u8, ..v }
+                        }))
+                    .then_some(v)
+                }),
+            }
+        };
+        let write = |out: &mut ValueMap, dst: &Place, v: Option<Val>| {
+            let Some(v) = v else { return };
+            match *dst {
+                Place::Reg(r) => {
+                    out.insert(Loc::Reg { reg: r }, v);
+                }
+                Place::Mem(mem) => {
+                    if let Some((off, n)) = slots_of(&mem) {
+                        for k in 0..n {
+                            out.insert(
+                                Loc::Slot {
+                                    offset: off + SLOT * k,
+                                },
+                                Val { part: k as u8, ..v },
+                            );
                         }
                     }
                 }
+            }
+        };
+        match m.op {
+            Op::Copy { dst, src } => {
+                let v = read(&src);
+                write(&mut out, &dst, v);
+            }
+            Op::CopyPair { first, second } => {
+                let (v0, v1) = (read(&first.1), read(&second.1));
+                write(&mut out, &first.0, v0);
+                write(&mut out, &second.0, v1);
             }
             Op::Const { dst, value } => match dst {
                 Place::Reg(r) => {
@@ -665,6 +676,14 @@ impl<'a> Function<'a> {
                     }
                 }
             },
+            Op::SetBits { dst, value, shift } => {
+                let old = Self::value(state, Loc::Reg { reg: dst });
+                if old.base == Base::Absolute && old.part == 0 {
+                    let mask = !(0xffffi64 << shift);
+                    let v = (old.offset & mask) | ((value as i64) << shift);
+                    out.insert(Loc::Reg { reg: dst }, Val::at(Base::Absolute, v));
+                }
+            }
             Op::AddrOf { dst, base, disp } => {
                 let b = self.reg_value(i, state, base);
                 let v = if b.part == 0 {
@@ -833,9 +852,11 @@ impl<'a> Function<'a> {
         }
     }
 
-    /// Callee-saved registers hold the caller's values at entry.
+    /// Callee-saved registers (and the link register) hold the caller's
+    /// values at entry.
     fn is_callee_saved_state(&self, of: Loc) -> bool {
-        matches!(of, Loc::Reg { reg } if self.isa.callee_saved().contains(&reg))
+        matches!(of, Loc::Reg { reg } if self.isa.callee_saved().contains(&reg)
+            || self.isa.link_register() == Some(reg))
     }
 
     fn loc_name(&self, loc: Loc) -> String {
@@ -979,4 +1000,99 @@ pub fn certify_file(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::{Memory, X86_64};
+
+    struct NoMemory;
+    impl Memory for NoMemory {
+        fn read(&self, _: u64, _: usize) -> Option<&[u8]> {
+            None
+        }
+    }
+
+    /// A function that keeps its argument in rbx across a call (recorded)
+    /// and a constant hoisted into r12 (not recorded).
+    const CODE: &[u8] = &[
+        0x55, // push %rbp
+        0x48, 0x89, 0xe5, // mov %rsp,%rbp
+        0x41, 0x54, // push %r12
+        0x53, // push %rbx
+        0x48, 0x89, 0xfb, // mov %rdi,%rbx
+        0x41, 0xbc, 0x2a, 0, 0, 0, // mov $42,%r12d
+        0xe8, 0, 0, 0, 0, // call 0x1015
+        0x4c, 0x01, 0xe3, // add %r12,%rbx   <- the record's point
+        0x48, 0x89, 0xd8, // mov %rbx,%rax
+        0x5b, // pop %rbx
+        0x41, 0x5c, // pop %r12
+        0x5d, // pop %rbp
+        0xc3, // ret
+    ];
+
+    fn function() -> Function<'static> {
+        Function::new(X86_64, X86_64.decode(CODE, 0x1000, &NoMemory).unwrap()).unwrap()
+    }
+
+    fn record(locations: Vec<Location>) -> Record {
+        Record {
+            id: 1,
+            function: 0x1000,
+            offset: 0x15,
+            locations,
+        }
+    }
+
+    #[test]
+    fn explains_recorded_values_constants_and_saved_registers() {
+        let cert = function()
+            .certify(&record(vec![Location::Register { reg: 3, size: 8 }]), &[])
+            .unwrap();
+        assert_eq!(cert.return_address, 0x1015);
+        let find = |loc: Loc| {
+            cert.live
+                .iter()
+                .find(|(l, _)| *l == loc)
+                .map(|(_, e)| e.clone())
+        };
+        assert_eq!(
+            find(Loc::Reg { reg: 3 }),
+            Some(Explanation::Recorded { part: 0, plus: 0 })
+        );
+        assert_eq!(
+            find(Loc::Reg { reg: 12 }),
+            Some(Explanation::Constant { value: 42 })
+        );
+        // The saved rbx and r12 (read by the pops) are the caller's values.
+        assert_eq!(
+            find(Loc::Slot { offset: -32 }),
+            Some(Explanation::CallersValue {
+                of: Loc::Reg { reg: 3 }
+            })
+        );
+        assert_eq!(
+            find(Loc::Slot { offset: -24 }),
+            Some(Explanation::CallersValue {
+                of: Loc::Reg { reg: 12 }
+            })
+        );
+        assert!(cert.migratable(), "{:?}", cert.live);
+    }
+
+    #[test]
+    fn an_unrecorded_value_makes_the_site_not_migratable() {
+        // The same code with nothing recorded: rbx holds the argument, which
+        // no record names.
+        let cert = function().certify(&record(vec![]), &[]).unwrap();
+        assert!(!cert.migratable());
+        let unknown: Vec<&Loc> = cert
+            .live
+            .iter()
+            .filter(|(_, e)| matches!(e, Explanation::Unknown { .. }))
+            .map(|(l, _)| l)
+            .collect();
+        assert_eq!(unknown, [&Loc::Reg { reg: 3 }]);
+    }
 }

@@ -43,8 +43,17 @@ pub enum Op {
     Other,
     /// `dst := src` (register or memory on either side).
     Copy { dst: Place, src: Place },
+    /// Two copies at once (aarch64 `stp`/`ldp`), sources read before
+    /// either destination is written.
+    CopyPair {
+        first: (Place, Place),
+        second: (Place, Place),
+    },
     /// `dst := value` (PC-relative addresses are resolved to constants).
     Const { dst: Place, value: i64 },
+    /// `dst`'s 16 bits at `shift` := `value` (aarch64 `movk`, building a
+    /// constant piece by piece).
+    SetBits { dst: Reg, value: u16, shift: u8 },
     /// `dst := base + disp` (a frame address when base is the stack or
     /// frame pointer, a pointer derived from a value otherwise).
     AddrOf { dst: Reg, base: Reg, disp: i64 },

@@ -1,8 +1,10 @@
 //! aarch64 (AAPCS64 DWARF register numbering).
 
 use super::{Isa, Memory};
-use crate::machine::{MInst, Reg};
+use crate::machine::{Flow, MInst, Mem, Op, Place, Reg};
 use anyhow::{bail, Result};
+use yaxpeax_arch::{Decoder, U8Reader};
+use yaxpeax_arm::armv8::a64::{InstDecoder, Instruction, Opcode, Operand, SIMDSizeCode, SizeCode};
 
 pub struct Aarch64;
 
@@ -46,6 +48,10 @@ impl Isa for Aarch64 {
         0 // a call does not touch the stack
     }
 
+    fn link_register(&self) -> Option<Reg> {
+        Some(30)
+    }
+
     fn callee_saved(&self) -> &'static [Reg] {
         CALLEE_SAVED
     }
@@ -58,18 +64,732 @@ impl Isa for Aarch64 {
         RETURN
     }
 
-    fn decoder_available(&self) -> bool {
-        false
+    fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
+        let decoder = InstDecoder::default();
+        let mut out: Vec<MInst> = Vec::with_capacity(code.len() / 4);
+        let mut decoded: Vec<Instruction> = Vec::with_capacity(code.len() / 4);
+        let range = (address, address + code.len() as u64);
+        for (k, word) in code.chunks(4).enumerate() {
+            let pc = address + 4 * k as u64;
+            let mut reader = U8Reader::new(word);
+            let ins = match decoder.decode(&mut reader) {
+                Ok(ins) => ins,
+                Err(e) => bail!("undecodable aarch64 instruction at {pc:#x}: {e}"),
+            };
+            decoded.push(ins);
+            let m = summarize(&decoded, pc, range, memory);
+            out.push(m);
+        }
+        Ok(out)
+    }
+}
+
+const SP: Reg = 31;
+const FP: Reg = 29;
+/// Most entries read from one jump table.
+const MAX_TABLE: usize = 4096;
+
+/// The DWARF register an operand names (the zero register names none).
+fn reg(op: &Operand) -> Option<Reg> {
+    match *op {
+        Operand::Register(_, 31) => None,
+        Operand::Register(_, n) | Operand::RegisterOrSP(_, n) => Some(n),
+        Operand::RegisterPair(_, n) => Some(n),
+        Operand::SIMDRegister(_, n)
+        | Operand::SIMDRegisterElements(_, n, _)
+        | Operand::SIMDRegisterElementsLane(_, n, _, _)
+        | Operand::SIMDRegisterElementsMultipleLane(_, n, _, _, _)
+        | Operand::SIMDRegisterGroup(_, n, _, _)
+        | Operand::SIMDRegisterGroupLane(n, _, _, _) => Some(64 + n),
+        Operand::RegShift(_, _, _, n) if n != 31 => Some(n),
+        _ => None,
+    }
+}
+
+/// Every register an operand reads when used as a source (including the
+/// registers of an address).
+fn source_regs(op: &Operand) -> Vec<Reg> {
+    match *op {
+        Operand::RegRegOffset(b, i, _, _, _) => {
+            [b, i].into_iter().filter(|r| *r != 31 || *r == b).collect()
+        }
+        Operand::RegPreIndex(b, _, _) | Operand::RegPostIndex(b, _) => vec![b],
+        Operand::RegPostIndexReg(b, i) => vec![b, i],
+        Operand::RegisterPair(_, n) => vec![n, n + 1],
+        Operand::SIMDRegisterGroup(_, n, _, k) => {
+            (0..k as u16).map(|j| 64 + (n + j) % 32).collect()
+        }
+        _ => reg(op).into_iter().collect(),
+    }
+}
+
+/// Bytes a data register operand moves.
+fn width(op: &Operand) -> u32 {
+    match op {
+        Operand::Register(SizeCode::X, _) => 8,
+        Operand::Register(SizeCode::W, _) => 4,
+        Operand::SIMDRegister(SIMDSizeCode::B, _) => 1,
+        Operand::SIMDRegister(SIMDSizeCode::H, _) => 2,
+        Operand::SIMDRegister(SIMDSizeCode::S, _) => 4,
+        Operand::SIMDRegister(SIMDSizeCode::D, _) => 8,
+        Operand::SIMDRegister(SIMDSizeCode::Q, _) => 16,
+        Operand::SIMDRegisterElements(SIMDSizeCode::Q, _, _) => 16,
+        Operand::SIMDRegisterElements(SIMDSizeCode::D, _, _) => 8,
+        _ => 8,
+    }
+}
+
+fn is_load(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        LDR | LDRB
+            | LDRH
+            | LDRSB
+            | LDRSH
+            | LDRSW
+            | LDUR
+            | LDURB
+            | LDURH
+            | LDURSB
+            | LDURSH
+            | LDURSW
+            | LDP
+            | LDPSW
+            | LDNP
+            | LDAR
+            | LDARB
+            | LDARH
+            | LDAXR
+            | LDAXRB
+            | LDAXRH
+            | LDXR
+            | LDXRB
+            | LDXRH
+            | LDAXP
+            | LDXP
+            | LDAPR
+            | LDAPRB
+            | LDAPRH
+            | LDAPUR
+            | LDAPURB
+            | LDAPURH
+            | LDAPURSB
+            | LDAPURSH
+            | LDAPURSW
+            | LD1
+            | LD2
+            | LD3
+            | LD4
+            | LD1R
+            | LD2R
+            | LD3R
+            | LD4R
+            | LDTR
+            | LDTRB
+            | LDTRH
+            | LDTRSB
+            | LDTRSH
+            | LDTRSW
+    )
+}
+
+fn is_store(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        STR | STRB
+            | STRH
+            | STRW
+            | STUR
+            | STURB
+            | STURH
+            | STP
+            | STNP
+            | STLR
+            | STLRB
+            | STLRH
+            | STLUR
+            | STLURB
+            | STLURH
+            | ST1
+            | ST2
+            | ST3
+            | ST4
+            | STTR
+            | STTRB
+            | STTRH
+    )
+}
+
+fn is_store_exclusive(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        STXR | STXRB | STXRH | STLXR | STLXRB | STLXRH | STXP | STLXP
+    )
+}
+
+/// Bytes each data register of a load or store moves, from the opcode
+/// where it says (`ldrb`), else from the register.
+fn access_size(op: Opcode, data: &Operand) -> u32 {
+    use Opcode::*;
+    match op {
+        LDRB | LDRSB | LDURB | LDURSB | STRB | STURB | LDARB | STLRB | LDAXRB | LDXRB | LDAPRB
+        | LDAPURB | LDAPURSB | STLURB | LDTRB | LDTRSB | STTRB => 1,
+        LDRH | LDRSH | LDURH | LDURSH | STRH | STURH | LDARH | STLRH | LDAXRH | LDXRH | LDAPRH
+        | LDAPURH | LDAPURSH | STLURH | LDTRH | LDTRSH | STTRH => 2,
+        LDRSW | LDURSW | LDPSW | LDAPURSW | LDTRSW => 4,
+        _ => width(data),
+    }
+}
+
+/// Instructions without a destination register (their first operand is a
+/// source).
+fn writes_nothing(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        FCMP | FCMPE
+            | FCCMP
+            | FCCMPE
+            | CCMP
+            | CCMN
+            | CBZ
+            | CBNZ
+            | TBZ
+            | TBNZ
+            | B
+            | Bcc(..)
+            | BR
+            | BLR
+            | BL
+            | RET
+            | HINT
+            | DMB(..)
+            | DSB(..)
+            | ISB
+            | CLREX
+            | PRFM
+            | PRFUM
+            | MSR
+            | SVC
+            | BRK
+            | HLT
+            | SYS(..)
+            | UDF
+    )
+}
+
+/// Instructions that keep part of their destination (a read too).
+fn keeps_destination(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        MOVK | BFM
+            | INS
+            | FMLA
+            | FMLS
+            | MLA
+            | MLS
+            | BSL
+            | BIT
+            | BIF
+            | SMLAL
+            | SMLAL2
+            | UMLAL
+            | UMLAL2
+            | SMLSL
+            | SMLSL2
+            | UMLSL
+            | UMLSL2
+            | XTN2
+            | SQXTN2
+            | UQXTN2
+            | FCVTN2
+            | SHRN2
+            | RSHRN2
+            | SSRA
+            | USRA
+            | SRI
+            | SLI
+            | SDOT
+            | UDOT
+            | TBX
+            | SADALP
+            | UADALP
+            | SABA
+            | UABA
+            | SABAL
+            | SABAL2
+            | UABAL
+            | UABAL2
+            | FCVTL2
+    )
+}
+
+fn ops(ins: &Instruction) -> Vec<&Operand> {
+    ins.operands
+        .iter()
+        .take_while(|o| !matches!(o, Operand::Nothing))
+        .collect()
+}
+
+/// Summarizes the last instruction of `decoded` (earlier ones are there
+/// for jump-table patterns), at `pc`.
+fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn Memory) -> MInst {
+    let ins = decoded.last().unwrap();
+    let mut m = MInst::new(pc, 4, ins.to_string());
+    let operands = ops(ins);
+    let op = ins.opcode;
+    let pc_target = operands.iter().find_map(|o| match o {
+        Operand::PCOffset(off) => Some(pc.wrapping_add(*off as u64)),
+        _ => None,
+    });
+    // Control flow.
+    m.flow = match op {
+        Opcode::B => Flow::Jump(pc_target.unwrap_or(pc)),
+        Opcode::Bcc(_) | Opcode::CBZ | Opcode::CBNZ | Opcode::TBZ | Opcode::TBNZ => {
+            Flow::Branch(pc_target.unwrap_or(pc))
+        }
+        Opcode::BL => Flow::Call { target: pc_target },
+        Opcode::BLR => Flow::Call { target: None },
+        Opcode::BR => match jump_table(decoded, pc, range, memory) {
+            Some(targets) => Flow::Switch(Some(targets)),
+            // Not a jump table: an indirect tail call leaves the function.
+            None => Flow::Return,
+        },
+        Opcode::RET => Flow::Return,
+        Opcode::BRK | Opcode::HLT | Opcode::UDF => Flow::Stop,
+        _ => Flow::Next,
+    };
+    if let Flow::Call { .. } = m.flow {
+        m.reads = operands.iter().flat_map(|o| source_regs(o)).collect();
+        m.writes = CALLER_SAVED.to_vec();
+        return m;
+    }
+    if matches!(m.flow, Flow::Return | Flow::Jump(_) | Flow::Stop) && op != Opcode::BR {
+        return m;
     }
 
-    fn decode(&self, _code: &[u8], address: u64, _memory: &dyn Memory) -> Result<Vec<MInst>> {
-        bail!("decoding aarch64 code (function at {address:#x}) is not implemented yet")
+    // Registers and memory.
+    let mem_op = operands.iter().position(|o| {
+        matches!(
+            o,
+            Operand::RegPreIndex(..)
+                | Operand::RegPostIndex(..)
+                | Operand::RegRegOffset(..)
+                | Operand::RegPostIndexReg(..)
+        )
+    });
+    if is_load(op) || is_store(op) || is_store_exclusive(op) {
+        let Some(mi) = mem_op else {
+            // A literal load: `ldr x0, =value` reads the image.
+            if is_load(op) {
+                if let (Some(dst), Some(t)) = (operands.first().and_then(|o| reg(o)), pc_target) {
+                    m.writes.push(dst);
+                    let size = access_size(op, operands[0]) as usize;
+                    if let Some(bytes) = memory.read(t, size) {
+                        let mut v = [0u8; 8];
+                        v[..size.min(8)].copy_from_slice(&bytes[..size.min(8)]);
+                        if size <= 8 {
+                            m.op = Op::Const {
+                                dst: Place::Reg(dst),
+                                value: i64::from_le_bytes(v),
+                            };
+                        }
+                    }
+                }
+            }
+            return m;
+        };
+        let first_data = usize::from(is_store_exclusive(op));
+        let data: Vec<&Operand> = operands[first_data..mi].to_vec();
+        let size = data.first().map_or(8, |d| access_size(op, d));
+        let (base, disp, before, after) = match *operands[mi] {
+            Operand::RegPreIndex(b, off, true) => (Some(b), 0, off as i64, 0),
+            Operand::RegPreIndex(b, off, false) => (Some(b), off as i64, 0, 0),
+            Operand::RegPostIndex(b, off) => (Some(b), 0, 0, off as i64),
+            _ => (None, 0, 0, 0),
+        };
+        m.reads.extend(source_regs(operands[mi]));
+        if let Some(b) = base {
+            if before != 0 || after != 0 {
+                if b == SP {
+                    m.sp_before = before;
+                    m.sp_after = after;
+                } else {
+                    m.writes.push(b);
+                }
+            }
+            for (k, _) in data.iter().enumerate() {
+                let mem = Mem {
+                    base: b,
+                    disp: disp + k as i64 * size as i64,
+                    size,
+                };
+                if is_load(op) {
+                    m.loads.push(mem);
+                } else {
+                    m.stores.push(mem);
+                }
+            }
+        }
+        if is_store_exclusive(op) {
+            m.writes.extend(reg(operands[0]));
+        }
+        for d in &data {
+            if is_load(op) {
+                m.writes.extend(source_regs(d));
+            } else {
+                m.reads.extend(source_regs(d));
+            }
+        }
+        // Spills and reloads of one register: a copy.
+        if let (1, Some(b)) = (data.len(), base) {
+            if let Some(r) = reg(data[0]) {
+                let place = Place::Mem(Mem {
+                    base: b,
+                    disp,
+                    size,
+                });
+                let full = size >= 4;
+                m.op = match (is_load(op), full) {
+                    (true, true)
+                        if !matches!(
+                            op,
+                            Opcode::LDRSW | Opcode::LDURSW | Opcode::LDRSB | Opcode::LDRSH
+                        ) =>
+                    {
+                        Op::Copy {
+                            dst: Place::Reg(r),
+                            src: place,
+                        }
+                    }
+                    (false, true) if is_store(op) => Op::Copy {
+                        dst: place,
+                        src: Place::Reg(r),
+                    },
+                    _ => Op::Other,
+                };
+            }
+        } else if data.len() == 2
+            && size >= 4
+            && matches!(op, Opcode::STP | Opcode::LDP | Opcode::STNP | Opcode::LDNP)
+        {
+            // stp/ldp: how prologues save and epilogues restore registers.
+            if let (Some(b), Some(r0), Some(r1)) = (base, reg(data[0]), reg(data[1])) {
+                let mem = |k: i64| {
+                    Place::Mem(Mem {
+                        base: b,
+                        disp: disp + k * size as i64,
+                        size,
+                    })
+                };
+                let (a, c) = (Place::Reg(r0), Place::Reg(r1));
+                m.op = if is_load(op) {
+                    Op::CopyPair {
+                        first: (a, mem(0)),
+                        second: (c, mem(1)),
+                    }
+                } else {
+                    Op::CopyPair {
+                        first: (mem(0), a),
+                        second: (mem(1), c),
+                    }
+                };
+            }
+        }
+        return m;
     }
+
+    let dest = if writes_nothing(op) {
+        None
+    } else {
+        operands.first().copied()
+    };
+    let sources = if dest.is_some() {
+        &operands[1..]
+    } else {
+        &operands[..]
+    };
+    for o in sources {
+        m.reads.extend(source_regs(o));
+    }
+    if let Some(d) = dest {
+        let regs = source_regs(d);
+        if keeps_destination(op) {
+            m.reads.extend(regs.iter().copied());
+        }
+        m.writes.extend(regs);
+    }
+    m.reads.sort_unstable();
+    m.reads.dedup();
+    m.writes.sort_unstable();
+    m.writes.dedup();
+
+    // The stack and frame pointers.
+    let imm = |o: &Operand| match *o {
+        Operand::Immediate(v) => Some(v as i64),
+        Operand::ImmShift(v, s) => Some((v as i64) << s),
+        _ => None,
+    };
+    let dst_reg = dest.and_then(|d| match d {
+        Operand::RegisterOrSP(_, n) | Operand::Register(_, n) => Some(*n),
+        _ => None,
+    });
+    if matches!(op, Opcode::ADD | Opcode::SUB) && operands.len() == 3 {
+        let src = match operands[1] {
+            Operand::RegisterOrSP(_, n) | Operand::Register(_, n) => Some(*n),
+            _ => None,
+        };
+        if let (Some(d), Some(s), Some(k)) = (dst_reg, src, imm(operands[2])) {
+            let k = if op == Opcode::SUB { -k } else { k };
+            match (d, s) {
+                (SP, SP) => m.sp_after = k,
+                (FP, SP) => m.fp_from_sp = Some(k),
+                (SP, FP) => m.sp_from_fp = Some(k),
+                (SP, _) => m.sp_unknown = true,
+                _ => {}
+            }
+            if d != SP && d != 31 || d == FP {
+                m.op = Op::AddrOf {
+                    dst: d,
+                    base: s,
+                    disp: k,
+                };
+            }
+            if d == SP {
+                m.writes.retain(|r| *r != SP);
+            }
+            return m;
+        }
+    }
+    if m.writes.contains(&SP) {
+        m.sp_unknown = true;
+    }
+
+    // Values the certificate can follow.
+    let d = dest.and_then(reg);
+    m.op = match (op, d, operands.as_slice()) {
+        (Opcode::ADRP, Some(d), _) => Op::Const {
+            dst: Place::Reg(d),
+            value: ((pc & !0xfff).wrapping_add(pc_target.unwrap_or(pc).wrapping_sub(pc))) as i64,
+        },
+        (Opcode::ADR, Some(d), _) => Op::Const {
+            dst: Place::Reg(d),
+            value: pc_target.unwrap_or(pc) as i64,
+        },
+        (Opcode::MOVZ, Some(d), [_, Operand::ImmShift(v, s)]) => Op::Const {
+            dst: Place::Reg(d),
+            value: (*v as i64) << s,
+        },
+        (Opcode::MOVN, Some(d), [Operand::Register(size, _), Operand::ImmShift(v, s)]) => {
+            let v = !((*v as i64) << s);
+            Op::Const {
+                dst: Place::Reg(d),
+                value: if *size == SizeCode::W {
+                    v & 0xffff_ffff
+                } else {
+                    v
+                },
+            }
+        }
+        // mov xd, xs is orr xd, xzr, xs; mov xd, #imm is orr xd, xzr, #imm.
+        (Opcode::ORR, Some(d), [_, Operand::Register(_, 31), Operand::Register(_, s)])
+        | (Opcode::ORR, Some(d), [_, Operand::Register(_, 31), Operand::RegShift(_, 0, _, s)])
+            if *s != 31 =>
+        {
+            Op::Copy {
+                dst: Place::Reg(d),
+                src: Place::Reg(*s),
+            }
+        }
+        // mov between a register and sp (add xd, sp, #0) is handled above.
+        (Opcode::MOVK, Some(d), [_, Operand::ImmShift(v, s)]) => Op::SetBits {
+            dst: d,
+            value: *v,
+            shift: *s,
+        },
+        (Opcode::ORR, Some(d), [_, Operand::Register(_, 31), Operand::Imm64(v)]) => Op::Const {
+            dst: Place::Reg(d),
+            value: *v as i64,
+        },
+        (Opcode::ORR, Some(d), [_, Operand::Register(_, 31), Operand::Immediate(v)]) => Op::Const {
+            dst: Place::Reg(d),
+            value: *v as i64,
+        },
+        (Opcode::FMOV, Some(d), [_, src]) => match (reg(src), src) {
+            (Some(s), _) => Op::Copy {
+                dst: Place::Reg(d),
+                src: Place::Reg(s),
+            },
+            (None, Operand::ImmediateDouble(f)) => Op::Const {
+                dst: Place::Reg(d),
+                value: f.to_bits() as i64,
+            },
+            _ => Op::Other,
+        },
+        _ => Op::Other,
+    };
+    m
+}
+
+/// The targets of LLVM's aarch64 jump-table sequence ending at the `br`
+/// of `decoded`: `adrp/add` of the table, `ldrb/ldrh/ldr w` of an entry,
+/// `adr` of the base, `add xT, xBase, xEntry, lsl #2`, `br xT`. Entries are
+/// read while they land inside the function (bounded by the `cmp` before
+/// the range check when there is one).
+fn jump_table(
+    decoded: &[Instruction],
+    pc: u64,
+    (start, end): (u64, u64),
+    memory: &dyn Memory,
+) -> Option<Vec<u64>> {
+    let n = decoded.len();
+    let br = decoded.last()?;
+    let target = reg(&br.operands[0])?;
+    let window = &decoded[n.saturating_sub(12)..n - 1];
+    let pc_of = |k: usize| pc - 4 * (window.len() - k) as u64;
+    // Constants set by adrp/add/adr in the window.
+    let mut consts: std::collections::HashMap<Reg, u64> = Default::default();
+    let mut base_reg = None;
+    let mut entry = None; // (register loaded, table register, entry size)
+    let mut bound = None;
+    for (k, ins) in window.iter().enumerate() {
+        let o = ops(ins);
+        let ipc = pc_of(k);
+        match (ins.opcode, o.as_slice()) {
+            (Opcode::ADRP, [d, Operand::PCOffset(off)]) => {
+                if let Some(d) = reg(d) {
+                    consts.insert(d, (ipc & !0xfff).wrapping_add(*off as u64));
+                }
+            }
+            (Opcode::ADR, [d, Operand::PCOffset(off)]) => {
+                if let Some(d) = reg(d) {
+                    consts.insert(d, ipc.wrapping_add(*off as u64));
+                }
+            }
+            (Opcode::ADD, [d, s, Operand::Immediate(v)]) => {
+                if let (Some(d), Some(s)) = (reg(d), reg(s)) {
+                    if let Some(c) = consts.get(&s).copied() {
+                        consts.insert(d, c + *v as u64);
+                    }
+                }
+            }
+            (
+                Opcode::LDRB | Opcode::LDRH | Opcode::LDR,
+                [d, Operand::RegRegOffset(t, _, _, _, _)],
+            ) => {
+                let size = match ins.opcode {
+                    Opcode::LDRB => 1,
+                    Opcode::LDRH => 2,
+                    _ => 4,
+                };
+                entry = Some((reg(d)?, *t, size));
+            }
+            (Opcode::ADD, [d, b, Operand::RegShift(_, 2, _, e)])
+                if reg(d) == Some(target) && entry.is_some_and(|(r, _, _)| r == *e) =>
+            {
+                base_reg = reg(b);
+            }
+            (Opcode::SUBS, [Operand::Register(_, 31), _, Operand::Immediate(v)]) => {
+                bound = Some(*v as usize + 1)
+            }
+            _ => {}
+        }
+    }
+    let (_, table_reg, size) = entry?;
+    let table = *consts.get(&table_reg)?;
+    let base = *consts.get(&base_reg?)?;
+    let mut targets = Vec::new();
+    for k in 0..bound.unwrap_or(MAX_TABLE).min(MAX_TABLE) {
+        let Some(bytes) = memory.read(table + (k * size) as u64, size) else {
+            break;
+        };
+        let mut v = [0u8; 4];
+        v[..size].copy_from_slice(bytes);
+        let e = if size == 4 {
+            i32::from_le_bytes(v) as i64
+        } else {
+            u32::from_le_bytes(v) as i64
+        };
+        let t = base.wrapping_add((e << 2) as u64);
+        if t < start || t >= end {
+            if bound.is_some() {
+                return None;
+            }
+            break;
+        }
+        targets.push(t);
+    }
+    (!targets.is_empty()).then_some(targets)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct NoMemory;
+    impl Memory for NoMemory {
+        fn read(&self, _: u64, _: usize) -> Option<&[u8]> {
+            None
+        }
+    }
+
+    fn decode(words: &[u32]) -> Vec<MInst> {
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        Aarch64.decode(&bytes, 0x1000, &NoMemory).unwrap()
+    }
+
+    #[test]
+    fn decodes_frames_copies_and_constants() {
+        let m = decode(&[
+            0xa9bf7bfd, // stp x29, x30, [sp, #-16]!
+            0x910003fd, // mov x29, sp
+            0xaa0003f3, // mov x19, x0
+            0xd2824680, // mov x0, #0x1234
+            0xf2a00020, // movk x0, #0x1, lsl #16
+            0x94000000, // bl .
+            0xa8c17bfd, // ldp x29, x30, [sp], #16
+            0xd65f03c0, // ret
+        ]);
+        assert_eq!(m[0].sp_before, -16);
+        assert_eq!(m[0].stores.len(), 2);
+        assert!(matches!(m[0].op, Op::CopyPair { .. }));
+        assert_eq!(m[1].fp_from_sp, Some(0));
+        assert_eq!(
+            m[2].op,
+            Op::Copy {
+                dst: Place::Reg(19),
+                src: Place::Reg(0)
+            }
+        );
+        assert_eq!(
+            m[3].op,
+            Op::Const {
+                dst: Place::Reg(0),
+                value: 0x1234
+            }
+        );
+        assert_eq!(
+            m[4].op,
+            Op::SetBits {
+                dst: 0,
+                value: 1,
+                shift: 16
+            }
+        );
+        assert_eq!(
+            m[5].flow,
+            Flow::Call {
+                target: Some(0x1014)
+            }
+        );
+        assert!(m[5].writes.contains(&30) && !m[5].writes.contains(&19));
+        assert_eq!((m[6].sp_after, m[6].loads.len()), (16, 2));
+        assert_eq!(m[7].flow, Flow::Return);
+    }
 
     #[test]
     fn names() {

@@ -26,16 +26,17 @@ pub trait Isa: Sync {
     /// The stack pointer at a function's first instruction, relative to the
     /// canonical frame address (the stack pointer before the call).
     fn entry_sp(&self) -> i64;
+    /// The register a call leaves the return address in, if any (its value
+    /// at entry, saved and restored, is frame geometry).
+    fn link_register(&self) -> Option<Reg> {
+        None
+    }
     /// Registers a call preserves (the callee saves and restores them).
     fn callee_saved(&self) -> &'static [Reg];
     /// Registers a call may change.
     fn caller_saved(&self) -> &'static [Reg];
     /// Registers a function returns values in.
     fn return_registers(&self) -> &'static [Reg];
-    /// False while this ISA's decoder is not written yet.
-    fn decoder_available(&self) -> bool {
-        true
-    }
     /// Decodes the machine code of one function, `code` at `address`.
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>>;
 }

@@ -15,7 +15,7 @@
 //!    instructions between the return address and the record's point, and
 //!    explain each live location.
 
-use crate::isa::{Isa, Memory as _};
+use crate::isa::{Isa, Memory};
 use crate::machine::{Flow, MInst, Op, Place, Reg};
 use crate::stackmaps::{Location, Record};
 use anyhow::{bail, Result};
@@ -62,6 +62,9 @@ impl Hasher for FastHasher {
         self.write_u64(v as u64);
     }
 }
+
+/// Most entries read from one table of jump targets.
+const MAX_TABLE: u64 = 4096;
 
 /// Passes of the forward value analysis before it gives up on a function.
 const MAX_PASSES: usize = 64;
@@ -184,9 +187,14 @@ pub struct Function<'a> {
     isa: &'a dyn Isa,
     insts: Vec<MInst>,
     index: HashMap<u64, usize>,
+    /// Targets of table jumps resolved from values (instruction indices).
+    resolved: HashMap<usize, Vec<usize>>,
     succs: Vec<Vec<usize>>,
     /// (sp, fp) as CFA offsets before each instruction, where known.
     frame: Vec<(Option<i64>, Option<i64>)>,
+    /// Whether each instruction is reachable from the entry (so far: table
+    /// jumps may not be resolved yet).
+    reachable: Vec<bool>,
     /// Per instruction: locations read and written, with the bytes
     /// (bit k = byte k of a slot; registers are always whole).
     uses: Vec<Vec<(Loc, u8)>>,
@@ -202,7 +210,7 @@ pub struct Function<'a> {
 
 impl<'a> Function<'a> {
     /// Analyses the decoded instructions of one function.
-    pub fn new(isa: &'a dyn Isa, insts: Vec<MInst>) -> Result<Self> {
+    pub fn new(isa: &'a dyn Isa, insts: Vec<MInst>, memory: &dyn Memory) -> Result<Self> {
         if insts.is_empty() {
             bail!("empty function");
         }
@@ -211,11 +219,59 @@ impl<'a> Function<'a> {
             .enumerate()
             .map(|(i, m)| (m.address, i))
             .collect();
+        let mut f = Function {
+            isa,
+            insts,
+            index,
+            resolved: HashMap::new(),
+            succs: Vec::new(),
+            frame: Vec::new(),
+            reachable: Vec::new(),
+            uses: Vec::new(),
+            defs: Vec::new(),
+            live_in: Vec::new(),
+            block_start: Vec::new(),
+            block_of: Vec::new(),
+            block_in: Vec::new(),
+        };
+        // Indirect jumps through a table whose address is in a register are
+        // resolved from the value analysis, which needs the control flow:
+        // repeat until the targets stop changing.
+        for _ in 0..4 {
+            f.succs = f.successors()?;
+            f.track_frame()?;
+            f.uses.clear();
+            f.defs.clear();
+            f.locations()?;
+            f.liveness();
+            f.number_values();
+            if !f.resolve_tables(memory)? {
+                break;
+            }
+        }
+        for (i, m) in f.insts.iter().enumerate() {
+            if m.flow == Flow::Switch(None)
+                && !f.resolved.contains_key(&i)
+                && f.frame[i].0 != Some(isa.entry_sp())
+            {
+                bail!(
+                    "an indirect jump with unknown targets at {:#x} ({})",
+                    m.address,
+                    m.text
+                );
+            }
+        }
+        Ok(f)
+    }
+
+    /// Successors of every instruction.
+    fn successors(&self) -> Result<Vec<Vec<usize>>> {
+        let insts = &self.insts;
         let start = insts[0].address;
         let end = insts.last().unwrap().next();
         let inside = |t: u64| t >= start && t < end;
         let at = |t: u64| -> Result<usize> {
-            index.get(&t).copied().ok_or_else(|| {
+            self.index.get(&t).copied().ok_or_else(|| {
                 anyhow::anyhow!("a jump into the middle of an instruction at {t:#x}")
             })
         };
@@ -234,34 +290,49 @@ impl<'a> Function<'a> {
                     v
                 }
                 Flow::Switch(Some(ts)) => ts.iter().map(|t| at(*t)).collect::<Result<_>>()?,
-                Flow::Switch(None) => {
-                    bail!(
-                        "an indirect jump with unknown targets at {:#x} ({})",
-                        m.address,
-                        m.text
-                    )
-                }
+                // Resolved from values, or an indirect tail call if the
+                // frame is gone there, or unknown targets (checked later).
+                Flow::Switch(None) => self.resolved.get(&i).cloned().unwrap_or_default(),
             };
             succs.push(s);
         }
-        let mut f = Function {
-            isa,
-            insts,
-            index,
-            succs,
-            frame: Vec::new(),
-            uses: Vec::new(),
-            defs: Vec::new(),
-            live_in: Vec::new(),
-            block_start: Vec::new(),
-            block_of: Vec::new(),
-            block_in: Vec::new(),
-        };
-        f.track_frame()?;
-        f.locations()?;
-        f.liveness();
-        f.number_values();
-        Ok(f)
+        Ok(succs)
+    }
+
+    /// Reads the targets of indirect jumps through a table whose address
+    /// the value analysis knows. True if any target set changed.
+    fn resolve_tables(&mut self, memory: &dyn Memory) -> Result<bool> {
+        let start = self.insts[0].address;
+        let end = self.insts.last().unwrap().next();
+        let mut changed = false;
+        for i in 0..self.insts.len() {
+            let Some(base) = self.insts[i].table_base else {
+                continue;
+            };
+            let v = self.reg_value(i, &self.values_before(i), base);
+            if v.base != Base::Absolute || v.part != 0 {
+                continue;
+            }
+            let mut targets = Vec::new();
+            for k in 0..MAX_TABLE {
+                let Some(bytes) = memory.read(v.offset as u64 + 8 * k, 8) else {
+                    break;
+                };
+                let t = u64::from_le_bytes(bytes.try_into().unwrap());
+                if t < start || t >= end {
+                    break;
+                }
+                match self.index.get(&t) {
+                    Some(&ti) => targets.push(ti),
+                    None => break,
+                }
+            }
+            if !targets.is_empty() && self.resolved.get(&i) != Some(&targets) {
+                self.resolved.insert(i, targets);
+                changed = true;
+            }
+        }
+        Ok(changed)
     }
 
     /// Forward: the stack and frame pointers as CFA offsets.
@@ -318,6 +389,7 @@ impl<'a> Function<'a> {
                 }
             }
         }
+        self.reachable = state.iter().map(Option::is_some).collect();
         self.frame = state
             .into_iter()
             .map(|s| s.unwrap_or((None, None)))
@@ -379,7 +451,7 @@ impl<'a> Function<'a> {
                 .map(|&reg| (Loc::Reg { reg }, WHOLE))
                 .collect();
             for mem in &m.loads {
-                if self.is_frame_base(mem.base) {
+                if self.is_frame_base(mem.base) && self.reachable[i] {
                     let off = self
                         .cfa_offset(i, mem.base, mem.disp, m.sp_before)
                         .ok_or_else(|| unknown_frame(m))?;
@@ -387,20 +459,29 @@ impl<'a> Function<'a> {
                 }
             }
             for mem in &m.stores {
-                if self.is_frame_base(mem.base) {
+                if self.is_frame_base(mem.base) && self.reachable[i] {
                     let off = self
                         .cfa_offset(i, mem.base, mem.disp, m.sp_before)
                         .ok_or_else(|| unknown_frame(m))?;
                     defs.extend(Self::slots(off, mem.size));
                 }
             }
-            let leaves = match &m.flow {
-                Flow::Return => true,
+            let tail_call = match &m.flow {
                 Flow::Jump(t) => !self.index.contains_key(t),
+                Flow::Switch(None) => !self.resolved.contains_key(&i),
                 _ => false,
             };
-            if leaves {
+            if tail_call || m.flow == Flow::Return {
                 uses.extend(exits.iter().copied());
+            }
+            if tail_call {
+                // The callee reads its arguments.
+                uses.extend(
+                    self.isa
+                        .argument_registers()
+                        .iter()
+                        .map(|&reg| (Loc::Reg { reg }, WHOLE)),
+                );
             }
             self.uses.push(uses);
             self.defs.push(defs);
@@ -978,7 +1059,7 @@ pub fn certify_file(
                 let code = image
                     .read(start, size as usize)
                     .ok_or_else(|| anyhow::anyhow!("function at {start:#x} is not in the image"))?;
-                Function::new(isa, isa.decode(code, start, &image)?)
+                Function::new(isa, isa.decode(code, start, &image)?, &image)
             });
         let allocas = match (&analysed, frame_records.get(&start), table) {
             (Ok(f), Some(fr), Some(t)) => match t.frame(fr.id) {
@@ -1005,7 +1086,7 @@ pub fn certify_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::isa::{Memory, X86_64};
+    use crate::isa::X86_64;
 
     struct NoMemory;
     impl Memory for NoMemory {
@@ -1033,7 +1114,12 @@ mod tests {
     ];
 
     fn function() -> Function<'static> {
-        Function::new(X86_64, X86_64.decode(CODE, 0x1000, &NoMemory).unwrap()).unwrap()
+        Function::new(
+            X86_64,
+            X86_64.decode(CODE, 0x1000, &NoMemory).unwrap(),
+            &NoMemory,
+        )
+        .unwrap()
     }
 
     fn record(locations: Vec<Location>) -> Record {

@@ -94,6 +94,11 @@ pub struct MInst {
     /// (stack realignment, a variable-sized allocation).
     pub sp_unknown: bool,
     pub op: Op,
+    /// For an indirect jump whose targets the decoder could not see: the
+    /// register holding the address of a table of 8-byte absolute targets
+    /// (computed goto with the table address kept in a register); the
+    /// certificate resolves it from the register's value.
+    pub table_base: Option<Reg>,
     /// Assembly text, for messages.
     pub text: String,
 }
@@ -115,6 +120,7 @@ impl MInst {
             fp_from_sp: None,
             sp_unknown: false,
             op: Op::Other,
+            table_base: None,
             text,
         }
     }

@@ -64,6 +64,11 @@ impl Isa for Aarch64 {
         RETURN
     }
 
+    fn argument_registers(&self) -> &'static [Reg] {
+        // x0-x7, x8 (indirect result), v0-v7.
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 64, 65, 66, 67, 68, 69, 70, 71]
+    }
+
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
         let decoder = InstDecoder::default();
         let mut out: Vec<MInst> = Vec::with_capacity(code.len() / 4);
@@ -79,6 +84,11 @@ impl Isa for Aarch64 {
             decoded.push(ins);
             let m = summarize(&decoded, pc, range, memory);
             out.push(m);
+        }
+        for (i, m) in out.iter_mut().enumerate() {
+            if m.flow == Flow::Switch(None) {
+                m.table_base = table_register(&decoded, i);
+            }
         }
         Ok(out)
     }
@@ -356,8 +366,8 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
         Opcode::BLR => Flow::Call { target: None },
         Opcode::BR => match jump_table(decoded, pc, range, memory) {
             Some(targets) => Flow::Switch(Some(targets)),
-            // Not a jump table: an indirect tail call leaves the function.
-            None => Flow::Return,
+            // Resolved after the whole function is decoded, if it can be.
+            None => Flow::Switch(None),
         },
         Opcode::RET => Flow::Return,
         Opcode::BRK | Opcode::HLT | Opcode::UDF => Flow::Stop,
@@ -635,6 +645,21 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
     m
 }
 
+/// For `ldr xT, [xB, xI, lsl #3]; br xT` (computed goto): xB, the
+/// register holding the table's address.
+fn table_register(decoded: &[Instruction], br: usize) -> Option<Reg> {
+    let target = reg(&decoded[br].operands[0])?;
+    let load = (br.saturating_sub(4)..br).rev().find(|&k| {
+        decoded[k].opcode == Opcode::LDR
+            && reg(&decoded[k].operands[0]) == Some(target)
+            && matches!(decoded[k].operands[1], Operand::RegRegOffset(_, _, _, _, 3))
+    })?;
+    match decoded[load].operands[1] {
+        Operand::RegRegOffset(base, ..) => Some(base),
+        _ => None,
+    }
+}
+
 /// The targets of LLVM's aarch64 jump-table sequence ending at the `br`
 /// of `decoded`: `adrp/add` of the table, `ldrb/ldrh/ldr w` of an entry,
 /// `adr` of the base, `add xT, xBase, xEntry, lsl #2`, `br xT`. Entries are
@@ -656,6 +681,7 @@ fn jump_table(
     let mut base_reg = None;
     let mut entry = None; // (register loaded, table register, entry size)
     let mut bound = None;
+    let mut absolute = None;
     for (k, ins) in window.iter().enumerate() {
         let o = ops(ins);
         let ipc = pc_of(k);
@@ -676,6 +702,13 @@ fn jump_table(
                         consts.insert(d, c + *v as u64);
                     }
                 }
+            }
+            // `goto *table[i]` (computed goto): absolute 8-byte entries.
+            (
+                Opcode::LDR,
+                [d @ Operand::Register(SizeCode::X, _), Operand::RegRegOffset(t, _, _, _, _)],
+            ) if reg(d) == Some(target) => {
+                absolute = Some(*t);
             }
             (
                 Opcode::LDRB | Opcode::LDRH | Opcode::LDR,
@@ -698,6 +731,20 @@ fn jump_table(
             }
             _ => {}
         }
+    }
+    if let Some(table) = absolute.and_then(|t| consts.get(&t).copied()) {
+        let mut targets = Vec::new();
+        for k in 0..bound.unwrap_or(MAX_TABLE).min(MAX_TABLE) {
+            let Some(bytes) = memory.read(table + 8 * k as u64, 8) else {
+                break;
+            };
+            let t = u64::from_le_bytes(bytes.try_into().unwrap());
+            if t < start || t >= end {
+                break;
+            }
+            targets.push(t);
+        }
+        return (!targets.is_empty()).then_some(targets);
     }
     let (_, table_reg, size) = entry?;
     let table = *consts.get(&table_reg)?;

@@ -35,6 +35,8 @@ pub trait Isa: Sync {
     fn callee_saved(&self) -> &'static [Reg];
     /// Registers a call may change.
     fn caller_saved(&self) -> &'static [Reg];
+    /// Registers a function receives its arguments in.
+    fn argument_registers(&self) -> &'static [Reg];
     /// Registers a function returns values in.
     fn return_registers(&self) -> &'static [Reg];
     /// Decodes the machine code of one function, `code` at `address`.

@@ -412,6 +412,11 @@ impl Isa for X64 {
         RETURN
     }
 
+    fn argument_registers(&self) -> &'static [Reg] {
+        // rdi, rsi, rdx, rcx, r8, r9, rax (vector-argument count), xmm0-7.
+        &[5, 4, 1, 2, 8, 9, 0, 17, 18, 19, 20, 21, 22, 23, 24]
+    }
+
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
         let range = (address, address + code.len() as u64);
         let mut decoder = Decoder::with_ip(64, code, address, DecoderOptions::NONE);

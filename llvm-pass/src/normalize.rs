@@ -7,9 +7,16 @@
 //! `unnamed_addr` constants (string literals) are pooled into shared
 //! mergeable sections whose contents differ per ISA (libc's strings are
 //! merged in too). Both are undone here, once, before the module is lowered.
+//!
+//! Declarations (libc's functions and variables, the landmark runtime's
+//! flag) get hidden visibility: the executable is static, nothing can be
+//! preempted, and without it aarch64 reaches external variables through a
+//! GOT load (`adrp; ldr`), an address the certificate cannot explain and
+//! an extra load on every landmark check.
 
 use inkwell::module::{Linkage, Module};
 use inkwell::values::UnnamedAddress;
+use inkwell::GlobalVisibility;
 
 /// Alignment given to globals that carry none, so both ISAs agree on it.
 const DEFAULT_GLOBAL_ALIGN: u32 = 8;
@@ -23,10 +30,17 @@ pub fn normalize_for_layout(module: &Module) {
         if g.get_alignment() == 0 {
             g.set_alignment(DEFAULT_GLOBAL_ALIGN);
         }
+        if g.is_declaration() {
+            g.set_visibility(GlobalVisibility::Hidden);
+        }
     }
     for f in module.get_functions() {
         if f.get_linkage() == Linkage::Private {
             f.set_linkage(Linkage::Internal);
+        }
+        let intrinsic = f.get_name().to_bytes().starts_with(b"llvm.");
+        if f.count_basic_blocks() == 0 && !intrinsic {
+            f.as_global_value().set_visibility(GlobalVisibility::Hidden);
         }
     }
 }

@@ -6,8 +6,10 @@ use crate::isa;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use stack_translator::callsites::{Base, CallKind, CallSite, Frame};
+use stack_translator::certify::{certify_file, Explanation, Loc};
 use stack_translator::isa as tisa;
 use stack_translator::records::{site_description, Executable};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -26,6 +28,18 @@ struct SiteView {
     /// In-use fixed-size allocations: (index, size, frame address per ISA).
     allocas: Vec<AllocaView>,
     derived: Vec<String>,
+    /// Per ISA, the certificate of the first record copy: every location
+    /// live at the return address and what it holds.
+    certificates: [CertView; 2],
+}
+
+#[derive(Serialize, Default)]
+struct CertView {
+    migratable: bool,
+    /// (location, explanation) pairs.
+    live: Vec<(String, String)>,
+    /// Why there is no certificate, if there is none.
+    error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,11 +72,12 @@ pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) ->
         Executable::read(&paths[1], tisa::ALL[1].name())?,
     ];
     let table = &exes[0].table;
+    let certs = [0, 1].map(|i| certificates(&paths[i], tisa::ALL[i], &exes[i]));
     let views: Vec<SiteView> = table
         .sites
         .iter()
         .filter(|s| function.is_none_or(|f| s.function == f))
-        .map(|s| view(s, table.frame_of(&s.function), &exes))
+        .map(|s| view(s, table.frame_of(&s.function), &exes, &certs))
         .collect();
     if let (Some(f), true) = (function, views.is_empty()) {
         bail!("no recorded call site in a function named {f}");
@@ -85,7 +100,83 @@ pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) ->
     Ok(0)
 }
 
-fn view(site: &CallSite, frame: Option<&Frame>, exes: &[Executable; 2]) -> SiteView {
+/// Certificates of the first copy of every call site of one executable, by ID.
+fn certificates(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> HashMap<u64, CertView> {
+    let outcomes = match certify_file(path, isa, Some(&exe.table)) {
+        Ok(o) => o,
+        Err(e) => {
+            return exe
+                .table
+                .sites
+                .iter()
+                .map(|s| {
+                    (
+                        s.id,
+                        CertView {
+                            error: Some(format!("{e:#}")),
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect()
+        }
+    };
+    let mut out = HashMap::new();
+    for o in outcomes {
+        out.entry(o.id).or_insert_with(|| match &o.certificate {
+            Ok(c) => CertView {
+                migratable: c.migratable(),
+                live: c
+                    .live
+                    .iter()
+                    .map(|(loc, e)| (loc_name(isa, *loc), explain(isa, e)))
+                    .collect(),
+                error: None,
+            },
+            Err(e) => CertView {
+                error: Some(e.clone()),
+                ..Default::default()
+            },
+        });
+    }
+    out
+}
+
+fn loc_name(isa: &dyn tisa::Isa, loc: Loc) -> String {
+    match loc {
+        Loc::Reg { reg } => isa.register_name(reg),
+        Loc::Slot { offset } => format!("[cfa{offset:+}]"),
+    }
+}
+
+fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
+    match e {
+        Explanation::Recorded { part, plus: 0 } => format!("part {part}"),
+        Explanation::Recorded { part, plus } => format!("part {part} {plus:+}"),
+        Explanation::CallResult => "call result".into(),
+        Explanation::Clobbered => "clobbered".into(),
+        Explanation::Constant { value } => format!("constant {value:#x}"),
+        Explanation::FrameAddress { offset } => format!("frame address cfa{offset:+}"),
+        Explanation::AllocaContents { alloca } => format!("alloca {alloca}"),
+        Explanation::Upper {
+            part,
+            of_constant: None,
+        } => format!("upper half of part {part}"),
+        Explanation::Upper {
+            of_constant: Some(c),
+            ..
+        } => format!("upper half of constant {c:#x}"),
+        Explanation::CallersValue { of } => format!("caller's {}", loc_name(isa, *of)),
+        Explanation::Unknown { why } => format!("UNKNOWN: {why}"),
+    }
+}
+
+fn view(
+    site: &CallSite,
+    frame: Option<&Frame>,
+    exes: &[Executable; 2],
+    certs: &[HashMap<u64, CertView>; 2],
+) -> SiteView {
     let copies = |i: usize, id: u64| exes[i].records.get(&id).map_or(&[][..], |c| &c[..]);
     let records = [0, 1].map(|i| copies(i, site.id).first());
     let values = site
@@ -150,6 +241,19 @@ fn view(site: &CallSite, frame: Option<&Frame>, exes: &[Executable; 2]) -> SiteV
         values,
         allocas,
         derived,
+        certificates: [0, 1].map(|i| {
+            certs[i].get(&site.id).map_or_else(
+                || CertView {
+                    error: Some("no record".into()),
+                    ..Default::default()
+                },
+                |c| CertView {
+                    migratable: c.migratable,
+                    live: c.live.clone(),
+                    error: c.error.clone(),
+                },
+            )
+        }),
     }
 }
 
@@ -198,6 +302,18 @@ fn print_site(out: &mut impl Write, site: &CallSite, v: &SiteView) -> Result<()>
     }
     for d in &v.derived {
         writeln!(out, "  {d}")?;
+    }
+    for (isa, c) in tisa::ALL.iter().zip(&v.certificates) {
+        let verdict = match (&c.error, c.migratable) {
+            (Some(e), _) => format!("not migratable: {e}"),
+            (None, true) => "migratable".into(),
+            (None, false) => "NOT migratable".into(),
+        };
+        writeln!(out, "  {} at the return address: {verdict}", isa.name())?;
+        let line: Vec<String> = c.live.iter().map(|(l, e)| format!("{l}={e}")).collect();
+        if !line.is_empty() {
+            writeln!(out, "    {}", line.join(", "))?;
+        }
     }
     Ok(())
 }

@@ -248,3 +248,83 @@ fn certify_explains_most_call_sites_on_both_isas() {
         assert_eq!(certified + refused, records, "{c}");
     }
 }
+
+/// The certificate's explanation of each live location of one call site,
+/// per ISA: (migratable, [(location, explanation)]).
+fn certificates(site: &serde_json::Value) -> Vec<(bool, Vec<(String, String)>)> {
+    site["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let live = c["live"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap().to_string(),
+                        p[1].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            (c["migratable"].as_bool().unwrap(), live)
+        })
+        .collect()
+}
+
+#[test]
+fn certificates_explain_hoisted_constants_and_refuse_induction_variables() {
+    let dir = tempdir();
+    let src = fixture("certify/hidden.c");
+    cc(dir.path(), &["-O2", "-o", "hidden", src.to_str().unwrap()]);
+    let base = dir.path().join("hidden");
+    let r = same_on_both(&base, &[], b"");
+    assert_eq!(r.stdout, b"500 500\n");
+    let out = migrate()
+        .args(["inspect", "--callsites", "--json"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let sites: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let site = |function: &str, kind: &str| {
+        sites
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["function"] == function && s["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {function}: {sites}"))
+            .clone()
+    };
+    // `sink` cannot reach a landmark, so calls to it get no record; the
+    // loops' landmarks are the call sites (IDs follow module order: each
+    // function's entry landmark, then its loop's).
+    //
+    // In the loop of hoisted_constant, the 64-bit constant the backend
+    // hoisted into a callee-saved register is explained on both ISAs; the
+    // multiple of it that loop strength reduction steps (i * C, never in
+    // the IR) is not, so the call site is refused.
+    for (isa, (migratable, live)) in certificates(&site("hoisted_constant", "landmark 1"))
+        .into_iter()
+        .enumerate()
+    {
+        assert!(
+            live.iter().any(|(_, e)| e == "constant 0x123456789abcdef"),
+            "ISA {isa}: {live:?}"
+        );
+        assert!(
+            live.iter().any(|(_, e)| e.starts_with("UNKNOWN")),
+            "ISA {isa}: {live:?}"
+        );
+        assert!(!migratable);
+    }
+    // The function's entry landmark: everything live is explained.
+    for (migratable, live) in certificates(&site("hoisted_constant", "landmark 0")) {
+        assert!(migratable, "{live:?}");
+    }
+    // A pointer stepping through the array instead of the index: refused.
+    for (migratable, live) in certificates(&site("induction", "landmark 3")) {
+        assert!(!migratable, "{live:?}");
+    }
+}

@@ -25,7 +25,10 @@ enum Cmd {
     /// Accepts the usual cc options (-c, -o, -O0..-O3, -g, -I, -D, -U, -std=, -W..., -f...,
     /// -l, -L). `-c` writes a bitcode object; linking bitcode objects builds both
     /// executables, so `make CC="migrate cc"` works. Run `migrate cc -v ...` to see the
-    /// commands, `-save-temps` to keep intermediate files.
+    /// commands, `-save-temps` to keep intermediate files. `--landmarks=entry|loops|all|none`
+    /// places migration points (default all); the backends get `-disable-lsr
+    /// -disable-machine-licm` so fewer machine-only values live across calls
+    /// (`--no-migration-codegen` leaves them out: faster loops, fewer migratable call sites).
     #[command(disable_help_flag = true)]
     Cc {
         /// cc-style arguments.

@@ -35,6 +35,9 @@ pub struct CcArgs {
     pub ignored: Vec<String>,
     /// `--landmarks=entry|loops|all|none`: where migration points go.
     pub landmarks: llvm_pass::landmarks::Policy,
+    /// `--no-migration-codegen`: do not pass the backend options that keep
+    /// hidden state out of call sites (faster loops, fewer migratable sites).
+    pub no_migration_codegen: bool,
     /// `-mllvm OPT`: options for the backends (llc-19) of both ISAs.
     pub backend: Vec<String>,
 }
@@ -93,6 +96,7 @@ pub fn parse(raw: &[String]) -> Result<CcArgs> {
             "-mllvm" => a.backend.push(it.next().cloned().ok_or_else(|| anyhow::anyhow!("-mllvm needs a value"))?),
             "-save-temps" | "--save-temps" => a.save_temps = true,
             s if s.starts_with("--landmarks=") => a.landmarks = s["--landmarks=".len()..].parse()?,
+            "--no-migration-codegen" => a.no_migration_codegen = true,
             "-g" | "-g3" | "-g2" | "-ggdb" => a.debug = true,
             "-g0" | "-g1" | "-gline-tables-only" => {}
             "-shared" => bail!("-shared: migratable programs are static executables; shared libraries are not supported"),
@@ -179,6 +183,12 @@ mod tests {
         let c = p("--landmarks=entry a.c").unwrap();
         assert_eq!(c.landmarks, llvm_pass::landmarks::Policy::Entry);
         assert!(p("--landmarks=sometimes a.c").is_err());
+        assert!(!c.no_migration_codegen);
+        assert!(
+            p("--no-migration-codegen a.c")
+                .unwrap()
+                .no_migration_codegen
+        );
         let d = p("-mllvm -disable-lsr a.c").unwrap();
         assert_eq!(d.backend, ["-disable-lsr"]);
     }

@@ -142,7 +142,7 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
                         derived.push((Base::Value(0), Some(root), offset));
                     }
                 }
-                if let Some(set) = memory_live.after_call.get(&site.call) {
+                if let Some(set) = memory_live.get(&site.call) {
                     for a in set {
                         match frame_index.get(a) {
                             Some(i) => {
@@ -559,16 +559,12 @@ fn where_is(inst: Value) -> String {
     }
 }
 
-/// Stack allocations whose memory may be in use right after each call.
-struct MemoryLive {
-    /// Per call: allocas inside their lifetime (or without lifetime markers).
-    after_call: HashMap<Value, BTreeSet<Value>>,
-}
-
-/// Forward "may be inside its lifetime" dataflow over `llvm.lifetime.start`
+/// Per call, the stack allocations whose memory may be in use right after
+/// it: inside their lifetime, or without lifetime markers. Forward "may be
+/// inside its lifetime" dataflow over `llvm.lifetime.start`
 /// and `llvm.lifetime.end` markers. An alloca without markers (or whose
 /// markers name it through another pointer) is in use everywhere.
-fn allocas_in_use_after_calls(f: Value) -> MemoryLive {
+fn allocas_in_use_after_calls(f: Value) -> HashMap<Value, BTreeSet<Value>> {
     let blocks = ir::blocks(f);
     let mut allocas = Vec::new();
     let mut marked: HashSet<Value> = HashSet::new();
@@ -623,7 +619,7 @@ fn allocas_in_use_after_calls(f: Value) -> MemoryLive {
         };
         walk_lifetimes(&live_in[bi], *b, &mut visit);
     }
-    MemoryLive { after_call }
+    after_call
 }
 
 /// Applies block `b`'s lifetime markers to the allocas in their lifetime

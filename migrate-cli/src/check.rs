@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 use stack_translator::certify::{certify_file, Explanation};
 use stack_translator::isa as tisa;
-use stack_translator::records::{check_files, Report};
+use stack_translator::records::{check, check_files, Executable, Report};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -50,10 +50,9 @@ pub struct Certified {
     pub unavailable: Option<String>,
 }
 
-/// Certifies every record of the executable of `isa` at `path`.
-pub fn certify(path: &Path, isa: &dyn tisa::Isa) -> Result<Certified> {
-    let exe = stack_translator::records::Executable::read(path, isa.name())?;
-    let outcomes = match certify_file(path, isa, Some(&exe.table)) {
+/// Certifies every record of `exe`, the executable of `isa` at `path`.
+pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Result<Certified> {
+    let outcomes = match certify_file(path, isa, &exe.table) {
         Ok(o) => o,
         Err(e) => {
             return Ok(Certified {
@@ -110,12 +109,14 @@ fn reason_kind(why: &str) -> String {
 /// `migrate check BASE [--certify] [--json]`; returns the exit code.
 pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
     let paths = isa::ALL.map(|t| output_path(base, t));
-    let report = records([&paths[0], &paths[1]])?;
+    let exes = [
+        Executable::read(&paths[0], tisa::ALL[0].name())?,
+        Executable::read(&paths[1], tisa::ALL[1].name())?,
+    ];
+    let report = check(&exes);
     let certified = if certify_too && report.ok() {
-        tisa::ALL
-            .iter()
-            .zip(&paths)
-            .map(|(t, p)| certify(p, *t))
+        (0..2)
+            .map(|i| certify(&paths[i], tisa::ALL[i], &exes[i]))
             .collect::<Result<Vec<_>>>()?
     } else {
         Vec::new()

@@ -102,7 +102,7 @@ pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) ->
 
 /// Certificates of the first copy of every call site of one executable, by ID.
 fn certificates(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> HashMap<u64, CertView> {
-    let outcomes = match certify_file(path, isa, Some(&exe.table)) {
+    let outcomes = match certify_file(path, isa, &exe.table) {
         Ok(o) => o,
         Err(e) => {
             return exe

@@ -739,24 +739,9 @@ impl<'a> Function<'a> {
                 write(&mut out, &first.0, v0);
                 write(&mut out, &second.0, v1);
             }
-            Op::Const { dst, value } => match dst {
-                Place::Reg(r) => {
-                    out.insert(Loc::Reg { reg: r }, Val::at(Base::Absolute, value));
-                }
-                Place::Mem(mem) => {
-                    if let Some((off, n)) = slots_of(&mem) {
-                        let v = Val::at(Base::Absolute, value);
-                        for k in 0..n {
-                            out.insert(
-                                Loc::Slot {
-                                    offset: off + SLOT * k,
-                                },
-                                Val { part: k as u8, ..v },
-                            );
-                        }
-                    }
-                }
-            },
+            Op::Const { dst, value } => {
+                write(&mut out, &dst, Some(Val::at(Base::Absolute, value)));
+            }
             Op::SetBits { dst, value, shift } => {
                 let old = Self::value(state, Loc::Reg { reg: dst });
                 if old.base == Base::Absolute && old.part == 0 {
@@ -892,14 +877,16 @@ impl<'a> Function<'a> {
         if v.part != 0 {
             // The upper half of a spilled value: explained with its lower half.
             let whole = Val { part: 0, ..v };
-            if recorded.iter().any(|(_, r)| *r == whole) || whole.base == Base::Absolute {
-                let k = recorded
-                    .iter()
-                    .find(|(_, r)| *r == whole)
-                    .map_or(usize::MAX, |x| x.0);
+            if let Some((k, _)) = recorded.iter().find(|(_, r)| *r == whole) {
                 return Explanation::Upper {
-                    part: k,
-                    of_constant: (k == usize::MAX).then_some(whole.offset),
+                    part: *k,
+                    of_constant: None,
+                };
+            }
+            if whole.base == Base::Absolute {
+                return Explanation::Upper {
+                    part: usize::MAX,
+                    of_constant: Some(whole.offset),
                 };
             }
         }
@@ -968,17 +955,6 @@ impl<'a> Function<'a> {
             Base::Absolute | Base::Cfa => "a known value".into(),
         }
     }
-
-    /// Locations live right after each call, by return address (for
-    /// reports).
-    pub fn live_after_calls(&self) -> BTreeMap<u64, usize> {
-        self.insts
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| matches!(m.flow, Flow::Call { .. }))
-            .filter_map(|(i, m)| self.live_in.get(i + 1).map(|l| (m.next(), l.len())))
-            .collect()
-    }
 }
 
 fn unknown_frame(m: &MInst) -> anyhow::Error {
@@ -1018,7 +994,7 @@ impl crate::isa::Memory for Image<'_> {
 pub fn certify_file(
     path: &std::path::Path,
     isa: &dyn Isa,
-    table: Option<&crate::callsites::CallSiteTable>,
+    table: &crate::callsites::CallSiteTable,
 ) -> Result<Vec<RecordOutcome>> {
     use anyhow::Context as _;
     use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
@@ -1061,8 +1037,8 @@ pub fn certify_file(
                     .ok_or_else(|| anyhow::anyhow!("function at {start:#x} is not in the image"))?;
                 Function::new(isa, isa.decode(code, start, &image)?, &image)
             });
-        let allocas = match (&analysed, frame_records.get(&start), table) {
-            (Ok(f), Some(fr), Some(t)) => match t.frame(fr.id) {
+        let allocas = match (&analysed, frame_records.get(&start)) {
+            (Ok(f), Some(fr)) => match table.frame(fr.id) {
                 Some(frame) => f.alloca_ranges(fr, &frame.allocas),
                 None => Vec::new(),
             },
@@ -1086,14 +1062,7 @@ pub fn certify_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::isa::X86_64;
-
-    struct NoMemory;
-    impl Memory for NoMemory {
-        fn read(&self, _: u64, _: usize) -> Option<&[u8]> {
-            None
-        }
-    }
+    use crate::isa::{NoMemory, X86_64};
 
     /// A function that keeps its argument in rbx across a call (recorded)
     /// and a constant hoisted into r12 (not recorded).

@@ -54,6 +54,13 @@ fn copy_build(base: &Path, dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// Rewrites the file at `path` with `change` applied to its bytes.
+fn patch(path: &Path, change: impl FnOnce(&mut Vec<u8>)) {
+    let mut data = std::fs::read(path).unwrap();
+    change(&mut data);
+    std::fs::write(path, &data).unwrap();
+}
+
 /// Byte offset of the record with `id` inside `.llvm_stackmaps` (LLVM's
 /// stackmap format version 3, walked by hand so the test does not trust
 /// the reader it tests).
@@ -100,10 +107,11 @@ fn check_catches_a_corrupted_record() {
     // Call site 1's record renamed to an ID no call site has.
     let bad_id = copy_build(&base, dir.path(), "bad-id");
     let (start, size) = section_range(&a64("bad-id"), ".llvm_stackmaps");
-    let mut data = std::fs::read(a64("bad-id")).unwrap();
-    let record = start + record_offset(&data[start..start + size], 1);
-    data[record..record + 8].copy_from_slice(&999_999u64.to_le_bytes());
-    std::fs::write(a64("bad-id"), &data).unwrap();
+    let mut record = 0;
+    patch(&a64("bad-id"), |data| {
+        record = start + record_offset(&data[start..start + size], 1);
+        data[record..record + 8].copy_from_slice(&999_999u64.to_le_bytes());
+    });
     let out = check(&bad_id, false);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -116,10 +124,10 @@ fn check_catches_a_corrupted_record() {
     // The first location of call site 1 (a call to ackermann with live
     // values) shrunk to 0 bytes.
     let bad_size = copy_build(&base, dir.path(), "bad-size");
-    let mut data = std::fs::read(a64("bad-size")).unwrap();
     let location = record + 16;
-    data[location + 2..location + 4].copy_from_slice(&0u16.to_le_bytes());
-    std::fs::write(a64("bad-size"), &data).unwrap();
+    patch(&a64("bad-size"), |data| {
+        data[location + 2..location + 4].copy_from_slice(&0u16.to_le_bytes())
+    });
     let out = check(&bad_size, false);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -158,9 +166,9 @@ fn check_refuses_mixed_builds_and_truncated_tables() {
     let cut = copy_build(&rec, dir.path(), "cut");
     let path = dir.path().join("cut.x86_64");
     let (start, size) = section_range(&path, ".migrate.callsites");
-    let mut data = std::fs::read(&path).unwrap();
-    data[start + size / 2..start + size].fill(0xff);
-    std::fs::write(&path, &data).unwrap();
+    patch(&path, |data| {
+        data[start + size / 2..start + size].fill(0xff)
+    });
     let out = check(&cut, false);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("call-site table"), "{}", text(&out));

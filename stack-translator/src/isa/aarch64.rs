@@ -776,13 +776,7 @@ fn jump_table(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct NoMemory;
-    impl Memory for NoMemory {
-        fn read(&self, _: u64, _: usize) -> Option<&[u8]> {
-            None
-        }
-    }
+    use crate::isa::NoMemory;
 
     fn decode(words: &[u32]) -> Vec<MInst> {
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();

@@ -13,6 +13,17 @@ pub trait Memory {
     fn read(&self, address: u64, len: usize) -> Option<&[u8]>;
 }
 
+/// An executable with no loaded bytes, for tests of code without tables.
+#[cfg(test)]
+pub(crate) struct NoMemory;
+
+#[cfg(test)]
+impl Memory for NoMemory {
+    fn read(&self, _: u64, _: usize) -> Option<&[u8]> {
+        None
+    }
+}
+
 /// One ISA as the translator sees it.
 pub trait Isa: Sync {
     /// Name, also the executable suffix (`BASE.x86_64`).

@@ -440,13 +440,7 @@ impl Isa for X64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct NoMemory;
-    impl Memory for NoMemory {
-        fn read(&self, _: u64, _: usize) -> Option<&[u8]> {
-            None
-        }
-    }
+    use crate::isa::NoMemory;
 
     fn one(bytes: &[u8]) -> MInst {
         X64.decode(bytes, 0x1000, &NoMemory).unwrap().remove(0)

@@ -20,7 +20,7 @@ use crate::machine::{Flow, MInst, Op, Place, Reg};
 use crate::stackmaps::{Location, Record};
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Location -> value maps, hashed cheaply: the analysis hashes millions
@@ -66,8 +66,9 @@ impl Hasher for FastHasher {
 /// Most entries read from one table of jump targets.
 const MAX_TABLE: u64 = 4096;
 
-/// Passes of the forward value analysis before it gives up on a function.
-const MAX_PASSES: usize = 64;
+/// Average evaluations per block of the forward value analysis before it
+/// gives up on a function (its result is then unusable).
+const MAX_VISITS: usize = 64;
 
 /// A place a value can be in across a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -199,10 +200,16 @@ pub struct Function<'a> {
     /// (bit k = byte k of a slot; registers are always whole).
     uses: Vec<Vec<(Loc, u8)>>,
     defs: Vec<Vec<(Loc, u8)>>,
-    /// Live locations before each instruction, with their live bytes.
-    live_in: Vec<BTreeMap<Loc, u8>>,
-    /// First instruction of each basic block, and each instruction's block.
+    /// Every location the function touches, and each one's index in the
+    /// dense liveness vectors.
+    loc_list: Vec<Loc>,
+    loc_index: HashMap<Loc, usize, BuildHasherDefault<FastHasher>>,
+    /// Live bytes of every location (by index) at the end of each block.
+    live_out: Vec<Vec<u8>>,
+    /// First instruction of each basic block, the one after its last, and
+    /// each instruction's block.
     block_start: Vec<usize>,
+    block_end: Vec<usize>,
     block_of: Vec<usize>,
     /// Values at the start of each block.
     block_in: Vec<ValueMap>,
@@ -229,8 +236,11 @@ impl<'a> Function<'a> {
             reachable: Vec::new(),
             uses: Vec::new(),
             defs: Vec::new(),
-            live_in: Vec::new(),
+            loc_list: Vec::new(),
+            loc_index: HashMap::default(),
+            live_out: Vec::new(),
             block_start: Vec::new(),
+            block_end: Vec::new(),
             block_of: Vec::new(),
             block_in: Vec::new(),
         };
@@ -243,8 +253,9 @@ impl<'a> Function<'a> {
             f.uses.clear();
             f.defs.clear();
             f.locations()?;
+            f.find_blocks();
             f.liveness();
-            f.number_values();
+            f.number_values()?;
             if !f.resolve_tables(memory)? {
                 break;
             }
@@ -489,44 +500,8 @@ impl<'a> Function<'a> {
         Ok(())
     }
 
-    /// Backward: locations live before each instruction.
-    fn liveness(&mut self) {
-        let n = self.insts.len();
-        let mut live_in: Vec<BTreeMap<Loc, u8>> = vec![BTreeMap::new(); n];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for i in (0..n).rev() {
-                let mut live: BTreeMap<Loc, u8> = BTreeMap::new();
-                for &s in &self.succs[i] {
-                    for (l, m) in &live_in[s] {
-                        *live.entry(*l).or_default() |= m;
-                    }
-                }
-                for (d, m) in &self.defs[i] {
-                    if let Some(bytes) = live.get_mut(d) {
-                        *bytes &= !m;
-                        if *bytes == 0 {
-                            live.remove(d);
-                        }
-                    }
-                }
-                for (u, m) in &self.uses[i] {
-                    *live.entry(*u).or_default() |= m;
-                }
-                if live != live_in[i] {
-                    live_in[i] = live;
-                    changed = true;
-                }
-            }
-        }
-        self.live_in = live_in;
-    }
-
-    /// Forward: the value in every location at the start of each basic
-    /// block (states are kept per block, not per instruction: SQLite's
-    /// interpreter loop has tens of thousands of instructions).
-    fn number_values(&mut self) {
+    /// Splits the instructions into basic blocks.
+    fn find_blocks(&mut self) {
         let n = self.insts.len();
         let mut leader = vec![false; n];
         leader[0] = true;
@@ -541,54 +516,189 @@ impl<'a> Function<'a> {
                 leader[i + 1] = true;
             }
         }
-        let starts: Vec<usize> = (0..n).filter(|i| leader[*i]).collect();
-        let mut block_of = vec![0usize; n];
-        for (b, w) in starts.iter().enumerate() {
-            let end = starts.get(b + 1).copied().unwrap_or(n);
-            block_of[*w..end].fill(b);
-        }
-        let nb = starts.len();
-        let ends: Vec<usize> = (0..nb)
-            .map(|b| starts.get(b + 1).copied().unwrap_or(n))
+        self.block_start = (0..n).filter(|i| leader[*i]).collect();
+        self.block_end = (0..self.block_start.len())
+            .map(|b| self.block_start.get(b + 1).copied().unwrap_or(n))
             .collect();
+        self.block_of = vec![0usize; n];
+        for (b, (&s, &e)) in self.block_start.iter().zip(&self.block_end).enumerate() {
+            self.block_of[s..e].fill(b);
+        }
+    }
+
+    /// The blocks following block `b`.
+    fn block_succs(&self, b: usize) -> impl Iterator<Item = usize> + '_ {
+        self.succs[self.block_end[b] - 1]
+            .iter()
+            .map(|&s| self.block_of[s])
+    }
+
+    /// Instruction `i`'s effect, backwards, on dense live bytes.
+    fn live_step(&self, i: usize, live: &mut [u8]) {
+        for (d, m) in &self.defs[i] {
+            live[self.loc_index[d]] &= !m;
+        }
+        for (u, m) in &self.uses[i] {
+            live[self.loc_index[u]] |= m;
+        }
+    }
+
+    /// Backward: live bytes of every location at each block's end (a
+    /// worklist over blocks with dense vectors: functions such as SQLite's
+    /// interpreter have tens of thousands of instructions).
+    fn liveness(&mut self) {
+        self.loc_index.clear();
+        self.loc_list.clear();
+        for (l, _) in self.uses.iter().chain(&self.defs).flatten() {
+            if !self.loc_index.contains_key(l) {
+                self.loc_index.insert(*l, self.loc_list.len());
+                self.loc_list.push(*l);
+            }
+        }
+        let (nb, nl) = (self.block_start.len(), self.loc_list.len());
         let mut preds: Vec<Vec<usize>> = vec![Vec::new(); nb];
-        for (b, end) in ends.iter().enumerate() {
-            for &s in &self.succs[end - 1] {
-                preds[block_of[s]].push(b);
+        for b in 0..nb {
+            for s in self.block_succs(b) {
+                preds[s].push(b);
+            }
+        }
+        let mut live_out = vec![vec![0u8; nl]; nb];
+        let mut live_in = vec![vec![0u8; nl]; nb];
+        let mut queued = vec![true; nb];
+        let mut work: Vec<usize> = (0..nb).collect();
+        while let Some(b) = work.pop() {
+            queued[b] = false;
+            let mut live = vec![0u8; nl];
+            for s in self.block_succs(b) {
+                for (x, y) in live.iter_mut().zip(&live_in[s]) {
+                    *x |= y;
+                }
+            }
+            live_out[b].copy_from_slice(&live);
+            for i in (self.block_start[b]..self.block_end[b]).rev() {
+                self.live_step(i, &mut live);
+            }
+            if live != live_in[b] {
+                live_in[b] = live;
+                for &p in &preds[b] {
+                    if !queued[p] {
+                        queued[p] = true;
+                        work.push(p);
+                    }
+                }
+            }
+        }
+        self.live_out = live_out;
+    }
+
+    /// The live locations before instruction `i`, with their live bytes.
+    fn live_before(&self, i: usize) -> Vec<(Loc, u8)> {
+        let b = self.block_of[i];
+        let mut live = self.live_out[b].clone();
+        for k in (i..self.block_end[b]).rev() {
+            self.live_step(k, &mut live);
+        }
+        let mut out: Vec<(Loc, u8)> = live
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m != 0)
+            .map(|(x, m)| (self.loc_list[x], *m))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Forward: the value in every location at the start of each basic
+    /// block (states are kept per block, not per instruction: SQLite's
+    /// interpreter loop has tens of thousands of instructions).
+    fn number_values(&mut self) -> Result<()> {
+        let nb = self.block_start.len();
+        let (starts, ends) = (&self.block_start, &self.block_end);
+        let mut preds: Vec<Vec<usize>> = vec![Vec::new(); nb];
+        for b in 0..nb {
+            for s in self.block_succs(b) {
+                preds[s].push(b);
             }
         }
         let mut ins: Vec<Option<ValueMap>> = vec![None; nb];
         let mut outs: Vec<Option<ValueMap>> = vec![None; nb];
-        let mut changed = true;
-        let mut passes = 0;
-        while changed && passes < MAX_PASSES {
-            changed = false;
-            passes += 1;
-            for b in 0..nb {
-                let input = if b == 0 {
-                    ValueMap::default()
-                } else {
-                    let incoming: Vec<&ValueMap> =
-                        preds[b].iter().filter_map(|p| outs[*p].as_ref()).collect();
-                    if incoming.is_empty() {
-                        continue;
+        // A worklist, lowest block first (near reverse postorder for
+        // compiled code), so a block is re-evaluated only when a
+        // predecessor's values changed.
+        let rank = self.reverse_postorder_ranks();
+        let mut queued = vec![false; nb];
+        let mut work = std::collections::BinaryHeap::from([std::cmp::Reverse((rank[0], 0usize))]);
+        queued[0] = true;
+        let mut evaluations = 0;
+        while let Some(std::cmp::Reverse((_, b))) = work.pop() {
+            queued[b] = false;
+            evaluations += 1;
+            if evaluations > MAX_VISITS * nb {
+                bail!(
+                    "the value analysis did not settle in {MAX_VISITS} visits per block of the function at {:#x}",
+                    self.insts[0].address
+                );
+            }
+            let input = if b == 0 {
+                ValueMap::default()
+            } else {
+                let incoming: Vec<&ValueMap> =
+                    preds[b].iter().filter_map(|p| outs[*p].as_ref()).collect();
+                if incoming.is_empty() {
+                    continue;
+                }
+                self.merge(starts[b], &incoming)
+            };
+            if ins[b].as_ref() == Some(&input) && outs[b].is_some() {
+                continue;
+            }
+            let mut state = input.clone();
+            for k in starts[b]..ends[b] {
+                self.transfer(k, &mut state);
+            }
+            ins[b] = Some(input);
+            if outs[b].as_ref() != Some(&state) {
+                outs[b] = Some(state);
+                for s in self.block_succs(b) {
+                    if !queued[s] {
+                        queued[s] = true;
+                        work.push(std::cmp::Reverse((rank[s], s)));
                     }
-                    self.merge(starts[b], &incoming)
-                };
-                if ins[b].as_ref() != Some(&input) || outs[b].is_none() {
-                    let mut state = input.clone();
-                    for k in starts[b]..ends[b] {
-                        state = self.transfer(k, &state);
-                    }
-                    ins[b] = Some(input);
-                    outs[b] = Some(state);
-                    changed = true;
                 }
             }
         }
-        self.block_start = starts;
-        self.block_of = block_of;
         self.block_in = ins.into_iter().map(|v| v.unwrap_or_default()).collect();
+        Ok(())
+    }
+
+    /// Each block's position in a reverse postorder of the blocks reachable
+    /// from the entry (unreachable blocks last): visiting blocks in this
+    /// order sees a block's predecessors first, except along loops.
+    fn reverse_postorder_ranks(&self) -> Vec<usize> {
+        let nb = self.block_start.len();
+        let mut seen = vec![false; nb];
+        let mut post = Vec::with_capacity(nb);
+        let mut stack: Vec<(usize, Vec<usize>)> = vec![(0, self.block_succs(0).collect())];
+        seen[0] = true;
+        while let Some((b, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(s) if !seen[s] => {
+                    seen[s] = true;
+                    let next = self.block_succs(s).collect();
+                    stack.push((s, next));
+                }
+                Some(_) => {}
+                None => {
+                    post.push(*b);
+                    stack.pop();
+                }
+            }
+        }
+        let mut rank = vec![nb; nb];
+        for (r, b) in post.iter().rev().enumerate() {
+            rank[*b] = r;
+        }
+        rank
     }
 
     /// The values before instruction `i`.
@@ -596,7 +706,7 @@ impl<'a> Function<'a> {
         let b = self.block_of[i];
         let mut state = self.block_in[b].clone();
         for k in self.block_start[b]..i {
-            state = self.transfer(k, &state);
+            self.transfer(k, &mut state);
         }
         state
     }
@@ -607,8 +717,26 @@ impl<'a> Function<'a> {
         if outs.len() == 1 {
             return first.clone();
         }
-        let keys: BTreeSet<Loc> = outs.iter().flat_map(|o| o.keys().copied()).collect();
-        let mut merged = ValueMap::default();
+        let get = |o: &ValueMap, k: Loc| o.get(&k).copied().unwrap_or(Val::of(Base::Entry(k)));
+        // Most locations agree on every path: start from the first path's
+        // values and revisit only the locations that differ somewhere.
+        let mut keys: Vec<Loc> = Vec::new();
+        for o in &outs[1..] {
+            keys.extend(
+                o.iter()
+                    .filter(|(k, v)| get(first, **k) != **v)
+                    .map(|(k, _)| *k),
+            );
+            keys.extend(
+                first
+                    .iter()
+                    .filter(|(k, v)| get(o, **k) != **v)
+                    .map(|(k, _)| *k),
+            );
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let mut merged = first.clone();
         // Locations whose values differ between the incoming paths, in
         // order; each becomes a new value at this point unless, on every
         // path, it equals an earlier such location plus one constant (a
@@ -616,7 +744,6 @@ impl<'a> Function<'a> {
         // is that location's new value plus the constant.
         let mut representatives: Vec<Loc> = Vec::new();
         for k in keys {
-            let get = |o: &ValueMap, k: Loc| o.get(&k).copied().unwrap_or(Val::of(Base::Entry(k)));
             let v = get(first, k);
             if outs.iter().all(|o| get(o, k) == v) {
                 merged.insert(k, v);
@@ -674,13 +801,9 @@ impl<'a> Function<'a> {
         Self::value(state, Loc::Reg { reg: r })
     }
 
-    /// The state after instruction `i`.
-    fn transfer(&self, i: usize, state: &ValueMap) -> ValueMap {
+    /// Updates `state` to the values after instruction `i`.
+    fn transfer(&self, i: usize, state: &mut ValueMap) {
         let m = &self.insts[i];
-        let mut out = state.clone();
-        for (d, _) in &self.defs[i] {
-            out.insert(*d, Val::of(Base::Def(i, *d)));
-        }
         // A memory place as (first slot, number of slots), if it is whole
         // slots of this frame.
         let slots_of = |mem: &crate::machine::Mem| -> Option<(i64, i64)> {
@@ -709,45 +832,21 @@ impl<'a> Function<'a> {
                 }),
             }
         };
-        let write = |out: &mut ValueMap, dst: &Place, v: Option<Val>| {
-            let Some(v) = v else { return };
-            match *dst {
-                Place::Reg(r) => {
-                    out.insert(Loc::Reg { reg: r }, v);
-                }
-                Place::Mem(mem) => {
-                    if let Some((off, n)) = slots_of(&mem) {
-                        for k in 0..n {
-                            out.insert(
-                                Loc::Slot {
-                                    offset: off + SLOT * k,
-                                },
-                                Val { part: k as u8, ..v },
-                            );
-                        }
-                    }
-                }
-            }
-        };
+        // What the instruction writes, computed from the state before it.
+        let mut results: [Option<(Place, Val)>; 2] = [None, None];
         match m.op {
-            Op::Copy { dst, src } => {
-                let v = read(&src);
-                write(&mut out, &dst, v);
-            }
+            Op::Copy { dst, src } => results[0] = read(&src).map(|v| (dst, v)),
             Op::CopyPair { first, second } => {
-                let (v0, v1) = (read(&first.1), read(&second.1));
-                write(&mut out, &first.0, v0);
-                write(&mut out, &second.0, v1);
+                results[0] = read(&first.1).map(|v| (first.0, v));
+                results[1] = read(&second.1).map(|v| (second.0, v));
             }
-            Op::Const { dst, value } => {
-                write(&mut out, &dst, Some(Val::at(Base::Absolute, value)));
-            }
+            Op::Const { dst, value } => results[0] = Some((dst, Val::at(Base::Absolute, value))),
             Op::SetBits { dst, value, shift } => {
                 let old = Self::value(state, Loc::Reg { reg: dst });
                 if old.base == Base::Absolute && old.part == 0 {
                     let mask = !(0xffffi64 << shift);
                     let v = (old.offset & mask) | ((value as i64) << shift);
-                    out.insert(Loc::Reg { reg: dst }, Val::at(Base::Absolute, v));
+                    results[0] = Some((Place::Reg(dst), Val::at(Base::Absolute, v)));
                 }
             }
             Op::AddrOf { dst, base, disp } => {
@@ -757,11 +856,32 @@ impl<'a> Function<'a> {
                 } else {
                     Val::of(Base::Def(i, Loc::Reg { reg: dst }))
                 };
-                out.insert(Loc::Reg { reg: dst }, v);
+                results[0] = Some((Place::Reg(dst), v));
             }
             Op::Other => {}
         }
-        out
+        for (d, _) in &self.defs[i] {
+            state.insert(*d, Val::of(Base::Def(i, *d)));
+        }
+        for (dst, v) in results.into_iter().flatten() {
+            match dst {
+                Place::Reg(r) => {
+                    state.insert(Loc::Reg { reg: r }, v);
+                }
+                Place::Mem(mem) => {
+                    if let Some((off, n)) = slots_of(&mem) {
+                        for k in 0..n {
+                            state.insert(
+                                Loc::Slot {
+                                    offset: off + SLOT * k,
+                                },
+                                Val { part: k as u8, ..v },
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The CFA ranges of the function's fixed-size allocations, from its
@@ -812,10 +932,12 @@ impl<'a> Function<'a> {
         let ra = c + 1;
         // Along the path through the call (the return address may also be
         // reached from elsewhere, where values differ).
-        let at_ra = &self.transfer(c, &self.values_before(c));
+        let mut at_ra = self.values_before(c);
+        self.transfer(c, &mut at_ra);
+        let at_ra = &at_ra;
         let mut at_record = at_ra.clone();
         for k in ra..p {
-            at_record = self.transfer(k, &at_record);
+            self.transfer(k, &mut at_record);
         }
         let at_record = &at_record;
         // The recorded parts' values, in terms of the state at the return address.
@@ -845,7 +967,7 @@ impl<'a> Function<'a> {
             }
         }
         let mut live = Vec::new();
-        for &loc in self.live_in[ra].keys() {
+        for (loc, _) in self.live_before(ra) {
             if loc == (Loc::Reg { reg: self.isa.fp() }) && self.frame[ra].1.is_some() {
                 continue; // the frame pointer: frame geometry
             }

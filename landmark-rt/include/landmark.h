@@ -12,4 +12,10 @@ extern volatile int __landmark_pending;
 /* Called by a landmark, with its ID, when __landmark_pending is set. */
 void __landmark_hit(unsigned id);
 
+/* 1 if a frame suspended at call site `id` can be translated to either ISA
+ * (the build certified every record of it on both), else 0. A migration
+ * requested while some frame is at a call site that is not migratable
+ * waits for a later landmark. */
+int __landmark_site_migratable(unsigned id);
+
 #endif

@@ -9,7 +9,8 @@
  * `migrate run --stats FILE` sets): the flag stays set, so every landmark
  * calls in; the runtime counts hits and the times between consecutive ones
  * (and from start-up to the first, and from the last to exit): the longest,
- * and the median and 99th percentile from a histogram. It writes them as JSON
+ * and the median and 99th percentile from a histogram, and how many hits were
+ * at call sites certified migratable. It writes them as JSON
  * to FILE at exit. The program's own output is unchanged; its speed is not
  * (every landmark reads the clock), so the intervals are upper bounds. */
 #define _GNU_SOURCE
@@ -32,6 +33,25 @@
 
 volatile int __landmark_pending;
 
+/* The migratable-sites table (stack-translator's certificates.rs): a magic
+ * string, the number of call sites, 4 bytes of padding, then one bit per
+ * call-site ID, set when every record of that call site is certified on
+ * both ISAs. The landmark pass reserves it with every bit clear and
+ * `migrate cc` fills it in after linking. Weak: a build without landmarks
+ * has none, and then nothing is migratable. */
+extern const unsigned char __migrate_migratable[] __attribute__((weak));
+enum { SITES_HEADER = 16 };
+
+int __landmark_site_migratable(unsigned id)
+{
+	const unsigned char *t = __migrate_migratable;
+	if (!t || memcmp(t, "MIGSITES", 8) != 0)
+		return 0;
+	unsigned count;
+	memcpy(&count, t + 8, sizeof count);
+	return id < count && (t[SITES_HEADER + id / 8] >> (id % 8) & 1);
+}
+
 /* Intervals between hits are counted in logarithmic buckets, 8 per power of
  * two (each bucket spans 9%), from 1 ns to 2^40 ns (18 minutes). */
 enum { SUB_BUCKETS = 8, OCTAVES = 40, BUCKETS = SUB_BUCKETS * OCTAVES };
@@ -39,6 +59,7 @@ enum { SUB_BUCKETS = 8, OCTAVES = 40, BUCKETS = SUB_BUCKETS * OCTAVES };
 static struct {
 	const char *path;        /* where to write the statistics, or NULL */
 	unsigned long long hits; /* landmark hits so far */
+	unsigned long long migratable_hits; /* of those, at migratable call sites */
 	long long last_ns;       /* time of the previous hit (or start-up) */
 	long long max_gap_ns;    /* longest time between two hits */
 	unsigned long long gaps; /* intervals recorded */
@@ -95,8 +116,9 @@ static void note_gap(void)
 
 void __landmark_hit(unsigned id)
 {
-	(void)id;
 	stats.hits++;
+	if (__landmark_site_migratable(id))
+		stats.migratable_hits++;
 	if (stats.path)
 		note_gap();
 }
@@ -106,9 +128,9 @@ static void write_stats(void)
 	note_gap();
 	char buf[512];
 	int n = snprintf(buf, sizeof buf,
-			 "{\"isa\":\"%s\",\"landmark_hits\":%llu,\"max_interval_us\":%.3f,"
-			 "\"p50_interval_us\":%.3f,\"p99_interval_us\":%.3f}\n",
-			 LANDMARK_ISA, stats.hits, (double)stats.max_gap_ns / 1000.0,
+			 "{\"isa\":\"%s\",\"landmark_hits\":%llu,\"migratable_hits\":%llu,"
+			 "\"max_interval_us\":%.3f,\"p50_interval_us\":%.3f,\"p99_interval_us\":%.3f}\n",
+			 LANDMARK_ISA, stats.hits, stats.migratable_hits, (double)stats.max_gap_ns / 1000.0,
 			 quantile(0.50) / 1000.0, quantile(0.99) / 1000.0);
 	int fd = open(stats.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)

@@ -94,6 +94,7 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     normalize::normalize_for_layout(module);
     // Last, so that the symbol names the side table uses are final.
     let callsites = records::insert(module, &machine.get_target_data())?;
+    records::reserve_sites_table(module, callsites.sites.len());
     module.verify().map_err(|e| {
         anyhow!(
             "internal error: prepared module does not verify: {}",

@@ -45,6 +45,21 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// The stock LLVM intrinsic that records live values at a point.
 const STACKMAP: &str = "llvm.experimental.stackmap";
 
+/// Adds the migratable-sites table the runtime reads
+/// ([`stack_translator::certificates::SITES_SYMBOL`]) with every site
+/// marked not migratable; the build fills it in once the executables are
+/// certified. A constant (read-only data) of the same size on both ISAs.
+pub fn reserve_sites_table(module: &Module, count: usize) {
+    use stack_translator::certificates::{sites_placeholder, SITES_SYMBOL};
+    let ctx = module.get_context();
+    let bytes = sites_placeholder(count);
+    let init = ctx.const_string(&bytes, false);
+    let g = module.add_global(init.get_type(), None, SITES_SYMBOL);
+    g.set_initializer(&init);
+    g.set_constant(true);
+    g.set_alignment(8);
+}
+
 /// Inserts a stackmap after every call site that needs a record; returns
 /// the side table describing them. `layout` is the module's data layout
 /// (the aarch64 one: sizes and offsets are the same on x86_64 for every

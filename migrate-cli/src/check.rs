@@ -5,19 +5,16 @@ use crate::cc::link::output_path;
 use crate::isa;
 use anyhow::Result;
 use serde::Serialize;
-use stack_translator::certify::{certify_file, Explanation};
+use stack_translator::callsites::FRAME_ID_BASE;
+use stack_translator::certificates::{migratable_sites, Certificates};
+use stack_translator::certify::{certify_file, Explanation, RecordOutcome};
 use stack_translator::isa as tisa;
-use stack_translator::records::{check, check_files, Executable, Report};
+use stack_translator::records::{check, Executable, Report};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// How many mismatches a failed check shows.
 const SHOWN: usize = 20;
-
-/// Checks the executables at `paths` (x86_64 first).
-pub fn records(paths: [&Path; 2]) -> Result<Report> {
-    check_files(paths, isa::ALL.map(|t| t.name()))
-}
 
 /// The first mismatches of a failed check, one per line.
 pub fn first_mismatches(report: &Report) -> String {
@@ -46,27 +43,43 @@ pub struct Certified {
     pub certified: usize,
     /// Why the others are not, most frequent first: (reason, records).
     pub reasons: Vec<(String, usize)>,
-    /// Set when this ISA's executable could not be examined at all.
-    pub unavailable: Option<String>,
 }
 
-/// Certifies every record of `exe`, the executable of `isa` at `path`.
-pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Result<Certified> {
-    let outcomes = match certify_file(path, isa, &exe.table) {
-        Ok(o) => o,
-        Err(e) => {
-            return Ok(Certified {
-                isa: isa.name().into(),
-                records: 0,
-                certified: 0,
-                reasons: vec![],
-                unavailable: Some(format!("{e:#}")),
+/// Certifies every record of `exe`, the executable of `isa` at `path`. If
+/// the file cannot be examined at all, every record carries that reason.
+pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Certificates {
+    let records = certify_file(path, isa, &exe.table).unwrap_or_else(|e| {
+        let why = format!("{e:#}");
+        exe.records
+            .values()
+            .flatten()
+            .filter(|r| r.id < FRAME_ID_BASE)
+            .map(|r| RecordOutcome {
+                id: r.id,
+                record_address: r.address(),
+                certificate: Err(why.clone()),
             })
-        }
-    };
+            .collect()
+    });
+    Certificates {
+        isa: isa.name().into(),
+        records,
+    }
+}
+
+/// Certifies both executables of a build at once (one core each).
+pub fn certify_both(paths: [&Path; 2], exes: &[Executable; 2]) -> [Certificates; 2] {
+    std::thread::scope(|s| {
+        let handles = [0, 1].map(|i| s.spawn(move || certify(paths[i], tisa::ALL[i], &exes[i])));
+        handles.map(|h| h.join().expect("certification thread panicked"))
+    })
+}
+
+/// Counts certified records and groups the reasons of the others.
+pub fn summarize(c: &Certificates) -> Certified {
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut certified = 0;
-    for o in &outcomes {
+    for o in &c.records {
         let why = match &o.certificate {
             Ok(c) if c.migratable() => {
                 certified += 1;
@@ -86,13 +99,32 @@ pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Result<Cer
     }
     let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(Certified {
-        isa: isa.name().into(),
-        records: outcomes.len(),
+    Certified {
+        isa: c.isa.clone(),
+        records: c.records.len(),
         certified,
         reasons,
-        unavailable: None,
-    })
+    }
+}
+
+/// One line: how many call sites can migrate, and each ISA's certified
+/// fraction of records.
+pub fn sites_summary(sites: &[bool], both: &[Certified]) -> String {
+    let n = sites.iter().filter(|m| **m).count();
+    let per_isa: Vec<String> = both
+        .iter()
+        .map(|c| format!("{} {}", c.isa, percent(c.certified, c.records)))
+        .collect();
+    format!(
+        "{n} of {} call sites migratable ({}); records certified: {}",
+        sites.len(),
+        percent(n, sites.len()),
+        per_isa.join(", ")
+    )
+}
+
+fn percent(part: usize, whole: usize) -> String {
+    format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
 }
 
 /// A reason without its addresses, so that equal causes group together.
@@ -107,24 +139,32 @@ fn reason_kind(why: &str) -> String {
 }
 
 /// `migrate check BASE [--certify] [--json]`; returns the exit code.
+///
+/// With `--certify`, the certificates are computed afresh and compared with
+/// the ones the build stored: a difference (an executable modified after
+/// the build) fails the check.
 pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
     let paths = isa::ALL.map(|t| output_path(base, t));
     let exes = [
         Executable::read(&paths[0], tisa::ALL[0].name())?,
         Executable::read(&paths[1], tisa::ALL[1].name())?,
     ];
-    let report = check(&exes);
-    let certified = if certify_too && report.ok() {
-        (0..2)
-            .map(|i| certify(&paths[i], tisa::ALL[i], &exes[i]))
-            .collect::<Result<Vec<_>>>()?
-    } else {
-        Vec::new()
-    };
+    let mut report = check(&exes);
+    let mut certified = Vec::new();
+    let mut sites = Vec::new();
+    if certify_too && report.ok() {
+        let fresh = certify_both([&paths[0], &paths[1]], &exes);
+        sites = migratable_sites(exes[0].table.sites.len(), [&fresh[0], &fresh[1]]);
+        for (exe, c) in exes.iter().zip(&fresh) {
+            report.mismatches.extend(stored_mismatch(exe, c, &sites));
+        }
+        certified = fresh.iter().map(summarize).collect();
+    }
     if json {
         let mut value = serde_json::to_value(&report)?;
         if certify_too {
             value["certificates"] = serde_json::to_value(&certified)?;
+            value["migratable_sites"] = sites.iter().filter(|m| **m).count().into();
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else if report.ok() {
@@ -132,8 +172,11 @@ pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
             "ok: {}; records correspond in x86_64 and aarch64",
             summary(&report)
         );
-        for c in &certified {
-            print_certified(c);
+        if certify_too {
+            println!("{}", sites_summary(&sites, &certified));
+            for c in &certified {
+                print_certified(c);
+            }
         }
     } else {
         println!("{}", first_mismatches(&report));
@@ -146,17 +189,35 @@ pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
     Ok(if report.ok() { 0 } else { 1 })
 }
 
-fn print_certified(c: &Certified) {
-    if let Some(why) = &c.unavailable {
-        println!("{}: not certified: {why}", c.isa);
-        return;
+/// Why the certificates and migratable sites `exe` carries are not the
+/// ones just computed, if they are not.
+fn stored_mismatch(exe: &Executable, fresh: &Certificates, sites: &[bool]) -> Option<String> {
+    let rebuild = "(modified after the build? rebuild it)";
+    match (&exe.certificates, &exe.sites) {
+        (None, _) => Some(format!(
+            "{}: no {} section {rebuild}",
+            exe.isa,
+            stack_translator::certificates::SECTION
+        )),
+        (Some(stored), _) if stored != fresh => Some(format!(
+            "{}: the stored certificates differ from the code {rebuild}",
+            exe.isa
+        )),
+        (_, Some(stored)) if stored != sites => Some(format!(
+            "{}: the migratable-sites table differs from the certificates {rebuild}",
+            exe.isa
+        )),
+        _ => None,
     }
+}
+
+fn print_certified(c: &Certified) {
     println!(
-        "{}: {} of {} records certified ({:.1}%)",
+        "{}: {} of {} records certified ({})",
         c.isa,
         c.certified,
         c.records,
-        100.0 * c.certified as f64 / c.records.max(1) as f64
+        percent(c.certified, c.records)
     );
     for (why, n) in c.reasons.iter().take(SHOWN) {
         println!("  {n:6}  {why}");

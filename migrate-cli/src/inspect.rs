@@ -6,7 +6,7 @@ use crate::isa;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use stack_translator::callsites::{Base, CallKind, CallSite, Frame};
-use stack_translator::certify::{certify_file, Explanation, Loc};
+use stack_translator::certify::{Explanation, Loc};
 use stack_translator::isa as tisa;
 use stack_translator::records::{site_description, Executable};
 use std::collections::HashMap;
@@ -100,25 +100,16 @@ pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) ->
     Ok(0)
 }
 
-/// Certificates of the first copy of every call site of one executable, by ID.
+/// Certificates of the first copy of every call site of one executable, by
+/// ID: the ones the build stored, or (an executable from an older build)
+/// computed now.
 fn certificates(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> HashMap<u64, CertView> {
-    let outcomes = match certify_file(path, isa, &exe.table) {
-        Ok(o) => o,
-        Err(e) => {
-            return exe
-                .table
-                .sites
-                .iter()
-                .map(|s| {
-                    (
-                        s.id,
-                        CertView {
-                            error: Some(format!("{e:#}")),
-                            ..Default::default()
-                        },
-                    )
-                })
-                .collect()
+    let computed;
+    let outcomes = match &exe.certificates {
+        Some(stored) => &stored.records,
+        None => {
+            computed = crate::check::certify(path, isa, exe);
+            &computed.records
         }
     };
     let mut out = HashMap::new();

@@ -18,6 +18,7 @@
 //! table would be megabytes) read with bounds checks, so a corrupt section
 //! gives an error, never a panic.
 
+use crate::bytes::{put_u32, put_u64, Reader};
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 
@@ -223,7 +224,7 @@ impl CallSiteTable {
 
     /// Decodes a [`SECTION`]; every malformed input is an error.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Reader::new(bytes, "call-site table");
         if r.take(MAGIC.len())? != MAGIC {
             bail!("not a call-site table (bad magic)");
         }
@@ -370,49 +371,6 @@ impl Strings {
 
     fn bytes(&self) -> usize {
         self.list.iter().map(|s| s.len() + 4).sum()
-    }
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
-        match end {
-            Some(end) => {
-                let s = &self.bytes[self.pos..end];
-                self.pos = end;
-                Ok(s)
-            }
-            None => bail!(
-                "call-site table truncated at byte {} of {}",
-                self.pos,
-                self.bytes.len()
-            ),
-        }
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
-    }
-
-    fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
-    }
-
-    fn error(&self, what: &str) -> anyhow::Error {
-        anyhow::anyhow!("corrupt call-site table: {what} at byte {}", self.pos)
     }
 }
 

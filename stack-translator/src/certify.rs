@@ -115,7 +115,7 @@ pub enum Explanation {
 }
 
 /// The certificate of one record (one copy of a call site).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Certificate {
     pub id: u64,
     /// Address the call returns to.
@@ -1088,7 +1088,7 @@ fn unknown_frame(m: &MInst) -> anyhow::Error {
 }
 
 /// The outcome for one record of an executable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordOutcome {
     pub id: u64,
     pub record_address: u64,

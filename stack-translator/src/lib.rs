@@ -4,7 +4,9 @@
 //! at the same address (what makes pointers in memory valid on either ISA).
 //! Frame translation builds on the same symbol view.
 
+mod bytes;
 pub mod callsites;
+pub mod certificates;
 pub mod certify;
 pub mod isa;
 pub mod layout;

@@ -10,6 +10,7 @@
 //! address on both ISAs. `migrate cc` fails the build when it does not hold.
 
 use crate::callsites::{self, Base, CallKind, CallSiteTable, FRAME_ID_BASE};
+use crate::certificates::{self, Certificates};
 use crate::stackmaps::{self, Location, Record, StackMaps};
 use anyhow::{Context, Result};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
@@ -30,6 +31,11 @@ pub struct Executable {
     pub functions: BTreeMap<u64, (String, u64)>,
     /// Raw side-table bytes (the two executables must carry the same).
     table_bytes: Vec<u8>,
+    /// The certificates the build stored, if it stored any.
+    pub certificates: Option<Certificates>,
+    /// The migratable-sites flags by call-site ID, if the executable
+    /// carries the table.
+    pub sites: Option<Vec<bool>>,
 }
 
 impl Executable {
@@ -69,12 +75,23 @@ impl Executable {
             .filter(|s| s.kind() == SymbolKind::Text && s.is_definition())
             .filter_map(|s| Some((s.address(), (s.name().ok()?.to_string(), s.size()))))
             .collect();
+        let certificates = match file.section_by_name(certificates::SECTION) {
+            Some(s) => Some(
+                Certificates::decode(s.data().with_context(|| what("unreadable certificates"))?)
+                    .with_context(|| what("certificates"))?,
+            ),
+            None => None,
+        };
+        let sites =
+            certificates::sites_in(&data, &file).with_context(|| what("migratable sites"))?;
         Ok(Executable {
             isa: isa.to_string(),
             table,
             records,
             functions,
             table_bytes,
+            certificates,
+            sites,
         })
     }
 
@@ -104,15 +121,6 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.mismatches.is_empty()
     }
-}
-
-/// Reads both executables and checks them (see [`check`]).
-pub fn check_files(paths: [&Path; 2], isas: [&str; 2]) -> Result<Report> {
-    let exes = [
-        Executable::read(paths[0], isas[0])?,
-        Executable::read(paths[1], isas[1])?,
-    ];
-    Ok(check(&exes))
 }
 
 /// Checks that `exes` (x86_64 first, aarch64 second) have corresponding records.

@@ -20,8 +20,8 @@ fn build(dir: &Path, name: &str, policy: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-/// Runs with `--stats`; returns (stdout, landmark_hits).
-fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64) {
+/// Runs with `--stats`; returns (stdout, landmark_hits, migratable_hits).
+fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64, u64) {
     let stats = dir.join(format!(
         "{}.{isa}.json",
         base.file_name().unwrap().to_string_lossy()
@@ -46,7 +46,13 @@ fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64) {
         json["max_interval_us"].as_f64().unwrap(),
     );
     assert!(0.0 < p50 && p50 <= p99 && p99 <= max * 1.13, "{json}");
-    (out.stdout, json["landmark_hits"].as_u64().unwrap())
+    // The runtime reads the migratable-sites table the build filled in.
+    let (hits, migratable) = (
+        json["landmark_hits"].as_u64().unwrap(),
+        json["migratable_hits"].as_u64().unwrap(),
+    );
+    assert!(0 < migratable && migratable <= hits, "{json}");
+    (out.stdout, hits, migratable)
 }
 
 #[test]
@@ -59,14 +65,15 @@ fn hits_are_the_same_on_both_isas_and_output_is_unchanged() {
         String::from_utf8_lossy(&plain.stdout),
         "n=24 acc=31206966\n"
     );
-    let (out_x, hits_x) = run_with_stats("x86_64", &base, dir.path());
-    let (out_a, hits_a) = run_with_stats("aarch64", &base, dir.path());
+    let (out_x, hits_x, migratable_x) = run_with_stats("x86_64", &base, dir.path());
+    let (out_a, hits_a, migratable_a) = run_with_stats("aarch64", &base, dir.path());
     assert_eq!(out_x, plain.stdout, "statistics changed the output");
     assert_eq!(
         out_a, plain.stdout,
         "statistics changed the output on aarch64"
     );
     assert_eq!(hits_x, hits_a, "landmark hits differ between the ISAs");
+    assert_eq!(migratable_x, migratable_a, "one table, read on both ISAs");
     // fib alone is called 3234 times (less what tail-recursion elimination
     // turns into loop iterations, which have landmarks too).
     assert!(hits_x > 3000, "{hits_x}");

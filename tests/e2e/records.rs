@@ -373,3 +373,79 @@ fn certificates_explain_hoisted_constants_and_refuse_induction_variables() {
         assert!(!migratable, "{live:?}");
     }
 }
+
+/// Every build certifies its records and stores the result: the
+/// certificates in each executable, the migratable call sites in a table
+/// the runtime reads. `check --certify` recomputes both and notices when
+/// either no longer matches.
+#[test]
+fn builds_store_certificates_and_check_recomputes_them() {
+    let dir = tempdir();
+    let src = repo().join("examples/wordfreq/wordfreq.c");
+    let out = cc(
+        dir.path(),
+        &["-O2", "-o", "wordfreq", src.to_str().unwrap()],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("call sites migratable"), "{said}");
+    let base = dir.path().join("wordfreq");
+
+    let certify = |base: &Path| {
+        migrate()
+            .args(["check", "--certify", "--json"])
+            .arg(base)
+            .output()
+            .unwrap()
+    };
+    let out = certify(&base);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let migratable = report["migratable_sites"].as_u64().unwrap();
+    let sites = report["call_sites"].as_u64().unwrap();
+    // At most the certified records of either ISA, and most of them.
+    assert!(migratable * 100 >= sites * 60, "{report}");
+    for c in report["certificates"].as_array().unwrap() {
+        assert!(migratable <= c["certified"].as_u64().unwrap(), "{report}");
+    }
+
+    // The table says every site is migratable: check catches it.
+    let marked = copy_build(&base, dir.path(), "marked");
+    let x86 = dir.path().join("marked.x86_64");
+    let (offset, size) = {
+        let data = std::fs::read(&x86).unwrap();
+        let file = object::File::parse(&data[..]).unwrap();
+        use object::ObjectSymbol;
+        let sym = file
+            .symbols()
+            .find(|s| s.name() == Ok("__migrate_migratable"))
+            .expect("the migratable-sites table");
+        let section = file.section_by_index(sym.section_index().unwrap()).unwrap();
+        let start = section.file_range().unwrap().0 + sym.address() - section.address();
+        (start as usize, sym.size() as usize)
+    };
+    patch(&x86, |d| d[offset + 16..offset + size].fill(0xff));
+    let out = certify(&marked);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("x86_64: the migratable-sites table differs from the certificates"),
+        "{}",
+        text(&out)
+    );
+
+    // An executable without its certificates.
+    let stripped = copy_build(&base, dir.path(), "stripped");
+    let a64 = dir.path().join("stripped.aarch64");
+    let status = std::process::Command::new("llvm-objcopy-19")
+        .arg("--remove-section=.migrate.certificates")
+        .arg(&a64)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = certify(&stripped);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("aarch64: no .migrate.certificates section"),
+        "{}",
+        text(&out)
+    );
+}

@@ -8,7 +8,11 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use stack_translator::callsites::SECTION as CALLSITE_SECTION;
+use stack_translator::certificates::{
+    migratable_sites, sites_blob, sites_range, SECTION as CERTIFICATE_SECTION,
+};
 use stack_translator::layout::{Exempt, Manifest, MANIFEST_SECTION};
+use stack_translator::records::{check, Executable};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -154,7 +158,10 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 report.mismatches.join("\n")
             );
         }
-        let records = crate::check::records([&temps[0], &temps[1]])?;
+        let exes = [0, 1].map(|i| Executable::read(&temps[i], isa::ALL[i].name()));
+        let [e0, e1] = exes;
+        let exes = [e0?, e1?];
+        let records = check(&exes);
         if !records.ok() {
             bail!(
                 "record check failed: {} mismatches between the two executables' live-value records:\n{}",
@@ -168,6 +175,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 crate::check::summary(&records)
             );
         }
+        store_certificates(&temps, &exes, work, args.verbose)?;
         for (tmp, out) in temps.iter().zip(&outputs) {
             std::fs::rename(tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
         }
@@ -179,6 +187,59 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
         }
     }
     result
+}
+
+/// Certifies both executables, adds each one's certificates as a section
+/// and fills in the migratable-sites table of both; prints how many call
+/// sites can migrate.
+fn store_certificates(
+    temps: &[PathBuf; 2],
+    exes: &[Executable; 2],
+    work: &Path,
+    verbose: bool,
+) -> Result<()> {
+    let certs = crate::check::certify_both([&temps[0], &temps[1]], exes);
+    let sites = migratable_sites(exes[0].table.sites.len(), [&certs[0], &certs[1]]);
+    let blob = sites_blob(&sites);
+    for (i, t) in isa::ALL.iter().enumerate() {
+        let section = work.join(t.name()).join("certificates.bin");
+        std::fs::write(&section, certs[i].encode())?;
+        tools::run(
+            Command::new("llvm-objcopy-19")
+                .arg(format!(
+                    "--add-section={CERTIFICATE_SECTION}={}",
+                    section.display()
+                ))
+                .arg(&temps[i]),
+            verbose,
+        )?;
+        fill_sites_table(&temps[i], &blob)?;
+    }
+    let summaries = certs.each_ref().map(crate::check::summarize);
+    eprintln!(
+        "migrate cc: {}",
+        crate::check::sites_summary(&sites, &summaries)
+    );
+    Ok(())
+}
+
+/// Overwrites the reserved migratable-sites table of the executable at
+/// `path` (not yet in place: a temporary name) with `blob`.
+fn fill_sites_table(path: &Path, blob: &[u8]) -> Result<()> {
+    let mut data = std::fs::read(path)?;
+    let file = object::File::parse(&data[..])?;
+    let Some((offset, size)) = sites_range(&file)? else {
+        return Ok(()); // no landmarks: nothing reads it
+    };
+    if size != blob.len() {
+        bail!(
+            "internal error: {} has a {size}-byte migratable-sites table, expected {}",
+            path.display(),
+            blob.len()
+        );
+    }
+    data[offset..offset + size].copy_from_slice(blob);
+    std::fs::write(path, data).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `BASE.<isa>`.

@@ -220,7 +220,24 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
         }
         LLVMDisposeBuilder(builder);
     }
+    table.noreturn = noreturn_functions(module);
     Ok(table)
+}
+
+/// Names of the functions, defined or declared, that never return.
+fn noreturn_functions(module: &Module) -> Vec<String> {
+    let kind = inkwell::attributes::Attribute::get_named_enum_kind_id("noreturn");
+    let mut names: Vec<String> = module
+        .get_functions()
+        .filter(|f| {
+            f.get_enum_attribute(inkwell::attributes::AttributeLoc::Function, kind)
+                .is_some()
+        })
+        .map(|f| f.get_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("llvm."))
+        .collect();
+    names.sort();
+    names
 }
 
 /// The function's fixed-size allocations: constant-size allocas in the

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 pub const SECTION: &str = ".migrate.callsites";
 
 const MAGIC: &[u8; 6] = b"MIGCS\0";
-const VERSION: u16 = 4;
+const VERSION: u16 = 5;
 const NONE: u32 = u32::MAX;
 
 /// Stackmap IDs at or above this are frame records (below: call sites).
@@ -37,6 +37,11 @@ pub const FRAME_ID_BASE: u64 = 1 << 32;
 pub struct CallSiteTable {
     pub frames: Vec<Frame>,
     pub sites: Vec<CallSite>,
+    /// Functions (the program's and libc's) that never return, sorted. In
+    /// machine code the bytes after a call to one belong to other code
+    /// (LLVM emits nothing for the `unreachable` that follows), so the
+    /// call has no fall-through successor.
+    pub noreturn: Vec<String>,
 }
 
 /// The fixed-size stack allocations of one function. Its stackmap record
@@ -210,6 +215,10 @@ impl CallSiteTable {
                 put_u64(&mut body, d.offset as u64);
             }
         }
+        put_u32(&mut body, self.noreturn.len() as u32);
+        for f in &self.noreturn {
+            put_u32(&mut body, strings.index(f));
+        }
         let mut out = Vec::with_capacity(body.len() + strings.bytes());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
@@ -344,6 +353,11 @@ impl CallSiteTable {
                 derived,
             });
         }
+        let n = r.u32()?;
+        for _ in 0..n {
+            let f = r.u32()?;
+            table.noreturn.push(string(&r, f)?);
+        }
         if r.pos != bytes.len() {
             return Err(r.error("trailing bytes"));
         }
@@ -441,6 +455,7 @@ mod tests {
                     derived: vec![],
                 },
             ],
+            noreturn: vec!["abort".into(), "fatal".into()],
         }
     }
 

@@ -20,7 +20,7 @@ use crate::machine::{Flow, MInst, Op, Place, Reg};
 use crate::stackmaps::{Location, Record};
 use anyhow::{bail, Result};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Location -> value maps, hashed cheaply: the analysis hashes millions
@@ -1111,6 +1111,17 @@ impl crate::isa::Memory for Image<'_> {
     }
 }
 
+/// Calls to functions that never return get no successor: the bytes after
+/// them are other code (LLVM emits nothing for the `unreachable` after
+/// such a call), whose registers must not look live at the call.
+fn mark_noreturn_calls(insts: &mut [MInst], noreturn: &HashSet<u64>) {
+    for m in insts {
+        if matches!(m.flow, Flow::Call { target: Some(t) } if noreturn.contains(&t)) {
+            m.flow = Flow::Stop;
+        }
+    }
+}
+
 /// Certifies every record (frame records excepted) of the executable at
 /// `path`, built for `isa`.
 pub fn certify_file(
@@ -1139,6 +1150,19 @@ pub fn certify_file(
         .filter(|s| s.kind() == SymbolKind::Text && s.is_definition() && s.size() > 0)
         .map(|s| (s.address(), s.size()))
         .collect();
+    let noreturn: HashSet<u64> = file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition())
+        .filter(|s| {
+            s.name().is_ok_and(|n| {
+                table
+                    .noreturn
+                    .binary_search_by(|f| f.as_str().cmp(n))
+                    .is_ok()
+            })
+        })
+        .map(|s| s.address())
+        .collect();
     let mut by_function: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
     let mut frame_records: HashMap<u64, &Record> = HashMap::new();
     for r in &maps.records {
@@ -1157,7 +1181,9 @@ pub fn certify_file(
                 let code = image
                     .read(start, size as usize)
                     .ok_or_else(|| anyhow::anyhow!("function at {start:#x} is not in the image"))?;
-                Function::new(isa, isa.decode(code, start, &image)?, &image)
+                let mut insts = isa.decode(code, start, &image)?;
+                mark_noreturn_calls(&mut insts, &noreturn);
+                Function::new(isa, insts, &image)
             });
         let allocas = match (&analysed, frame_records.get(&start)) {
             (Ok(f), Some(fr)) => match table.frame(fr.id) {

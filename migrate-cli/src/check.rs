@@ -192,7 +192,7 @@ pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
 /// Why the certificates and migratable sites `exe` carries are not the
 /// ones just computed, if they are not.
 fn stored_mismatch(exe: &Executable, fresh: &Certificates, sites: &[bool]) -> Option<String> {
-    let rebuild = "(modified after the build? rebuild it)";
+    let rebuild = "(built by another version of migrate, or modified since: rebuild it)";
     match (&exe.certificates, &exe.sites) {
         (None, _) => Some(format!(
             "{}: no {} section {rebuild}",

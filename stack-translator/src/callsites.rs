@@ -239,7 +239,7 @@ impl CallSiteTable {
         }
         let version = u16::from_le_bytes(r.take(2)?.try_into().unwrap());
         if version != VERSION {
-            bail!("call-site table version {version}, this tool reads version {VERSION}");
+            bail!("call-site table version {version}, this migrate reads version {VERSION}: rebuild the program");
         }
         let count = r.u32()?;
         let mut strings = Vec::new();

@@ -80,7 +80,7 @@ impl Certificates {
         }
         let version = r.u16()?;
         if version != VERSION {
-            bail!("certificate section version {version}, this tool reads version {VERSION}");
+            bail!("certificate section version {version}, this migrate reads version {VERSION}: rebuild the program");
         }
         let isa = r.str()?;
         let n = r.u32()? as usize;

@@ -717,7 +717,7 @@ impl<'a> Function<'a> {
         if outs.len() == 1 {
             return first.clone();
         }
-        let get = |o: &ValueMap, k: Loc| o.get(&k).copied().unwrap_or(Val::of(Base::Entry(k)));
+        let get = |o: &ValueMap, k: Loc| o.get(&k).copied().unwrap_or(Self::entry_value(k));
         // Most locations agree on every path: start from the first path's
         // values and revisit only the locations that differ somewhere.
         let mut keys: Vec<Loc> = Vec::new();
@@ -782,12 +782,26 @@ impl<'a> Function<'a> {
         merged
     }
 
+    /// What `loc` holds when the function is entered. Slots are named in
+    /// 8-byte units, the upper 4 bytes as part 1 of the unit: the incoming
+    /// stack arguments (`[cfa+0]`, `[cfa+8]`, ...) are 8-byte values, and
+    /// an 8-byte load of one must see one whole value.
+    fn entry_value(loc: Loc) -> Val {
+        match loc {
+            Loc::Slot { offset } if offset.rem_euclid(8) == SLOT => Val {
+                base: Base::Entry(Loc::Slot {
+                    offset: offset - SLOT,
+                }),
+                offset: 0,
+                part: 1,
+            },
+            _ => Val::of(Base::Entry(loc)),
+        }
+    }
+
     /// The value in `loc` given `state`.
     fn value(state: &ValueMap, loc: Loc) -> Val {
-        state
-            .get(&loc)
-            .copied()
-            .unwrap_or(Val::of(Base::Entry(loc)))
+        state.get(&loc).copied().unwrap_or(Self::entry_value(loc))
     }
 
     /// The value of register `r` before instruction `i` given `state`:

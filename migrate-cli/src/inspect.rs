@@ -146,6 +146,7 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
         Explanation::Recorded { part, plus } => format!("part {part} {plus:+}"),
         Explanation::CallResult => "call result".into(),
         Explanation::Clobbered => "clobbered".into(),
+        Explanation::Undefined => "undefined (never written)".into(),
         Explanation::Constant { value } => format!("constant {value:#x}"),
         Explanation::FrameAddress { offset } => format!("frame address cfa{offset:+}"),
         Explanation::AllocaContents { alloca } => format!("alloca {alloca}"),

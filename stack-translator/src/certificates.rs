@@ -266,6 +266,7 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             out.push(8);
             put_str(out, why);
         }
+        Explanation::Undefined => out.push(9),
     }
 }
 
@@ -293,6 +294,7 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
         },
         7 => Explanation::CallersValue { of: read_loc(r)? },
         8 => Explanation::Unknown { why: r.str()? },
+        9 => Explanation::Undefined,
         _ => return Err(r.error("an unknown explanation kind")),
     })
 }
@@ -324,6 +326,7 @@ mod tests {
                         ),
                         (Loc::Reg { reg: 0 }, Explanation::CallResult),
                         (Loc::Reg { reg: 1 }, Explanation::Clobbered),
+                        (Loc::Slot { offset: -96 }, Explanation::Undefined),
                         (Loc::Reg { reg: 12 }, Explanation::Constant { value: -42 }),
                         (
                             Loc::Slot { offset: -16 },

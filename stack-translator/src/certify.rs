@@ -110,6 +110,11 @@ pub enum Explanation {
     /// The caller's value of a register the function has not touched or
     /// has saved (restored on return), or the save slot holding it.
     CallersValue { of: Loc },
+    /// Stack memory below the stack pointer at entry that no path to here
+    /// wrote: the code reads it only where the program's value is
+    /// undefined (an IR `undef` the backend gave a slot), so any value
+    /// will do.
+    Undefined,
     /// Nothing the certificate can name: the call site is not migratable.
     Unknown { why: String },
 }
@@ -159,6 +164,10 @@ enum Base {
     Cfa,
     /// The location's content when the function was entered.
     Entry(Loc),
+    /// Stack memory the function has not written yet (below the stack
+    /// pointer at entry): no meaningful value. Where paths meet, it takes
+    /// the value of the other paths (an IR `undef` may be any value).
+    Garbage,
     /// Written by instruction `usize` into `Loc`.
     Def(usize, Loc),
     /// Different values meet at instruction `usize`.
@@ -717,7 +726,7 @@ impl<'a> Function<'a> {
         if outs.len() == 1 {
             return first.clone();
         }
-        let get = |o: &ValueMap, k: Loc| o.get(&k).copied().unwrap_or(Self::entry_value(k));
+        let get = |o: &ValueMap, k: Loc| o.get(&k).copied().unwrap_or(self.entry_value(k));
         // Most locations agree on every path: start from the first path's
         // values and revisit only the locations that differ somewhere.
         let mut keys: Vec<Loc> = Vec::new();
@@ -742,21 +751,36 @@ impl<'a> Function<'a> {
         // path, it equals an earlier such location plus one constant (a
         // spill of a loop-carried register, `p + 32` next to `p`): then it
         // is that location's new value plus the constant.
+        //
+        // Paths on which a location is garbage (stack memory not written
+        // yet) do not count: there the program's value is undefined, so
+        // the value of the other paths serves.
         let mut representatives: Vec<Loc> = Vec::new();
         for k in keys {
-            let v = get(first, k);
-            if outs.iter().all(|o| get(o, k) == v) {
+            let defined: Vec<&ValueMap> = outs
+                .iter()
+                .copied()
+                .filter(|o| get(o, k).base != Base::Garbage)
+                .collect();
+            let Some(reference) = defined.first() else {
+                merged.insert(k, Val::of(Base::Garbage));
+                continue;
+            };
+            let v = get(reference, k);
+            if defined.iter().all(|o| get(o, k) == v) {
                 merged.insert(k, v);
                 continue;
             }
             let related = representatives.iter().find_map(|&r| {
-                let (a0, b0) = (get(first, k), get(first, r));
+                let (a0, b0) = (get(reference, k), get(reference, r));
                 let delta = a0.offset - b0.offset;
                 let part = a0.part.checked_sub(b0.part)?;
-                outs.iter()
+                defined
+                    .iter()
                     .all(|o| {
                         let (a, b) = (get(o, k), get(o, r));
                         a.base == b.base
+                            && b.base != Base::Garbage
                             && a.offset - b.offset == delta
                             && a.part.checked_sub(b.part) == Some(part)
                     })
@@ -786,8 +810,9 @@ impl<'a> Function<'a> {
     /// 8-byte units, the upper 4 bytes as part 1 of the unit: the incoming
     /// stack arguments (`[cfa+0]`, `[cfa+8]`, ...) are 8-byte values, and
     /// an 8-byte load of one must see one whole value.
-    fn entry_value(loc: Loc) -> Val {
+    fn entry_value(&self, loc: Loc) -> Val {
         match loc {
+            Loc::Slot { offset } if offset < self.isa.entry_sp() => Val::of(Base::Garbage),
             Loc::Slot { offset } if offset.rem_euclid(8) == SLOT => Val {
                 base: Base::Entry(Loc::Slot {
                     offset: offset - SLOT,
@@ -800,8 +825,8 @@ impl<'a> Function<'a> {
     }
 
     /// The value in `loc` given `state`.
-    fn value(state: &ValueMap, loc: Loc) -> Val {
-        state.get(&loc).copied().unwrap_or(Self::entry_value(loc))
+    fn value(&self, state: &ValueMap, loc: Loc) -> Val {
+        state.get(&loc).copied().unwrap_or(self.entry_value(loc))
     }
 
     /// The value of register `r` before instruction `i` given `state`:
@@ -812,7 +837,7 @@ impl<'a> Function<'a> {
                 return Val::at(Base::Cfa, off);
             }
         }
-        Self::value(state, Loc::Reg { reg: r })
+        self.value(state, Loc::Reg { reg: r })
     }
 
     /// Updates `state` to the values after instruction `i`.
@@ -831,11 +856,24 @@ impl<'a> Function<'a> {
             match *src {
                 Place::Reg(r) => Some(self.reg_value(i, state, r)),
                 Place::Mem(mem) => slots_of(&mem).and_then(|(off, n)| {
+                    let v = self.value(state, Loc::Slot { offset: off });
+                    let garbage = |k: i64| {
+                        self.value(
+                            state,
+                            Loc::Slot {
+                                offset: off + SLOT * k,
+                            },
+                        )
+                        .base
+                            == Base::Garbage
+                    };
+                    if (0..n).all(garbage) {
+                        return Some(Val::of(Base::Garbage));
+                    }
                     // Whole only if its parts are one value's, in order.
-                    let v = Self::value(state, Loc::Slot { offset: off });
                     (v.part == 0
                         && (1..n).all(|k| {
-                            Self::value(
+                            self.value(
                                 state,
                                 Loc::Slot {
                                     offset: off + SLOT * k,
@@ -856,7 +894,7 @@ impl<'a> Function<'a> {
             }
             Op::Const { dst, value } => results[0] = Some((dst, Val::at(Base::Absolute, value))),
             Op::SetBits { dst, value, shift } => {
-                let old = Self::value(state, Loc::Reg { reg: dst });
+                let old = self.value(state, Loc::Reg { reg: dst });
                 if old.base == Base::Absolute && old.part == 0 {
                     let mask = !(0xffffi64 << shift);
                     let v = (old.offset & mask) | ((value as i64) << shift);
@@ -961,7 +999,7 @@ impl<'a> Function<'a> {
                 Location::Register { reg, .. } => Some(self.reg_value(p, at_record, reg)),
                 Location::Indirect { reg, offset, .. } => {
                     self.cfa_offset(p, reg, offset as i64, 0).map(|o| {
-                        Self::value(
+                        self.value(
                             at_record,
                             Loc::Slot {
                                 offset: o.div_euclid(SLOT) * SLOT,
@@ -994,8 +1032,14 @@ impl<'a> Function<'a> {
                     continue;
                 }
             }
-            let v = Self::value(at_ra, loc);
-            let e = self.explain(loc, v, c, &recorded);
+            let v = self.value(at_ra, loc);
+            let mut e = self.explain(loc, v, c, &recorded);
+            if let Explanation::Unknown { why } = &mut e {
+                if let Some(r) = self.first_read(ra, loc) {
+                    let m = &self.insts[r];
+                    why.push_str(&format!(", read at {:#x} ({})", m.address, m.text));
+                }
+            }
             live.push((loc, e));
         }
         Ok(Certificate {
@@ -1004,6 +1048,29 @@ impl<'a> Function<'a> {
             record_address: point,
             live,
         })
+    }
+
+    /// An instruction reachable from `from` that reads `loc` before
+    /// anything writes it (why `loc` is live there), nearest first.
+    fn first_read(&self, from: usize, loc: Loc) -> Option<usize> {
+        let mut seen = vec![false; self.insts.len()];
+        let mut queue = std::collections::VecDeque::from([from]);
+        seen[from] = true;
+        while let Some(i) = queue.pop_front() {
+            if self.uses[i].iter().any(|(l, _)| *l == loc) {
+                return Some(i);
+            }
+            if self.defs[i].iter().any(|(l, m)| *l == loc && *m == WHOLE) {
+                continue;
+            }
+            for &s in &self.succs[i] {
+                if !seen[s] {
+                    seen[s] = true;
+                    queue.push_back(s);
+                }
+            }
+        }
+        None
     }
 
     fn explain(&self, loc: Loc, v: Val, call: usize, recorded: &[(usize, Val)]) -> Explanation {
@@ -1038,6 +1105,7 @@ impl<'a> Function<'a> {
                 }
             }
             Base::Absolute => Explanation::Constant { value: v.offset },
+            Base::Garbage => Explanation::Undefined,
             Base::Cfa => Explanation::FrameAddress { offset: v.offset },
             Base::Entry(of) if v.offset == 0 && self.is_callee_saved_state(of) => {
                 Explanation::CallersValue { of }
@@ -1089,6 +1157,7 @@ impl<'a> Function<'a> {
                 format!("its value at function entry of {}{plus}", self.loc_name(of))
             }
             Base::Absolute | Base::Cfa => "a known value".into(),
+            Base::Garbage => "stack memory never written".into(),
         }
     }
 }

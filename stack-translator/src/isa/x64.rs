@@ -343,21 +343,31 @@ fn reads_operand(ins: &Instruction, r: Register) -> bool {
 
 /// The targets of `jmp *table(,%reg,8)`: the table's 8-byte entries, read
 /// while they point into the function. `None` for other indirect jumps.
-fn jump_table(
+fn jump_table(ins: &Instruction, range: (u64, u64), memory: &dyn Memory) -> Option<Vec<u64>> {
+    read_table(ins, range, memory, MAX_TABLE)
+}
+
+/// The table address of `jmp *table(,%reg,8)`.
+fn table_address(ins: &Instruction) -> Option<u64> {
+    (ins.flow_control() == FlowControl::IndirectBranch
+        && ins.op0_kind() == OpKind::Memory
+        && ins.memory_base() == Register::None
+        && ins.memory_index() != Register::None
+        && ins.memory_index_scale() == 8)
+        .then(|| ins.memory_displacement64())
+}
+
+/// Up to `max` entries of the table of `ins`, while they point into the
+/// function.
+fn read_table(
     ins: &Instruction,
     (start, end): (u64, u64),
     memory: &dyn Memory,
+    max: usize,
 ) -> Option<Vec<u64>> {
-    if ins.op0_kind() != OpKind::Memory
-        || ins.memory_base() != Register::None
-        || ins.memory_index() == Register::None
-        || ins.memory_index_scale() != 8
-    {
-        return None;
-    }
-    let table = ins.memory_displacement64();
+    let table = table_address(ins)?;
     let mut targets = Vec::new();
-    for k in 0..MAX_TABLE as u64 {
+    for k in 0..max.min(MAX_TABLE) as u64 {
         let Some(bytes) = memory.read(table + 8 * k, 8) else {
             break;
         };
@@ -368,6 +378,88 @@ fn jump_table(
         targets.push(t);
     }
     (!targets.is_empty()).then_some(targets)
+}
+
+/// Reading a table until an entry leaves the function runs into the
+/// tables after it (LLVM puts a function's tables one after another), and
+/// their targets become false successors that make registers look live.
+/// Each table ends where the next one of the function starts, and after
+/// the entries the range check before the jump allows
+/// (`cmp $N,%idx; ja default`: N + 1).
+fn bound_jump_tables(
+    decoded: &[Instruction],
+    out: &mut [MInst],
+    range: (u64, u64),
+    memory: &dyn Memory,
+) {
+    let mut bases: Vec<u64> = decoded.iter().filter_map(table_address).collect();
+    bases.sort_unstable();
+    bases.dedup();
+    for (i, ins) in decoded.iter().enumerate() {
+        let Some(base) = table_address(ins) else {
+            continue;
+        };
+        let mut max = MAX_TABLE;
+        if let Some(next) = bases.iter().find(|b| **b > base) {
+            max = max.min(((next - base) / 8) as usize);
+        }
+        if let Some(n) = range_check(&decoded[..i], ins.memory_index().full_register()) {
+            max = max.min(n);
+        }
+        out[i].flow = Flow::Switch(read_table(ins, range, memory, max));
+    }
+}
+
+/// The number of table entries the range check just before a table jump
+/// allows: `cmp $N,%idx` then `ja` (N + 1 entries) or `jae` (N), with
+/// only 32-bit register copies into the index in between.
+fn range_check(before: &[Instruction], index: Register) -> Option<usize> {
+    let mut index = index;
+    let mut inclusive = None;
+    for ins in before.iter().rev().take(8) {
+        match ins.mnemonic() {
+            Mnemonic::Ja if inclusive.is_none() => inclusive = Some(true),
+            Mnemonic::Jae if inclusive.is_none() => inclusive = Some(false),
+            Mnemonic::Cmp if inclusive.is_some() => {
+                let imm = matches!(
+                    ins.op1_kind(),
+                    OpKind::Immediate8
+                        | OpKind::Immediate8to32
+                        | OpKind::Immediate8to64
+                        | OpKind::Immediate32
+                        | OpKind::Immediate32to64
+                );
+                if ins.op0_kind() != OpKind::Register
+                    || !imm
+                    || ins.op0_register().full_register() != index
+                {
+                    return None;
+                }
+                let n = ins.immediate(1) as usize;
+                return Some(if inclusive == Some(true) { n + 1 } else { n });
+            }
+            Mnemonic::Mov
+                if ins.op0_kind() == OpKind::Register
+                    && ins.op0_register().full_register() == index =>
+            {
+                if ins.op1_kind() != OpKind::Register {
+                    return None;
+                }
+                index = ins.op1_register().full_register();
+            }
+            // Anything else that writes the index, or leaves the block.
+            Mnemonic::Cmp | Mnemonic::Test => {}
+            _ if ins.op_count() > 0
+                && ins.op0_kind() == OpKind::Register
+                && ins.op0_register().full_register() == index =>
+            {
+                return None
+            }
+            _ if ins.flow_control() != FlowControl::Next => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 const GPRS: [&str; 17] = [
@@ -423,6 +515,7 @@ impl Isa for X64 {
         let mut factory = InstructionInfoFactory::new();
         let mut formatter = GasFormatter::new();
         let mut out = Vec::new();
+        let mut decoded = Vec::new();
         let mut ins = Instruction::default();
         while decoder.can_decode() {
             decoder.decode_out(&mut ins);
@@ -432,7 +525,9 @@ impl Isa for X64 {
             let mut text = String::new();
             formatter.format(&ins, &mut text);
             out.push(summarize(&ins, &mut factory, text, range, memory));
+            decoded.push(ins);
         }
+        bound_jump_tables(&decoded, &mut out, range, memory);
         Ok(out)
     }
 }
@@ -444,6 +539,44 @@ mod tests {
 
     fn one(bytes: &[u8]) -> MInst {
         X64.decode(bytes, 0x1000, &NoMemory).unwrap().remove(0)
+    }
+
+    /// Bytes at one address.
+    struct Table(u64, Vec<u8>);
+
+    impl Memory for Table {
+        fn read(&self, address: u64, len: usize) -> Option<&[u8]> {
+            let off = address.checked_sub(self.0)? as usize;
+            self.1.get(off..off + len)
+        }
+    }
+
+    #[test]
+    fn jump_tables_end_at_the_range_check() {
+        let code = [
+            0x83, 0xf8, 0x02, // cmp $2,%eax
+            0x77, 0x07, // ja 0x100c
+            0xff, 0x24, 0xc5, 0x00, 0x20, 0, 0,    // jmp *0x2000(,%rax,8)
+            0xc3, // ret (0x100c)
+            0xc3, // ret (0x100d)
+        ];
+        // Three entries, then the next table's, which also point into the
+        // function: reading on would add 0x100d as a false target.
+        let entries: Vec<u8> = [0x100cu64, 0x100c, 0x100c, 0x100d, 0x100d]
+            .iter()
+            .flat_map(|e| e.to_le_bytes())
+            .collect();
+        let memory = Table(0x2000, entries);
+        let insts = X64.decode(&code, 0x1000, &memory).unwrap();
+        assert_eq!(insts[2].flow, Flow::Switch(Some(vec![0x100c; 3])));
+        // Without the range check, the table is read while it points into
+        // the function.
+        let insts = X64.decode(&code[5..], 0x1005, &memory).unwrap();
+        assert_eq!(insts[0].flow.clone(), {
+            let mut t = vec![0x100c; 3];
+            t.extend([0x100d, 0x100d]);
+            Flow::Switch(Some(t))
+        });
     }
 
     #[test]

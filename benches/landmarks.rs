@@ -14,7 +14,10 @@
 //!   `.llvm_stackmaps` (loaded with the program) relative to its code;
 //! - the response bound: landmark hits and the p50, p99 and maximum time
 //!   between two hits, from one `migrate run --stats` run (every landmark
-//!   then calls into the runtime, so these are upper bounds).
+//!   then calls into the runtime, so these are upper bounds);
+//! - certification: the fraction of call sites certified migratable on
+//!   both ISAs (`migr`), and of landmark hits at such call sites
+//!   (`m.hits`, from the same run).
 
 mod common;
 
@@ -28,7 +31,7 @@ fn main() {
     let (runs, cwd) = (bench.runs, &bench.cwd);
     println!("landmarks benchmark: x86_64 medians of {runs} alternating runs; intervals from --stats (µs)");
     println!(
-        "{:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>6} {:>6} {:>11} {:>7} {:>7} {:>8}",
+        "{:<12} {:>8} {:>8} {:>9} {:>8} {:>8} {:>6} {:>6} {:>11} {:>7} {:>7} {:>8} {:>6} {:>6}",
         "program",
         "layout",
         "lm",
@@ -40,7 +43,9 @@ fn main() {
         "hits",
         "p50",
         "p99",
-        "max"
+        "max",
+        "migr",
+        "m.hits"
     );
     let mut cols: [Vec<f64>; 5] = Default::default();
     for p in selected() {
@@ -67,17 +72,16 @@ fn main() {
         );
         let m = alternating_medians(&[&plain_exe, &none_exe, &all_exe], &p, cwd, runs);
         let stats = response(&p, &all, cwd);
-        let sites = stack_translator::callsites::CallSiteTable::decode(&section(
-            &all_exe,
-            stack_translator::callsites::SECTION,
-        ))
-        .unwrap()
-        .sites
-        .len();
+        let exe = stack_translator::records::Executable::read(&all_exe, "x86_64").unwrap();
+        let sites = exe.table.sites.len();
+        let migratable = exe
+            .sites
+            .as_ref()
+            .map_or(0, |s| s.iter().filter(|m| **m).count());
         let maps = section(&all_exe, ".llvm_stackmaps").len() as f64 / sizes(&all_exe).0 as f64;
         let row = [m[1] / m[0], m[2] / m[0], m[2] / m[1], code[0], code[1]];
         println!(
-            "{:<12} {:>8.3} {:>8.3} {:>9.3} {:>8.3} {:>8.3} {:>6} {:>6.2} {:>11} {:>7.2} {:>7.2} {:>8.1}",
+            "{:<12} {:>8.3} {:>8.3} {:>9.3} {:>8.3} {:>8.3} {:>6} {:>6.2} {:>11} {:>7.2} {:>7.2} {:>8.1} {:>5.1}% {:>5.1}%",
             p.name,
             row[0],
             row[1],
@@ -89,7 +93,9 @@ fn main() {
             stats.0,
             stats.1,
             stats.2,
-            stats.3
+            stats.3,
+            100.0 * migratable as f64 / sites.max(1) as f64,
+            100.0 * stats.4 as f64 / stats.0.max(1) as f64
         );
         for (c, r) in cols.iter_mut().zip(row) {
             c.push(r);
@@ -115,8 +121,13 @@ fn section(path: &std::path::Path, name: &str) -> Vec<u8> {
     s.data().unwrap().to_vec()
 }
 
-/// (hits, p50 µs, p99 µs, max µs) of one `migrate run --stats` run on x86_64.
-fn response(p: &Program, base: &std::path::Path, cwd: &std::path::Path) -> (u64, f64, f64, f64) {
+/// (hits, p50 µs, p99 µs, max µs, hits at migratable call sites) of one
+/// `migrate run --stats` run on x86_64.
+fn response(
+    p: &Program,
+    base: &std::path::Path,
+    cwd: &std::path::Path,
+) -> (u64, f64, f64, f64, u64) {
     let stats = cwd.join("stats.json");
     let status = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .args(["run", "--stats"])
@@ -138,5 +149,6 @@ fn response(p: &Program, base: &std::path::Path, cwd: &std::path::Path) -> (u64,
         f("p50_interval_us"),
         f("p99_interval_us"),
         f("max_interval_us"),
+        json["migratable_hits"].as_u64().unwrap(),
     )
 }

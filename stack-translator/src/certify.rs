@@ -1368,6 +1368,50 @@ mod tests {
     }
 
     #[test]
+    fn explains_a_spilled_duplicate_of_a_recorded_value() {
+        // The argument is kept in rbx (recorded) and also spilled to
+        // [rbp-0x18] (not recorded), and both are read after the call.
+        let code: &[u8] = &[
+            0x55, // push %rbp
+            0x48, 0x89, 0xe5, // mov %rsp,%rbp
+            0x53, // push %rbx
+            0x48, 0x83, 0xec, 0x18, // sub $0x18,%rsp
+            0x48, 0x89, 0xfb, // mov %rdi,%rbx
+            0x48, 0x89, 0x7d, 0xe8, // mov %rdi,-0x18(%rbp)
+            0xe8, 0, 0, 0, 0, // call 0x1015
+            0x48, 0x8b, 0x45, 0xe8, // mov -0x18(%rbp),%rax  <- the record's point
+            0x48, 0x01, 0xd8, // add %rbx,%rax
+            0x48, 0x83, 0xc4, 0x18, // add $0x18,%rsp
+            0x5b, // pop %rbx
+            0x5d, // pop %rbp
+            0xc3, // ret
+        ];
+        let f = Function::new(
+            X86_64,
+            X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
+            &NoMemory,
+        )
+        .unwrap();
+        let cert = f
+            .certify(&record(vec![Location::Register { reg: 3, size: 8 }]), &[])
+            .unwrap();
+        let find = |loc: Loc| cert.live.iter().find(|(l, _)| *l == loc).map(|(_, e)| e);
+        // rbp = cfa-16, so the spill slot is cfa-40 (and its upper half).
+        assert_eq!(
+            find(Loc::Slot { offset: -40 }),
+            Some(&Explanation::Recorded { part: 0, plus: 0 })
+        );
+        assert_eq!(
+            find(Loc::Slot { offset: -36 }),
+            Some(&Explanation::Upper {
+                part: 0,
+                of_constant: None
+            })
+        );
+        assert!(cert.migratable(), "{:?}", cert.live);
+    }
+
+    #[test]
     fn an_unrecorded_value_makes_the_site_not_migratable() {
         // The same code with nothing recorded: rbx holds the argument, which
         // no record names.

@@ -325,7 +325,7 @@ fn certificates_explain_hoisted_constants_and_refuse_induction_variables() {
     );
     let base = dir.path().join("hidden");
     let r = same_on_both(&base, &[], b"");
-    assert_eq!(r.stdout, b"500 500\n");
+    assert_eq!(r.stdout, b"500 500 500\n");
     let out = migrate()
         .args(["inspect", "--callsites", "--json"])
         .arg(&base)
@@ -372,6 +372,29 @@ fn certificates_explain_hoisted_constants_and_refuse_induction_variables() {
     for (migratable, live) in certificates(&site("induction", "landmark 3")) {
         assert!(!migratable, "{live:?}");
     }
+    // The global array's address, computed before the loop into a
+    // callee-saved register on aarch64, is explained as the symbol's
+    // address; x86_64 needs no register for it.
+    let table = {
+        use object::ObjectSymbol;
+        let data = std::fs::read(dir.path().join("hidden.aarch64")).unwrap();
+        let file = object::File::parse(&data[..]).unwrap();
+        file.symbols()
+            .find(|s| s.name() == Ok("table"))
+            .expect("the symbol of the static array")
+            .address()
+    };
+    let [x86, a64] =
+        <[_; 2]>::try_from(certificates(&site("global_address", "landmark 5"))).unwrap();
+    assert!(x86.0, "{:?}", x86.1);
+    assert!(a64.0, "{:?}", a64.1);
+    assert!(
+        a64.1
+            .iter()
+            .any(|(loc, e)| loc.starts_with('x') && *e == format!("constant {table:#x}")),
+        "{:?}",
+        a64.1
+    );
 }
 
 /// Every build certifies its records and stores the result: the

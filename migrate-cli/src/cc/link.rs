@@ -215,11 +215,13 @@ fn store_certificates(
         )?;
         fill_sites_table(&temps[i], &blob)?;
     }
-    let summaries = certs.each_ref().map(crate::check::summarize);
-    eprintln!(
-        "migrate cc: {}",
-        crate::check::sites_summary(&sites, &summaries)
-    );
+    if !sites.is_empty() {
+        let summaries = certs.each_ref().map(crate::check::summarize);
+        eprintln!(
+            "migrate cc: {}",
+            crate::check::sites_summary(&sites, &summaries)
+        );
+    }
     Ok(())
 }
 

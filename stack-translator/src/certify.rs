@@ -910,6 +910,21 @@ impl<'a> Function<'a> {
                 };
                 results[0] = Some((Place::Reg(dst), v));
             }
+            Op::OrBits { dst, src, bits } => {
+                let v = self.reg_value(i, state, src);
+                let or = match v.base {
+                    _ if v.part != 0 => None,
+                    Base::Absolute => Some(Val::at(Base::Absolute, v.offset | bits as i64)),
+                    // The CFA is 16-byte aligned on both ISAs: its low four
+                    // bits are the offset's.
+                    Base::Cfa if bits < 16 => {
+                        let low = v.offset.rem_euclid(16);
+                        Some(Val::at(Base::Cfa, v.offset - low + (low | bits as i64)))
+                    }
+                    _ => None,
+                };
+                results[0] = or.map(|v| (Place::Reg(dst), v));
+            }
             Op::Other => {}
         }
         for (d, _) in &self.defs[i] {

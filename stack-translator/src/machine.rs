@@ -57,6 +57,10 @@ pub enum Op {
     /// `dst := base + disp` (a frame address when base is the stack or
     /// frame pointer, a pointer derived from a value otherwise).
     AddrOf { dst: Reg, base: Reg, disp: i64 },
+    /// `dst := src | bits` (aarch64 `orr xd, xs, #imm`: LLVM forms
+    /// `&slot + 4` this way when it knows the low bits of an aligned frame
+    /// address are zero).
+    OrBits { dst: Reg, src: Reg, bits: u64 },
 }
 
 /// A register or a memory location, for [`Op::Copy`].

@@ -629,6 +629,15 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
             dst: Place::Reg(d),
             value: *v as i64,
         },
+        (
+            Opcode::ORR,
+            Some(d),
+            [Operand::RegisterOrSP(SizeCode::X, _), Operand::Register(SizeCode::X, s), Operand::Imm64(v)],
+        ) if *s != 31 => Op::OrBits {
+            dst: d,
+            src: *s,
+            bits: *v,
+        },
         (Opcode::FMOV, Some(d), [_, src]) => match (reg(src), src) {
             (Some(s), _) => Op::Copy {
                 dst: Place::Reg(d),
@@ -781,6 +790,21 @@ mod tests {
     fn decode(words: &[u32]) -> Vec<MInst> {
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         Aarch64.decode(&bytes, 0x1000, &NoMemory).unwrap()
+    }
+
+    #[test]
+    fn orr_of_low_bits_is_known() {
+        let m = decode(&[0xb27e0108]); // orr x8, x8, #0x4
+        assert_eq!(
+            m[0].op,
+            Op::OrBits {
+                dst: 8,
+                src: 8,
+                bits: 4
+            },
+            "{}",
+            m[0].text
+        );
     }
 
     #[test]

@@ -458,17 +458,25 @@ impl<'a> Function<'a> {
             .collect();
         for i in 0..self.insts.len() {
             let m = &self.insts[i];
+            // Registers' bytes in groups (machine::BYTE0 ...), 4 bits like
+            // a slot's.
+            let bytes = |narrow: &[(Reg, u8)], reg: Reg| {
+                narrow
+                    .iter()
+                    .find(|(r, _)| *r == reg)
+                    .map_or(WHOLE, |(_, b)| *b)
+            };
             let mut uses: Vec<(Loc, u8)> = m
                 .reads
                 .iter()
                 .filter(|r| !self.is_frame_base(**r) || **r == self.isa.fp())
-                .map(|&reg| (Loc::Reg { reg }, WHOLE))
+                .map(|&reg| (Loc::Reg { reg }, bytes(&m.narrow_reads, reg)))
                 .collect();
             let mut defs: Vec<(Loc, u8)> = m
                 .writes
                 .iter()
                 .filter(|r| **r != self.isa.sp())
-                .map(|&reg| (Loc::Reg { reg }, WHOLE))
+                .map(|&reg| (Loc::Reg { reg }, bytes(&m.narrow_writes, reg)))
                 .collect();
             for mem in &m.loads {
                 if self.is_frame_base(mem.base) && self.reachable[i] {

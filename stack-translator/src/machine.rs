@@ -103,9 +103,21 @@ pub struct MInst {
     /// (computed goto with the table address kept in a register); the
     /// certificate resolves it from the register's value.
     pub table_base: Option<Reg>,
+    /// Registers of `reads` and `writes` accessed only in part, with the
+    /// bytes ([`BYTE0`] ...); the others are accessed whole. Writing the low
+    /// byte of a register leaves the rest alone without reading it.
+    pub narrow_reads: Vec<(Reg, u8)>,
+    pub narrow_writes: Vec<(Reg, u8)>,
     /// Assembly text, for messages.
     pub text: String,
 }
+
+/// Byte groups of a register, for [`MInst::narrow_reads`] and
+/// [`MInst::narrow_writes`]: byte 0, byte 1, bytes 2-3, bytes 4 and up.
+pub const BYTE0: u8 = 1;
+pub const BYTE1: u8 = 2;
+pub const BYTES2_3: u8 = 4;
+pub const BYTES4_UP: u8 = 8;
 
 impl MInst {
     /// An instruction at `address` with no effects yet (decoders fill in).
@@ -125,6 +137,8 @@ impl MInst {
             sp_unknown: false,
             op: Op::Other,
             table_base: None,
+            narrow_reads: Vec::new(),
+            narrow_writes: Vec::new(),
             text,
         }
     }

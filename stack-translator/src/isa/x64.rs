@@ -2,7 +2,7 @@
 //! and decoding with iced-x86 into [`MInst`]s.
 
 use super::{Isa, Memory};
-use crate::machine::{Flow, MInst, Mem, Op, Place, Reg};
+use crate::machine::{Flow, MInst, Mem, Op, Place, Reg, BYTE0, BYTE1, BYTES2_3, BYTES4_UP};
 use anyhow::{bail, Result};
 use iced_x86::{
     Decoder, DecoderOptions, FlowControl, Formatter, GasFormatter, Instruction,
@@ -139,36 +139,63 @@ fn summarize(
     ) || (matches!(ins.mnemonic(), Mnemonic::Movsd | Mnemonic::Movss)
         && ins.op1_kind() == OpKind::Register);
     let info = factory.info(ins);
+    // Bytes read and written per register (see `machine::BYTE0`).
+    let mut read: Vec<(Reg, u8)> = Vec::new();
+    let mut written: Vec<(Reg, u8)> = Vec::new();
+    let add =
+        |list: &mut Vec<(Reg, u8)>, r: Reg, bytes: u8| match list.iter_mut().find(|e| e.0 == r) {
+            Some(e) => e.1 |= bytes,
+            None => list.push((r, bytes)),
+        };
     for u in info.used_registers() {
         let Some(r) = dwarf(u.register()) else {
             continue;
         };
-        // Writing 8 or 16 bits of a register keeps the rest, and scalar SSE
-        // operations keep the upper lanes: a read too. Not for registers a
-        // call clobbers, though: only the low bits are the IR value (an i8,
-        // a double), and anything older in the rest is garbage after a call.
-        let keeps_rest = (u.register().is_gpr() && u.register().size() < 4)
-            || (merges_upper_lanes
-                && ins.op0_kind() == OpKind::Register
-                && ins.op0_register() == u.register());
-        let partial = keeps_rest && !CALLER_SAVED.contains(&r);
-        let as_write = keeps_rest && CALLER_SAVED.contains(&r);
+        let bytes = gpr_bytes(u.register());
+        // Writing 8 or 16 bits of a general register leaves the rest: only
+        // those bytes are written (32-bit writes clear the upper half).
+        let write_bytes = if bytes & BYTES2_3 == 0 {
+            bytes
+        } else {
+            WHOLE_REG
+        };
+        // Scalar SSE operations keep the destination's upper lanes: a read
+        // too. Not for registers a call clobbers, though: only the low lane
+        // is the IR value (a double), and anything older in the rest is
+        // garbage after a call.
+        let keeps_lanes = merges_upper_lanes
+            && ins.op0_kind() == OpKind::Register
+            && ins.op0_register() == u.register();
+        let partial = keeps_lanes && !CALLER_SAVED.contains(&r);
+        let as_write = keeps_lanes && CALLER_SAVED.contains(&r);
         match u.access() {
-            OpAccess::Read | OpAccess::CondRead => m.reads.push(r),
-            OpAccess::Write if !partial => m.writes.push(r),
+            OpAccess::Read | OpAccess::CondRead => add(&mut read, r, bytes),
+            OpAccess::Write if !partial => add(&mut written, r, write_bytes),
             OpAccess::ReadWrite if as_write && !reads_operand(ins, u.register()) => {
-                m.writes.push(r)
+                add(&mut written, r, write_bytes)
             }
             OpAccess::Write | OpAccess::ReadWrite | OpAccess::ReadCondWrite => {
-                m.reads.push(r);
-                m.writes.push(r);
+                add(&mut read, r, bytes);
+                add(&mut written, r, write_bytes);
             }
             // Written on some paths only: the old value may survive.
             OpAccess::CondWrite => {
-                m.reads.push(r);
-                m.writes.push(r);
+                add(&mut read, r, bytes);
+                add(&mut written, r, write_bytes);
             }
             _ => {}
+        }
+    }
+    for (r, bytes) in read {
+        m.reads.push(r);
+        if bytes != WHOLE_REG {
+            m.narrow_reads.push((r, bytes));
+        }
+    }
+    for (r, bytes) in written {
+        m.writes.push(r);
+        if bytes != WHOLE_REG {
+            m.narrow_writes.push((r, bytes));
         }
     }
     for u in info.used_memory() {
@@ -460,6 +487,24 @@ fn range_check(before: &[Instruction], index: Register) -> Option<usize> {
         }
     }
     None
+}
+
+/// All byte groups of a register.
+const WHOLE_REG: u8 = BYTE0 | BYTE1 | BYTES2_3 | BYTES4_UP;
+
+/// The bytes of its full register that `r` names: `al` byte 0, `ah` byte
+/// 1, `ax` bytes 0-1, `eax` bytes 0-3; 64-bit and vector registers whole.
+fn gpr_bytes(r: Register) -> u8 {
+    if !r.is_gpr() {
+        return WHOLE_REG;
+    }
+    match r.size() {
+        1 if matches!(r, Register::AH | Register::BH | Register::CH | Register::DH) => BYTE1,
+        1 => BYTE0,
+        2 => BYTE0 | BYTE1,
+        4 => BYTE0 | BYTE1 | BYTES2_3,
+        _ => WHOLE_REG,
+    }
 }
 
 const GPRS: [&str; 17] = [

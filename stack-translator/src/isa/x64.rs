@@ -342,6 +342,32 @@ fn summarize(
             },
             _ => Op::Other,
         },
+        // A 64-bit register plus or minus a constant (`add $8,%rax`: the
+        // next element's address, kept across a call).
+        Mnemonic::Add | Mnemonic::Sub
+            if full64
+                && ins.op0_kind() == OpKind::Register
+                && matches!(
+                    ins.op1_kind(),
+                    OpKind::Immediate8to64 | OpKind::Immediate32to64
+                ) =>
+        {
+            match reg0 {
+                Some(dst) if dst != RSP => {
+                    let k = ins.immediate(1) as i64;
+                    Op::AddrOf {
+                        dst,
+                        base: dst,
+                        disp: if ins.mnemonic() == Mnemonic::Add {
+                            k
+                        } else {
+                            -k
+                        },
+                    }
+                }
+                _ => Op::Other,
+            }
+        }
         // xor r, r is how x86 writes zero (pxor/xorps/xorpd for vectors).
         Mnemonic::Xor | Mnemonic::Pxor | Mnemonic::Xorps | Mnemonic::Xorpd
             if ins.op_count() == 2

@@ -144,6 +144,12 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
     match e {
         Explanation::Recorded { part, plus: 0 } => format!("part {part}"),
         Explanation::Recorded { part, plus } => format!("part {part} {plus:+}"),
+        Explanation::Scaled {
+            part,
+            times,
+            plus: 0,
+        } => format!("part {part} * {times}"),
+        Explanation::Scaled { part, times, plus } => format!("part {part} * {times} {plus:+}"),
         Explanation::CallResult => "call result".into(),
         Explanation::Clobbered => "clobbered".into(),
         Explanation::Undefined => "undefined (never written)".into(),

@@ -267,6 +267,12 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             put_str(out, why);
         }
         Explanation::Undefined => out.push(9),
+        Explanation::Scaled { part, times, plus } => {
+            out.push(10);
+            put_u64(out, *part as u64);
+            put_u64(out, *times as u64);
+            put_u64(out, *plus as u64);
+        }
     }
 }
 
@@ -295,6 +301,11 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
         7 => Explanation::CallersValue { of: read_loc(r)? },
         8 => Explanation::Unknown { why: r.str()? },
         9 => Explanation::Undefined,
+        10 => Explanation::Scaled {
+            part: index(r)?,
+            times: r.i64()?,
+            plus: r.i64()?,
+        },
         _ => return Err(r.error("an unknown explanation kind")),
     })
 }
@@ -327,6 +338,14 @@ mod tests {
                         (Loc::Reg { reg: 0 }, Explanation::CallResult),
                         (Loc::Reg { reg: 1 }, Explanation::Clobbered),
                         (Loc::Slot { offset: -96 }, Explanation::Undefined),
+                        (
+                            Loc::Reg { reg: 13 },
+                            Explanation::Scaled {
+                                part: 0,
+                                times: 40,
+                                plus: -8,
+                            },
+                        ),
                         (Loc::Reg { reg: 12 }, Explanation::Constant { value: -42 }),
                         (
                             Loc::Slot { offset: -16 },

@@ -89,6 +89,9 @@ pub enum Explanation {
     /// Recorded part `part` (index into the record's locations), possibly
     /// plus a constant (`&p->field` kept in a register).
     Recorded { part: usize, plus: i64 },
+    /// Recorded part `part` times `times` plus `plus`, wrapping at 64 bits
+    /// (`i * 40`, the byte offset of element `i`, kept across a call).
+    Scaled { part: usize, times: i64, plus: i64 },
     /// The value the call returns (the callee provides it).
     CallResult,
     /// A register the call does not preserve and no return value: its
@@ -141,14 +144,16 @@ impl Certificate {
     }
 }
 
-/// A value, as far as the analysis can tell: `base + offset`, or its
-/// 4-byte `part` (1 to 3: the upper parts of an 8- or 16-byte value stored
-/// to consecutive slots; 0: the value itself).
+/// A value, as far as the analysis can tell: `base * scale + offset`
+/// (64-bit, wrapping), or its 4-byte `part` (1 to 3: the upper parts of
+/// an 8- or 16-byte value stored to consecutive slots; 0: the value
+/// itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Val {
     base: Base,
     offset: i64,
     part: u8,
+    scale: i64,
 }
 
 /// Bytes per stack slot.
@@ -180,6 +185,7 @@ impl Val {
             base,
             offset: 0,
             part: 0,
+            scale: 1,
         }
     }
 
@@ -188,6 +194,7 @@ impl Val {
             base,
             offset,
             part: 0,
+            scale: 1,
         }
     }
 }
@@ -788,6 +795,7 @@ impl<'a> Function<'a> {
                     .all(|o| {
                         let (a, b) = (get(o, k), get(o, r));
                         a.base == b.base
+                            && a.scale == b.scale
                             && b.base != Base::Garbage
                             && a.offset - b.offset == delta
                             && a.part.checked_sub(b.part) == Some(part)
@@ -802,6 +810,7 @@ impl<'a> Function<'a> {
                             base: Base::Phi(i, r),
                             offset: delta,
                             part,
+                            scale: 1,
                         },
                     );
                 }
@@ -827,6 +836,7 @@ impl<'a> Function<'a> {
                 }),
                 offset: 0,
                 part: 1,
+                scale: 1,
             },
             _ => Val::of(Base::Entry(loc)),
         }
@@ -912,11 +922,37 @@ impl<'a> Function<'a> {
             Op::AddrOf { dst, base, disp } => {
                 let b = self.reg_value(i, state, base);
                 let v = if b.part == 0 {
-                    Val::at(b.base, b.offset + disp)
+                    Val {
+                        offset: b.offset.wrapping_add(disp),
+                        ..b
+                    }
                 } else {
                     Val::of(Base::Def(i, Loc::Reg { reg: dst }))
                 };
                 results[0] = Some((Place::Reg(dst), v));
+            }
+            Op::Scale {
+                dst,
+                src,
+                times,
+                plus,
+            } => {
+                let v = self.reg_value(i, state, src);
+                let scaled = match v.base {
+                    _ if v.part != 0 => None,
+                    Base::Absolute => Some(Val::at(
+                        Base::Absolute,
+                        v.offset.wrapping_mul(times).wrapping_add(plus),
+                    )),
+                    Base::Cfa | Base::Garbage => None,
+                    base => Some(Val {
+                        base,
+                        offset: v.offset.wrapping_mul(times).wrapping_add(plus),
+                        part: 0,
+                        scale: v.scale.wrapping_mul(times),
+                    }),
+                };
+                results[0] = scaled.map(|v| (Place::Reg(dst), v));
             }
             Op::OrBits { dst, src, bits } => {
                 let v = self.reg_value(i, state, src);
@@ -1134,10 +1170,24 @@ impl<'a> Function<'a> {
                 Explanation::CallersValue { of }
             }
             _ => {
-                if let Some((k, r)) = recorded.iter().find(|(_, r)| r.base == v.base) {
+                if let Some((k, r)) = recorded
+                    .iter()
+                    .find(|(_, r)| r.base == v.base && r.scale == v.scale)
+                {
                     return Explanation::Recorded {
                         part: *k,
-                        plus: v.offset - r.offset,
+                        plus: v.offset.wrapping_sub(r.offset),
+                    };
+                }
+                // v = (r - r.offset) * v.scale + v.offset.
+                if let Some((k, r)) = recorded
+                    .iter()
+                    .find(|(_, r)| r.base == v.base && r.scale == 1 && r.part == 0 && v.part == 0)
+                {
+                    return Explanation::Scaled {
+                        part: *k,
+                        times: v.scale,
+                        plus: v.offset.wrapping_sub(r.offset.wrapping_mul(v.scale)),
                     };
                 }
                 Explanation::Unknown {
@@ -1430,6 +1480,48 @@ mod tests {
                 part: 0,
                 of_constant: None
             })
+        );
+        assert!(cert.migratable(), "{:?}", cert.live);
+    }
+
+    #[test]
+    fn explains_a_multiple_of_a_recorded_value() {
+        // i * 40 (an element's byte offset) kept in r12 across the call,
+        // i itself recorded in rbx.
+        let code: &[u8] = &[
+            0x55, // push %rbp
+            0x48, 0x89, 0xe5, // mov %rsp,%rbp
+            0x41, 0x54, // push %r12
+            0x53, // push %rbx
+            0x48, 0x89, 0xfb, // mov %rdi,%rbx
+            0x4c, 0x6b, 0xe3, 0x28, // imul $40,%rbx,%r12
+            0xe8, 0, 0, 0, 0, // call 0x1013
+            0x4c, 0x01, 0xe3, // add %r12,%rbx   <- the record's point
+            0x48, 0x89, 0xd8, // mov %rbx,%rax
+            0x5b, // pop %rbx
+            0x41, 0x5c, // pop %r12
+            0x5d, // pop %rbp
+            0xc3, // ret
+        ];
+        let f = Function::new(
+            X86_64,
+            X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
+            &NoMemory,
+        )
+        .unwrap();
+        let mut r = record(vec![Location::Register { reg: 3, size: 8 }]);
+        r.offset = 0x13;
+        let cert = f.certify(&r, &[]).unwrap();
+        let r12 = cert.live.iter().find(|(l, _)| *l == Loc::Reg { reg: 12 });
+        assert_eq!(
+            r12.map(|(_, e)| e),
+            Some(&Explanation::Scaled {
+                part: 0,
+                times: 40,
+                plus: 0
+            }),
+            "{:?}",
+            cert.live
         );
         assert!(cert.migratable(), "{:?}", cert.live);
     }

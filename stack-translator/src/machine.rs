@@ -61,6 +61,14 @@ pub enum Op {
     /// `&slot + 4` this way when it knows the low bits of an aligned frame
     /// address are zero).
     OrBits { dst: Reg, src: Reg, bits: u64 },
+    /// `dst := src * times + plus`, 64-bit (x86 `imul $40,%rdx,%rax`,
+    /// `shl $5,%rax`, `lea (%rax,%rax,8),%rax`).
+    Scale {
+        dst: Reg,
+        src: Reg,
+        times: i64,
+        plus: i64,
+    },
 }
 
 /// A register or a memory location, for [`Op::Copy`].

@@ -340,8 +340,48 @@ fn summarize(
                 },
                 None => Op::Other,
             },
+            // One register scaled: `lea 0(,%rax,8)`, `lea (%rax,%rax,8)`.
+            (Some(dst), base, index) if base == Register::None || base == index => {
+                match dwarf(index) {
+                    Some(src) if index.is_gpr64() => Op::Scale {
+                        dst,
+                        src,
+                        times: ins.memory_index_scale() as i64 + i64::from(base != Register::None),
+                        plus: ins.memory_displacement64() as i64,
+                    },
+                    _ => Op::Other,
+                }
+            }
             _ => Op::Other,
         },
+        // `imul $k,%src,%dst` and `shl $k,%reg`, 64-bit.
+        Mnemonic::Imul
+            if full64
+                && ins.op_count() == 3
+                && ins.op1_kind() == OpKind::Register
+                && ins.op1_register().is_gpr64() =>
+        {
+            match (reg0, dwarf(ins.op1_register())) {
+                (Some(dst), Some(src)) => Op::Scale {
+                    dst,
+                    src,
+                    times: ins.immediate(2) as i64,
+                    plus: 0,
+                },
+                _ => Op::Other,
+            }
+        }
+        Mnemonic::Shl if full64 && ins.op_count() == 2 && ins.op1_kind() == OpKind::Immediate8 => {
+            match reg0 {
+                Some(dst) if ins.immediate(1) < 63 => Op::Scale {
+                    dst,
+                    src: dst,
+                    times: 1i64 << ins.immediate(1),
+                    plus: 0,
+                },
+                _ => Op::Other,
+            }
+        }
         // A 64-bit register plus or minus a constant (`add $8,%rax`: the
         // next element's address, kept across a call).
         Mnemonic::Add | Mnemonic::Sub

@@ -903,7 +903,19 @@ impl<'a> Function<'a> {
             }
         };
         // What the instruction writes, computed from the state before it.
-        let mut results: [Option<(Place, Val)>; 2] = [None, None];
+        let mut results: [Option<(Place, Val)>; 3] = [None, None, None];
+        if let Some((b, step)) = m.writeback {
+            let v = self.reg_value(i, state, b);
+            if v.part == 0 && v.base != Base::Garbage {
+                results[2] = Some((
+                    Place::Reg(b),
+                    Val {
+                        offset: v.offset.wrapping_add(step),
+                        ..v
+                    },
+                ));
+            }
+        }
         match m.op {
             Op::Copy { dst, src } => results[0] = read(&src).map(|v| (dst, v)),
             Op::CopyPair { first, second } => {

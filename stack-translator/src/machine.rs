@@ -116,6 +116,9 @@ pub struct MInst {
     /// byte of a register leaves the rest alone without reading it.
     pub narrow_reads: Vec<(Reg, u8)>,
     pub narrow_writes: Vec<(Reg, u8)>,
+    /// A base register the access also steps (aarch64 pre- and post-index
+    /// addressing, `ldr w8, [x9], #4`): register := register + amount.
+    pub writeback: Option<(Reg, i64)>,
     /// Assembly text, for messages.
     pub text: String,
 }
@@ -147,6 +150,7 @@ impl MInst {
             table_base: None,
             narrow_reads: Vec::new(),
             narrow_writes: Vec::new(),
+            writeback: None,
             text,
         }
     }

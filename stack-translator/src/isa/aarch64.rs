@@ -430,6 +430,7 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
                     m.sp_after = after;
                 } else {
                     m.writes.push(b);
+                    m.writeback = Some((b, before + after));
                 }
             }
             for (k, _) in data.iter().enumerate() {
@@ -790,6 +791,13 @@ mod tests {
     fn decode(words: &[u32]) -> Vec<MInst> {
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         Aarch64.decode(&bytes, 0x1000, &NoMemory).unwrap()
+    }
+
+    #[test]
+    fn post_index_steps_the_base() {
+        let m = decode(&[0xb8404528]); // ldr w8, [x9], #4
+        assert_eq!(m[0].writeback, Some((9, 4)), "{}", m[0].text);
+        assert!(m[0].writes.contains(&8) && m[0].writes.contains(&9));
     }
 
     #[test]

@@ -147,9 +147,15 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
         Explanation::Scaled {
             part,
             times,
-            plus: 0,
-        } => format!("part {part} * {times}"),
-        Explanation::Scaled { part, times, plus } => format!("part {part} * {times} {plus:+}"),
+            plus,
+            frame,
+        } => {
+            let cfa = if *frame { "cfa + " } else { "" };
+            match plus {
+                0 => format!("{cfa}part {part} * {times}"),
+                _ => format!("{cfa}part {part} * {times} {plus:+}"),
+            }
+        }
         Explanation::CallResult => "call result".into(),
         Explanation::Clobbered => "clobbered".into(),
         Explanation::Undefined => "undefined (never written)".into(),

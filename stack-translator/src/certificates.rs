@@ -267,11 +267,17 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             put_str(out, why);
         }
         Explanation::Undefined => out.push(9),
-        Explanation::Scaled { part, times, plus } => {
+        Explanation::Scaled {
+            part,
+            times,
+            plus,
+            frame,
+        } => {
             out.push(10);
             put_u64(out, *part as u64);
             put_u64(out, *times as u64);
             put_u64(out, *plus as u64);
+            out.push(u8::from(*frame));
         }
     }
 }
@@ -305,6 +311,11 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
             part: index(r)?,
             times: r.i64()?,
             plus: r.i64()?,
+            frame: match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(r.error("a bad flag")),
+            },
         },
         _ => return Err(r.error("an unknown explanation kind")),
     })
@@ -344,6 +355,7 @@ mod tests {
                                 part: 0,
                                 times: 40,
                                 plus: -8,
+                                frame: true,
                             },
                         ),
                         (Loc::Reg { reg: 12 }, Explanation::Constant { value: -42 }),

@@ -69,6 +69,8 @@ const MAX_TABLE: u64 = 4096;
 /// Average evaluations per block of the forward value analysis before it
 /// gives up on a function (its result is then unusable).
 const MAX_VISITS: usize = 64;
+/// The same for the optimistic analysis, before falling back.
+const OPTIMISTIC_VISITS: usize = 16;
 
 /// A place a value can be in across a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -90,8 +92,14 @@ pub enum Explanation {
     /// plus a constant (`&p->field` kept in a register).
     Recorded { part: usize, plus: i64 },
     /// Recorded part `part` times `times` plus `plus`, wrapping at 64 bits
-    /// (`i * 40`, the byte offset of element `i`, kept across a call).
-    Scaled { part: usize, times: i64, plus: i64 },
+    /// (`i * 40`, the byte offset of element `i`, kept across a call), plus
+    /// the frame's CFA if `frame` (`&buf[i]` for a stack array `buf`).
+    Scaled {
+        part: usize,
+        times: i64,
+        plus: i64,
+        frame: bool,
+    },
     /// The value the call returns (the callee provides it).
     CallResult,
     /// A register the call does not preserve and no return value: its
@@ -145,15 +153,16 @@ impl Certificate {
 }
 
 /// A value, as far as the analysis can tell: `base * scale + offset`
-/// (64-bit, wrapping), or its 4-byte `part` (1 to 3: the upper parts of
-/// an 8- or 16-byte value stored to consecutive slots; 0: the value
-/// itself).
+/// (64-bit, wrapping), plus the CFA if `frame` (`&buf[i]` for a stack
+/// array), or its 4-byte `part` (1 to 3: the upper parts of an 8- or
+/// 16-byte value stored to consecutive slots; 0: the value itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Val {
     base: Base,
     offset: i64,
     part: u8,
     scale: i64,
+    frame: bool,
 }
 
 /// Bytes per stack slot.
@@ -186,6 +195,7 @@ impl Val {
             offset: 0,
             part: 0,
             scale: 1,
+            frame: false,
         }
     }
 
@@ -195,6 +205,7 @@ impl Val {
             offset,
             part: 0,
             scale: 1,
+            frame: false,
         }
     }
 }
@@ -271,7 +282,12 @@ impl<'a> Function<'a> {
             f.locations()?;
             f.find_blocks();
             f.liveness();
-            f.number_values()?;
+            // Optimistic first (loops that leave a location alone keep its
+            // value); that can fail to settle where relations between
+            // locations keep changing, and then the plain analysis runs.
+            if f.number_values(true, OPTIMISTIC_VISITS).is_err() {
+                f.number_values(false, MAX_VISITS)?;
+            }
             if !f.resolve_tables(memory)? {
                 break;
             }
@@ -635,7 +651,7 @@ impl<'a> Function<'a> {
     /// Forward: the value in every location at the start of each basic
     /// block (states are kept per block, not per instruction: SQLite's
     /// interpreter loop has tens of thousands of instructions).
-    fn number_values(&mut self) -> Result<()> {
+    fn number_values(&mut self, optimistic: bool, max_visits: usize) -> Result<()> {
         let nb = self.block_start.len();
         let (starts, ends) = (&self.block_start, &self.block_end);
         let mut preds: Vec<Vec<usize>> = vec![Vec::new(); nb];
@@ -657,9 +673,9 @@ impl<'a> Function<'a> {
         while let Some(std::cmp::Reverse((_, b))) = work.pop() {
             queued[b] = false;
             evaluations += 1;
-            if evaluations > MAX_VISITS * nb {
+            if evaluations > max_visits * nb {
                 bail!(
-                    "the value analysis did not settle in {MAX_VISITS} visits per block of the function at {:#x}",
+                    "the value analysis did not settle in {max_visits} visits per block of the function at {:#x}",
                     self.insts[0].address
                 );
             }
@@ -671,7 +687,7 @@ impl<'a> Function<'a> {
                 if incoming.is_empty() {
                     continue;
                 }
-                self.merge(starts[b], &incoming)
+                self.merge(starts[b], &incoming, ins[b].as_ref().filter(|_| optimistic))
             };
             if ins[b].as_ref() == Some(&input) && outs[b].is_some() {
                 continue;
@@ -736,7 +752,7 @@ impl<'a> Function<'a> {
     }
 
     /// Merges the states arriving at instruction `i` from several paths.
-    fn merge(&self, i: usize, outs: &[&ValueMap]) -> ValueMap {
+    fn merge(&self, i: usize, outs: &[&ValueMap], prev: Option<&ValueMap>) -> ValueMap {
         let first = outs[0];
         if outs.len() == 1 {
             return first.clone();
@@ -772,13 +788,35 @@ impl<'a> Function<'a> {
         // the value of the other paths serves.
         let mut representatives: Vec<Loc> = Vec::new();
         for k in keys {
+            // A path that brings back this merge's own value for `k` (a
+            // loop that leaves `k` alone) says nothing new: a phi of V and
+            // itself is V. If that value is named after another location
+            // (`r + 8`), the path must bring back r's own value too, or
+            // the relation would not hold on it.
+            let own = prev
+                .map(|p| get(p, k))
+                .filter(|v| matches!(v.base, Base::Phi(j, _) if j == i));
+            let returns_own = |o: &ValueMap| match own {
+                Some(v) if get(o, k) == v => match v.base {
+                    Base::Phi(_, r) if r != k => prev.is_some_and(|p| get(o, r) == get(p, r)),
+                    _ => true,
+                },
+                _ => false,
+            };
             let defined: Vec<&ValueMap> = outs
                 .iter()
                 .copied()
-                .filter(|o| get(o, k).base != Base::Garbage)
+                .filter(|o| get(o, k).base != Base::Garbage && !returns_own(o))
                 .collect();
             let Some(reference) = defined.first() else {
-                merged.insert(k, Val::of(Base::Garbage));
+                let all_garbage = outs.iter().all(|o| get(o, k).base == Base::Garbage);
+                merged.insert(
+                    k,
+                    match own {
+                        Some(v) if !all_garbage => v,
+                        _ => Val::of(Base::Garbage),
+                    },
+                );
                 continue;
             };
             let v = get(reference, k);
@@ -796,6 +834,7 @@ impl<'a> Function<'a> {
                         let (a, b) = (get(o, k), get(o, r));
                         a.base == b.base
                             && a.scale == b.scale
+                            && a.frame == b.frame
                             && b.base != Base::Garbage
                             && a.offset - b.offset == delta
                             && a.part.checked_sub(b.part) == Some(part)
@@ -811,6 +850,7 @@ impl<'a> Function<'a> {
                             offset: delta,
                             part,
                             scale: 1,
+                            frame: false,
                         },
                     );
                 }
@@ -837,6 +877,7 @@ impl<'a> Function<'a> {
                 offset: 0,
                 part: 1,
                 scale: 1,
+                frame: false,
             },
             _ => Val::of(Base::Entry(loc)),
         }
@@ -951,7 +992,7 @@ impl<'a> Function<'a> {
             } => {
                 let v = self.reg_value(i, state, src);
                 let scaled = match v.base {
-                    _ if v.part != 0 => None,
+                    _ if v.part != 0 || v.frame => None,
                     Base::Absolute => Some(Val::at(
                         Base::Absolute,
                         v.offset.wrapping_mul(times).wrapping_add(plus),
@@ -962,9 +1003,23 @@ impl<'a> Function<'a> {
                         offset: v.offset.wrapping_mul(times).wrapping_add(plus),
                         part: 0,
                         scale: v.scale.wrapping_mul(times),
+                        frame: false,
                     }),
                 };
                 results[0] = scaled.map(|v| (Place::Reg(dst), v));
+            }
+            Op::AddRegs {
+                dst,
+                base,
+                index,
+                times,
+                disp,
+            } => {
+                let (a, b) = (
+                    self.reg_value(i, state, base),
+                    self.reg_value(i, state, index),
+                );
+                results[0] = sum(a, b, times, disp).map(|v| (Place::Reg(dst), v));
             }
             Op::OrBits { dst, src, bits } => {
                 let v = self.reg_value(i, state, src);
@@ -1184,7 +1239,7 @@ impl<'a> Function<'a> {
             _ => {
                 if let Some((k, r)) = recorded
                     .iter()
-                    .find(|(_, r)| r.base == v.base && r.scale == v.scale)
+                    .find(|(_, r)| r.base == v.base && r.scale == v.scale && r.frame == v.frame)
                 {
                     return Explanation::Recorded {
                         part: *k,
@@ -1192,14 +1247,14 @@ impl<'a> Function<'a> {
                     };
                 }
                 // v = (r - r.offset) * v.scale + v.offset.
-                if let Some((k, r)) = recorded
-                    .iter()
-                    .find(|(_, r)| r.base == v.base && r.scale == 1 && r.part == 0 && v.part == 0)
-                {
+                if let Some((k, r)) = recorded.iter().find(|(_, r)| {
+                    r.base == v.base && r.scale == 1 && !r.frame && r.part == 0 && v.part == 0
+                }) {
                     return Explanation::Scaled {
                         part: *k,
                         times: v.scale,
                         plus: v.offset.wrapping_sub(r.offset.wrapping_mul(v.scale)),
+                        frame: v.frame,
                     };
                 }
                 Explanation::Unknown {
@@ -1244,6 +1299,44 @@ impl<'a> Function<'a> {
             Base::Absolute | Base::Cfa => "a known value".into(),
             Base::Garbage => "stack memory never written".into(),
         }
+    }
+}
+
+/// `a + b * times + disp`, where the analysis can say: at most one of
+/// them a frame address, the other a value of the function, or either a
+/// constant.
+fn sum(a: Val, b: Val, times: i64, disp: i64) -> Option<Val> {
+    if a.part != 0 || b.part != 0 {
+        return None;
+    }
+    let b = match b.base {
+        Base::Cfa if times != 1 => return None,
+        Base::Garbage => return None,
+        _ if b.frame && times != 1 => return None,
+        _ => Val {
+            offset: b.offset.wrapping_mul(times),
+            scale: b.scale.wrapping_mul(times),
+            ..b
+        },
+    };
+    let plus = |v: Val, k: i64| Val {
+        offset: v.offset.wrapping_add(k).wrapping_add(disp),
+        ..v
+    };
+    match (a.base, b.base) {
+        (Base::Garbage, _) => None,
+        (Base::Absolute, _) => Some(plus(b, a.offset)),
+        (_, Base::Absolute) => Some(plus(a, b.offset)),
+        (Base::Cfa, Base::Cfa) => None,
+        (Base::Cfa, _) if !b.frame => Some(Val {
+            frame: true,
+            ..plus(b, a.offset)
+        }),
+        (_, Base::Cfa) if !a.frame => Some(Val {
+            frame: true,
+            ..plus(a, b.offset)
+        }),
+        _ => None,
     }
 }
 
@@ -1530,7 +1623,8 @@ mod tests {
             Some(&Explanation::Scaled {
                 part: 0,
                 times: 40,
-                plus: 0
+                plus: 0,
+                frame: false
             }),
             "{:?}",
             cert.live

@@ -61,6 +61,16 @@ pub enum Op {
     /// `&slot + 4` this way when it knows the low bits of an aligned frame
     /// address are zero).
     OrBits { dst: Reg, src: Reg, bits: u64 },
+    /// `dst := base + index * times + disp`, 64-bit (x86
+    /// `lea 8(%rbp,%r12),%r14`, `add %rbp,%r14`; aarch64
+    /// `add x8, x9, x10, lsl #3`, `sub x8, x9, x10`).
+    AddRegs {
+        dst: Reg,
+        base: Reg,
+        index: Reg,
+        times: i64,
+        disp: i64,
+    },
     /// `dst := src * times + plus`, 64-bit (x86 `imul $40,%rdx,%rax`,
     /// `shl $5,%rax`, `lea (%rax,%rax,8),%rax`).
     Scale {

@@ -4,7 +4,9 @@ use super::{Isa, Memory};
 use crate::machine::{Flow, MInst, Mem, Op, Place, Reg};
 use anyhow::{bail, Result};
 use yaxpeax_arch::{Decoder, U8Reader};
-use yaxpeax_arm::armv8::a64::{InstDecoder, Instruction, Opcode, Operand, SIMDSizeCode, SizeCode};
+use yaxpeax_arm::armv8::a64::{
+    InstDecoder, Instruction, Opcode, Operand, SIMDSizeCode, ShiftStyle, SizeCode,
+};
 
 pub struct Aarch64;
 
@@ -583,6 +585,39 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
     // Values the certificate can follow.
     let d = dest.and_then(reg);
     m.op = match (op, d, operands.as_slice()) {
+        // `add x8, x9, x10 {, lsl #k}`, `sub x8, x9, x10 {, lsl #k}`.
+        (
+            Opcode::ADD | Opcode::SUB,
+            Some(d),
+            [Operand::Register(SizeCode::X, _) | Operand::RegisterOrSP(SizeCode::X, _), a, b],
+        ) if d != SP => {
+            // Register 31 is sp in the first source of an add, the zero
+            // register elsewhere.
+            let a = match a {
+                Operand::RegisterOrSP(SizeCode::X, n) => Some(*n),
+                Operand::Register(SizeCode::X, n) if *n != 31 => Some(*n),
+                _ => None,
+            };
+            let b = match b {
+                Operand::Register(SizeCode::X, n) => Some((*n, 0)),
+                Operand::RegShift(ShiftStyle::LSL, k, SizeCode::X, n) if *k < 63 => Some((*n, *k)),
+                _ => None,
+            };
+            match (a, b) {
+                (Some(a), Some((b, k))) if b != 31 => Op::AddRegs {
+                    dst: d,
+                    base: a,
+                    index: b,
+                    times: if op == Opcode::SUB {
+                        -(1i64 << k)
+                    } else {
+                        1i64 << k
+                    },
+                    disp: 0,
+                },
+                _ => Op::Other,
+            }
+        }
         (Opcode::ADRP, Some(d), _) => Op::Const {
             dst: Place::Reg(d),
             value: ((pc & !0xfff).wrapping_add(pc_target.unwrap_or(pc).wrapping_sub(pc))) as i64,

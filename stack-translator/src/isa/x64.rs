@@ -352,6 +352,19 @@ fn summarize(
                     _ => Op::Other,
                 }
             }
+            // Two registers: `lea -0x60(%rbp,%rax,8),%rbx`.
+            (Some(dst), base, index) if base.is_gpr64() && index.is_gpr64() => {
+                match (dwarf(base), dwarf(index)) {
+                    (Some(b), Some(x)) => Op::AddRegs {
+                        dst,
+                        base: b,
+                        index: x,
+                        times: ins.memory_index_scale() as i64,
+                        disp: ins.memory_displacement64() as i64,
+                    },
+                    _ => Op::Other,
+                }
+            }
             _ => Op::Other,
         },
         // `imul $k,%src,%dst` and `shl $k,%reg`, 64-bit.
@@ -378,6 +391,25 @@ fn summarize(
                     src: dst,
                     times: 1i64 << ins.immediate(1),
                     plus: 0,
+                },
+                _ => Op::Other,
+            }
+        }
+        // A 64-bit register plus or minus another.
+        Mnemonic::Add | Mnemonic::Sub
+            if full64 && ins.op1_kind() == OpKind::Register && ins.op1_register().is_gpr64() =>
+        {
+            match (reg0, dwarf(ins.op1_register())) {
+                (Some(dst), Some(other)) if dst != RSP => Op::AddRegs {
+                    dst,
+                    base: dst,
+                    index: other,
+                    times: if ins.mnemonic() == Mnemonic::Add {
+                        1
+                    } else {
+                        -1
+                    },
+                    disp: 0,
                 },
                 _ => Op::Other,
             }

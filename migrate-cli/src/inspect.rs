@@ -159,6 +159,10 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
         Explanation::CallResult => "call result".into(),
         Explanation::Clobbered => "clobbered".into(),
         Explanation::Undefined => "undefined (never written)".into(),
+        Explanation::Narrow { part, at: 0, size } => format!("low {size} bytes of part {part}"),
+        Explanation::Narrow { part, at, size } => {
+            format!("low {size} bytes of part {part} at byte {at}")
+        }
         Explanation::Constant { value } => format!("constant {value:#x}"),
         Explanation::FrameAddress { offset } => format!("frame address cfa{offset:+}"),
         Explanation::AllocaContents { alloca } => format!("alloca {alloca}"),

@@ -267,6 +267,12 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             put_str(out, why);
         }
         Explanation::Undefined => out.push(9),
+        Explanation::Narrow { part, at, size } => {
+            out.push(11);
+            put_u64(out, *part as u64);
+            out.push(*at);
+            out.push(*size);
+        }
         Explanation::Scaled {
             part,
             times,
@@ -307,6 +313,11 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
         7 => Explanation::CallersValue { of: read_loc(r)? },
         8 => Explanation::Unknown { why: r.str()? },
         9 => Explanation::Undefined,
+        11 => Explanation::Narrow {
+            part: index(r)?,
+            at: r.u8()?,
+            size: r.u8()?,
+        },
         10 => Explanation::Scaled {
             part: index(r)?,
             times: r.i64()?,
@@ -349,6 +360,14 @@ mod tests {
                         (Loc::Reg { reg: 0 }, Explanation::CallResult),
                         (Loc::Reg { reg: 1 }, Explanation::Clobbered),
                         (Loc::Slot { offset: -96 }, Explanation::Undefined),
+                        (
+                            Loc::Slot { offset: -60 },
+                            Explanation::Narrow {
+                                part: 0,
+                                at: 3,
+                                size: 1,
+                            },
+                        ),
                         (
                             Loc::Reg { reg: 13 },
                             Explanation::Scaled {

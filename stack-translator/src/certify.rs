@@ -121,6 +121,10 @@ pub enum Explanation {
     /// The caller's value of a register the function has not touched or
     /// has saved (restored on return), or the save slot holding it.
     CallersValue { of: Loc },
+    /// The low `size` bytes of recorded part `part`: at byte `at` of a
+    /// stack slot, or zero-extended in a register (`at` 0). A byte-sized
+    /// value spilled with `movb`/`strb`.
+    Narrow { part: usize, at: u8, size: u8 },
     /// Stack memory below the stack pointer at entry that no path to here
     /// wrote: the code reads it only where the program's value is
     /// undefined (an IR `undef` the backend gave a slot), so any value
@@ -163,6 +167,15 @@ struct Val {
     part: u8,
     scale: i64,
     frame: bool,
+    /// 0 for the whole value; else only its low `size` bytes, at byte
+    /// `at` of a stack slot or zero-extended in a register
+    /// ([`narrow_bytes`]): a byte-sized value spilled with `movb`.
+    bytes: u8,
+}
+
+/// [`Val::bytes`] for the low `size` bytes of a value at byte `at`.
+fn narrow_bytes(at: i64, size: u32) -> u8 {
+    ((at as u8) << 4) | size as u8
 }
 
 /// Bytes per stack slot.
@@ -196,6 +209,7 @@ impl Val {
             part: 0,
             scale: 1,
             frame: false,
+            bytes: 0,
         }
     }
 
@@ -206,6 +220,7 @@ impl Val {
             part: 0,
             scale: 1,
             frame: false,
+            bytes: 0,
         }
     }
 }
@@ -835,6 +850,8 @@ impl<'a> Function<'a> {
                         a.base == b.base
                             && a.scale == b.scale
                             && a.frame == b.frame
+                            && a.bytes == 0
+                            && b.bytes == 0
                             && b.base != Base::Garbage
                             && a.offset - b.offset == delta
                             && a.part.checked_sub(b.part) == Some(part)
@@ -851,6 +868,7 @@ impl<'a> Function<'a> {
                             part,
                             scale: 1,
                             frame: false,
+                            bytes: 0,
                         },
                     );
                 }
@@ -878,6 +896,7 @@ impl<'a> Function<'a> {
                 part: 1,
                 scale: 1,
                 frame: false,
+                bytes: 0,
             },
             _ => Val::of(Base::Entry(loc)),
         }
@@ -902,6 +921,13 @@ impl<'a> Function<'a> {
     /// Updates `state` to the values after instruction `i`.
     fn transfer(&self, i: usize, state: &mut ValueMap) {
         let m = &self.insts[i];
+        // A memory place of one or two bytes as (its slot, byte in it).
+        let narrow_slot = |mem: &crate::machine::Mem| -> Option<(i64, i64)> {
+            let off = self.cfa_offset(i, mem.base, mem.disp, m.sp_before)?;
+            let slot = off.div_euclid(SLOT) * SLOT;
+            (matches!(mem.size, 1 | 2) && off - slot + mem.size as i64 <= SLOT)
+                .then_some((slot, off - slot))
+        };
         // A memory place as (first slot, number of slots), if it is whole
         // slots of this frame.
         let slots_of = |mem: &crate::machine::Mem| -> Option<(i64, i64)> {
@@ -914,6 +940,17 @@ impl<'a> Function<'a> {
         let read = |src: &Place| -> Option<Val> {
             match *src {
                 Place::Reg(r) => Some(self.reg_value(i, state, r)),
+                // One or two bytes spilled with `movb`/`movw`: the value
+                // stored there, zero-extended (decoders give only
+                // zero-extending loads this way).
+                Place::Mem(mem) if mem.size < 4 => {
+                    let (slot, at) = narrow_slot(&mem)?;
+                    let v = self.value(state, Loc::Slot { offset: slot });
+                    (v.bytes == narrow_bytes(at, mem.size)).then_some(Val {
+                        bytes: narrow_bytes(0, mem.size),
+                        ..v
+                    })
+                }
                 Place::Mem(mem) => slots_of(&mem).and_then(|(off, n)| {
                     let v = self.value(state, Loc::Slot { offset: off });
                     let garbage = |k: i64| {
@@ -931,6 +968,7 @@ impl<'a> Function<'a> {
                     }
                     // Whole only if its parts are one value's, in order.
                     (v.part == 0
+                        && v.bytes == 0
                         && (1..n).all(|k| {
                             self.value(
                                 state,
@@ -947,7 +985,7 @@ impl<'a> Function<'a> {
         let mut results: [Option<(Place, Val)>; 3] = [None, None, None];
         if let Some((b, step)) = m.writeback {
             let v = self.reg_value(i, state, b);
-            if v.part == 0 && v.base != Base::Garbage {
+            if v.part == 0 && v.bytes == 0 && v.base != Base::Garbage {
                 results[2] = Some((
                     Place::Reg(b),
                     Val {
@@ -974,7 +1012,7 @@ impl<'a> Function<'a> {
             }
             Op::AddrOf { dst, base, disp } => {
                 let b = self.reg_value(i, state, base);
-                let v = if b.part == 0 {
+                let v = if b.part == 0 && b.bytes == 0 {
                     Val {
                         offset: b.offset.wrapping_add(disp),
                         ..b
@@ -992,7 +1030,7 @@ impl<'a> Function<'a> {
             } => {
                 let v = self.reg_value(i, state, src);
                 let scaled = match v.base {
-                    _ if v.part != 0 || v.frame => None,
+                    _ if v.part != 0 || v.frame || v.bytes != 0 => None,
                     Base::Absolute => Some(Val::at(
                         Base::Absolute,
                         v.offset.wrapping_mul(times).wrapping_add(plus),
@@ -1004,6 +1042,7 @@ impl<'a> Function<'a> {
                         part: 0,
                         scale: v.scale.wrapping_mul(times),
                         frame: false,
+                        bytes: 0,
                     }),
                 };
                 results[0] = scaled.map(|v| (Place::Reg(dst), v));
@@ -1024,7 +1063,7 @@ impl<'a> Function<'a> {
             Op::OrBits { dst, src, bits } => {
                 let v = self.reg_value(i, state, src);
                 let or = match v.base {
-                    _ if v.part != 0 => None,
+                    _ if v.part != 0 || v.bytes != 0 => None,
                     Base::Absolute => Some(Val::at(Base::Absolute, v.offset | bits as i64)),
                     // The CFA is 16-byte aligned on both ISAs: its low four
                     // bits are the offset's.
@@ -1045,6 +1084,20 @@ impl<'a> Function<'a> {
             match dst {
                 Place::Reg(r) => {
                     state.insert(Loc::Reg { reg: r }, v);
+                }
+                Place::Mem(mem) if mem.size < 4 => {
+                    // The low bytes of a value stored narrow.
+                    let whole =
+                        v.bytes == 0 || v.bytes & 0xf >= mem.size as u8 && v.bytes >> 4 == 0;
+                    if let (Some((slot, at)), true, 0) = (narrow_slot(&mem), whole, v.part) {
+                        state.insert(
+                            Loc::Slot { offset: slot },
+                            Val {
+                                bytes: narrow_bytes(at, mem.size),
+                                ..v
+                            },
+                        );
+                    }
                 }
                 Place::Mem(mem) => {
                     if let Some((off, n)) = slots_of(&mem) {
@@ -1124,13 +1177,18 @@ impl<'a> Function<'a> {
             let v = match *loc {
                 Location::Register { reg, .. } => Some(self.reg_value(p, at_record, reg)),
                 Location::Indirect { reg, offset, .. } => {
-                    self.cfa_offset(p, reg, offset as i64, 0).map(|o| {
-                        self.value(
-                            at_record,
-                            Loc::Slot {
-                                offset: o.div_euclid(SLOT) * SLOT,
-                            },
-                        )
+                    self.cfa_offset(p, reg, offset as i64, 0).and_then(|o| {
+                        let slot = o.div_euclid(SLOT) * SLOT;
+                        let v = self.value(at_record, Loc::Slot { offset: slot });
+                        // The value must start where the record says (a
+                        // byte spilled at byte 3 of its slot is recorded at
+                        // that byte).
+                        let at = if v.bytes == 0 {
+                            0
+                        } else {
+                            (v.bytes >> 4) as i64
+                        };
+                        (o - slot == at).then_some(v)
                     })
                 }
                 Location::Direct { .. } | Location::Constant { .. } => None,
@@ -1145,7 +1203,7 @@ impl<'a> Function<'a> {
             }
         }
         let mut live = Vec::new();
-        for (loc, _) in self.live_before(ra) {
+        for (loc, live_bytes) in self.live_before(ra) {
             if loc == (Loc::Reg { reg: self.isa.fp() }) && self.frame[ra].1.is_some() {
                 continue; // the frame pointer: frame geometry
             }
@@ -1159,7 +1217,10 @@ impl<'a> Function<'a> {
                 }
             }
             let v = self.value(at_ra, loc);
-            let mut e = self.explain(loc, v, c, &recorded);
+            let mut e = match self.explain_narrow(loc, v, live_bytes, &recorded) {
+                Some(e) => e,
+                None => self.explain(loc, v, c, &recorded),
+            };
             if let Explanation::Unknown { why } = &mut e {
                 if let Some(r) = self.first_read(ra, loc) {
                     let m = &self.insts[r];
@@ -1197,6 +1258,46 @@ impl<'a> Function<'a> {
             }
         }
         None
+    }
+
+    /// The explanation of a location holding only the low bytes of a value
+    /// (`v.bytes`), if `v` is such: those bytes must be all that is live
+    /// there, and the value recorded.
+    fn explain_narrow(
+        &self,
+        loc: Loc,
+        v: Val,
+        live_bytes: u8,
+        recorded: &[(usize, Val)],
+    ) -> Option<Explanation> {
+        if v.bytes == 0 {
+            return None;
+        }
+        let (at, size) = (v.bytes >> 4, v.bytes & 0xf);
+        let held = match loc {
+            Loc::Slot { .. } => ((1u8 << size) - 1) << at,
+            Loc::Reg { .. } => WHOLE, // zero-extended: all bytes known
+        };
+        let same = |r: &Val| {
+            r.base == v.base
+                && r.offset == v.offset
+                && r.scale == v.scale
+                && r.frame == v.frame
+                && r.part == 0
+                && v.part == 0
+                && (r.bytes == 0 || r.bytes & 0xf >= size)
+        };
+        Some(match recorded.iter().find(|(_, r)| same(r)) {
+            Some((k, _)) if live_bytes & !held == 0 => Explanation::Narrow { part: *k, at, size },
+            _ => Explanation::Unknown {
+                why: format!(
+                    "{} holds {} bytes of {}",
+                    self.loc_name(loc),
+                    size,
+                    self.describe(Val { bytes: 0, ..v })
+                ),
+            },
+        })
     }
 
     fn explain(&self, loc: Loc, v: Val, call: usize, recorded: &[(usize, Val)]) -> Explanation {
@@ -1306,7 +1407,7 @@ impl<'a> Function<'a> {
 /// them a frame address, the other a value of the function, or either a
 /// constant.
 fn sum(a: Val, b: Val, times: i64, disp: i64) -> Option<Val> {
-    if a.part != 0 || b.part != 0 {
+    if a.part != 0 || b.part != 0 || a.bytes != 0 || b.bytes != 0 {
         return None;
     }
     let b = match b.base {
@@ -1625,6 +1726,48 @@ mod tests {
                 times: 40,
                 plus: 0,
                 frame: false
+            }),
+            "{:?}",
+            cert.live
+        );
+        assert!(cert.migratable(), "{:?}", cert.live);
+    }
+
+    #[test]
+    fn explains_a_byte_spilled_inside_a_slot() {
+        // An i8 argument spilled with movb to byte 3 of a 4-byte slot and
+        // reloaded with movzbl into the recorded register.
+        let code: &[u8] = &[
+            0x55, // push %rbp
+            0x48, 0x89, 0xe5, // mov %rsp,%rbp
+            0x48, 0x83, 0xec, 0x10, // sub $0x10,%rsp
+            0x40, 0x88, 0x7d, 0xf7, // mov %dil,-0x9(%rbp)
+            0xe8, 0, 0, 0, 0, // call 0x1011
+            0x0f, 0xb6, 0x45, 0xf7, // movzbl -0x9(%rbp),%eax
+            0x48, 0x83, 0xc4, 0x10, // add $0x10,%rsp  <- the record's point
+            0x5d, // pop %rbp
+            0xc3, // ret
+        ];
+        let f = Function::new(
+            X86_64,
+            X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
+            &NoMemory,
+        )
+        .unwrap();
+        let mut r = record(vec![Location::Register { reg: 0, size: 1 }]);
+        r.offset = 0x15;
+        let cert = f.certify(&r, &[]).unwrap();
+        // rbp = cfa-16: -0x9(%rbp) is byte 3 of the slot at cfa-28.
+        let slot = cert
+            .live
+            .iter()
+            .find(|(l, _)| *l == Loc::Slot { offset: -28 });
+        assert_eq!(
+            slot.map(|(_, e)| e),
+            Some(&Explanation::Narrow {
+                part: 0,
+                at: 3,
+                size: 1
             }),
             "{:?}",
             cert.live

@@ -466,20 +466,25 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
                     disp,
                     size,
                 });
-                let full = size >= 4;
-                m.op = match (is_load(op), full) {
-                    (true, true)
-                        if !matches!(
-                            op,
-                            Opcode::LDRSW | Opcode::LDURSW | Opcode::LDRSB | Opcode::LDRSH
-                        ) =>
+                // Narrow loads zero-extend (the sign-extending ones are
+                // left alone); narrow stores keep the low bytes.
+                m.op = match is_load(op) {
+                    true if !matches!(
+                        op,
+                        Opcode::LDRSW
+                            | Opcode::LDURSW
+                            | Opcode::LDRSB
+                            | Opcode::LDRSH
+                            | Opcode::LDURSB
+                            | Opcode::LDURSH
+                    ) =>
                     {
                         Op::Copy {
                             dst: Place::Reg(r),
                             src: place,
                         }
                     }
-                    (false, true) if is_store(op) => Op::Copy {
+                    false if is_store(op) => Op::Copy {
                         dst: place,
                         src: Place::Reg(r),
                     },

@@ -367,6 +367,28 @@ fn summarize(
             }
             _ => Op::Other,
         },
+        // A zero-extending load of one or two bytes (a spilled i8 or i16).
+        Mnemonic::Movzx
+            if ins.op_count() == 2
+                && ins.op1_kind() == OpKind::Memory
+                && ins.op0_register().size() >= 4 =>
+        {
+            match (
+                reg0,
+                based(
+                    ins.memory_base(),
+                    ins.memory_index(),
+                    ins.memory_displacement64(),
+                    ins.memory_size().size(),
+                ),
+            ) {
+                (Some(dst), Some(mem)) => Op::Copy {
+                    dst: Place::Reg(dst),
+                    src: Place::Mem(mem),
+                },
+                _ => Op::Other,
+            }
+        }
         // `imul $k,%src,%dst` and `shl $k,%reg`, 64-bit.
         Mnemonic::Imul
             if full64

@@ -460,9 +460,9 @@ impl<'a> Function<'a> {
     fn cfa_offset(&self, i: usize, base: Reg, disp: i64, sp_adjust: i64) -> Option<i64> {
         let (s, f) = self.frame[i];
         if base == self.isa.sp() {
-            s.map(|v| v + sp_adjust + disp)
+            s.map(|v| v.wrapping_add(sp_adjust).wrapping_add(disp))
         } else if base == self.isa.fp() {
-            f.map(|v| v + disp)
+            f.map(|v| v.wrapping_add(disp))
         } else {
             None
         }
@@ -841,7 +841,7 @@ impl<'a> Function<'a> {
             }
             let related = representatives.iter().find_map(|&r| {
                 let (a0, b0) = (get(reference, k), get(reference, r));
-                let delta = a0.offset - b0.offset;
+                let delta = a0.offset.wrapping_sub(b0.offset);
                 let part = a0.part.checked_sub(b0.part)?;
                 defined
                     .iter()
@@ -853,7 +853,7 @@ impl<'a> Function<'a> {
                             && a.bytes == 0
                             && b.bytes == 0
                             && b.base != Base::Garbage
-                            && a.offset - b.offset == delta
+                            && a.offset.wrapping_sub(b.offset) == delta
                             && a.part.checked_sub(b.part) == Some(part)
                     })
                     .then_some((r, delta, part))
@@ -1069,7 +1069,10 @@ impl<'a> Function<'a> {
                     // bits are the offset's.
                     Base::Cfa if bits < 16 => {
                         let low = v.offset.rem_euclid(16);
-                        Some(Val::at(Base::Cfa, v.offset - low + (low | bits as i64)))
+                        Some(Val::at(
+                            Base::Cfa,
+                            v.offset.wrapping_sub(low).wrapping_add(low | bits as i64),
+                        ))
                     }
                     _ => None,
                 };

@@ -4,7 +4,9 @@
 //! and a branch predicted not taken), with a call to `__landmark_hit(id)` in
 //! landmark-rt on the cold path. They go at function entries (after the
 //! entry block's allocas, so those stay static) and at loop headers (found as
-//! targets of DFS back edges). Functions with neither loops nor calls get no
+//! targets of DFS back edges), except short loops: innermost, call-free,
+//! with a small constant trip count (`short_loops.rs`), whose time is
+//! bounded anyway. Functions with neither loops nor calls get no
 //! entry landmark: they return after a bounded time to a caller whose next
 //! landmark comes soon (and a landmark inside, say, a qsort comparator could
 //! not migrate anyway, with libc's frame below it). The pass runs once, on the shared module, so a
@@ -15,6 +17,7 @@
 //! then LLVM's own inliner splits the blocks and fixes the PHIs.
 
 use crate::ir;
+use crate::short_loops;
 use anyhow::{anyhow, bail, Result};
 use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::llvm_sys::core::*;
@@ -204,6 +207,7 @@ fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
         }
         let blocks = ir::blocks(f.as_value_ref());
         let headers = ir::loop_headers(&blocks);
+        let short = short_loops::short_loop_headers(&blocks);
         // A function without loops or calls runs for a short, bounded time
         // and its caller's next landmark follows: its entry needs none.
         let bounded = !headers.contains(&true) && !calls_anything(&blocks);
@@ -211,7 +215,9 @@ fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
             if i == 0 && !bounded && matches!(policy, Policy::Entry | Policy::All) {
                 points.push(after_allocas(*block));
             }
-            if headers[i] && matches!(policy, Policy::Loops | Policy::All) {
+            // A short loop's time is bounded: the next landmark around it
+            // follows soon (short_loops.rs).
+            if headers[i] && !short[i] && matches!(policy, Policy::Loops | Policy::All) {
                 points.push(ir::first_insertion_point(*block));
             }
         }

@@ -21,6 +21,7 @@ pub mod liveness;
 pub mod normalize;
 pub mod records;
 pub mod shims;
+mod short_loops;
 pub mod unsupported;
 
 use anyhow::{anyhow, bail, Context as _, Result};

@@ -11,6 +11,7 @@ use stack_translator::certify::{certify_file, Explanation, RecordOutcome};
 use stack_translator::isa as tisa;
 use stack_translator::records::{check, Executable, Report};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
 /// How many mismatches a failed check shows.
@@ -160,31 +161,36 @@ pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
         }
         certified = fresh.iter().map(summarize).collect();
     }
+    // Written through a handle, not println!, so that a closed pipe
+    // (`| head`) is an error main() treats as the end, not a panic.
+    let mut out = std::io::stdout().lock();
     if json {
         let mut value = serde_json::to_value(&report)?;
         if certify_too {
             value["certificates"] = serde_json::to_value(&certified)?;
             value["migratable_sites"] = sites.iter().filter(|m| **m).count().into();
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
     } else if report.ok() {
-        println!(
+        writeln!(
+            out,
             "ok: {}; records correspond in x86_64 and aarch64",
             summary(&report)
-        );
+        )?;
         if certify_too {
-            println!("{}", sites_summary(&sites, &certified));
+            writeln!(out, "{}", sites_summary(&sites, &certified))?;
             for c in &certified {
-                print_certified(c);
+                print_certified(&mut out, c)?;
             }
         }
     } else {
-        println!("{}", first_mismatches(&report));
-        println!(
+        writeln!(out, "{}", first_mismatches(&report))?;
+        writeln!(
+            out,
             "FAILED: {} mismatches in {}",
             report.mismatches.len(),
             summary(&report)
-        );
+        )?;
     }
     Ok(if report.ok() { 0 } else { 1 })
 }
@@ -211,18 +217,20 @@ fn stored_mismatch(exe: &Executable, fresh: &Certificates, sites: &[bool]) -> Op
     }
 }
 
-fn print_certified(c: &Certified) {
-    println!(
+fn print_certified(out: &mut impl Write, c: &Certified) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{}: {} of {} records certified ({})",
         c.isa,
         c.certified,
         c.records,
         percent(c.certified, c.records)
-    );
+    )?;
     for (why, n) in c.reasons.iter().take(SHOWN) {
-        println!("  {n:6}  {why}");
+        writeln!(out, "  {n:6}  {why}")?;
     }
     if c.reasons.len() > SHOWN {
-        println!("  ... and {} more kinds", c.reasons.len() - SHOWN);
+        writeln!(out, "  ... and {} more kinds", c.reasons.len() - SHOWN)?;
     }
+    Ok(())
 }

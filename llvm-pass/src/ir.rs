@@ -189,15 +189,21 @@ pub fn successors(bb: LLVMBasicBlockRef) -> Vec<LLVMBasicBlockRef> {
     }
 }
 
-/// For each block of `blocks` (entry first), whether it is the target of a
-/// back edge in a depth-first walk from the entry: a loop header.
-pub fn loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
+/// The successors of each of `blocks` (entry first), as indices into it.
+pub fn successor_indices(blocks: &[LLVMBasicBlockRef]) -> Vec<Vec<usize>> {
     let index = |b: LLVMBasicBlockRef| blocks.iter().position(|x| *x == b);
-    let succ: Vec<Vec<usize>> = blocks
+    blocks
         .iter()
         .map(|b| successors(*b).into_iter().filter_map(index).collect())
-        .collect();
-    let mut header = vec![false; blocks.len()];
+        .collect()
+}
+
+/// For each of `blocks` (entry first), the blocks with a back edge to it
+/// in a depth-first walk from the entry (indices): the latches of the loop
+/// it heads, empty if it heads none.
+pub fn back_edges(blocks: &[LLVMBasicBlockRef]) -> Vec<Vec<usize>> {
+    let succ = successor_indices(blocks);
+    let mut latches: Vec<Vec<usize>> = vec![Vec::new(); blocks.len()];
     // 0 = unvisited, 1 = on the DFS stack, 2 = done.
     let mut state = vec![0u8; blocks.len()];
     let mut stack: Vec<(usize, usize)> = Vec::new();
@@ -214,7 +220,7 @@ pub fn loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
                     state[s] = 1;
                     stack.push((s, 0));
                 }
-                1 => header[s] = true,
+                1 => latches[s].push(b),
                 _ => {}
             }
         } else {
@@ -222,7 +228,13 @@ pub fn loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
             stack.pop();
         }
     }
-    header
+    latches
+}
+
+/// For each block of `blocks` (entry first), whether it is the target of a
+/// back edge in a depth-first walk from the entry: a loop header.
+pub fn loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
+    back_edges(blocks).iter().map(|l| !l.is_empty()).collect()
 }
 
 pub fn terminator(bb: LLVMBasicBlockRef) -> Value {

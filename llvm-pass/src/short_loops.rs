@@ -28,42 +28,13 @@ pub const MAX_WORK: u64 = 200_000;
 /// header of a short loop.
 pub fn short_loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
     let n = blocks.len();
-    let index = |b: LLVMBasicBlockRef| blocks.iter().position(|x| *x == b);
-    let succ: Vec<Vec<usize>> = blocks
-        .iter()
-        .map(|b| ir::successors(*b).into_iter().filter_map(index).collect())
-        .collect();
     let mut pred: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (b, ss) in succ.iter().enumerate() {
+    for (b, ss) in ir::successor_indices(blocks).iter().enumerate() {
         for &s in ss {
             pred[s].push(b);
         }
     }
-    // Back edges of a depth-first walk from the entry.
-    let mut latches: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut state = vec![0u8; n];
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    if n > 0 {
-        state[0] = 1;
-        stack.push((0, 0));
-    }
-    while let Some((b, next)) = stack.last_mut() {
-        let b = *b;
-        if let Some(&s) = succ[b].get(*next) {
-            *next += 1;
-            match state[s] {
-                0 => {
-                    state[s] = 1;
-                    stack.push((s, 0));
-                }
-                1 => latches[s].push(b),
-                _ => {}
-            }
-        } else {
-            state[b] = 2;
-            stack.pop();
-        }
-    }
+    let latches = ir::back_edges(blocks);
     let headers: Vec<usize> = (0..n).filter(|h| !latches[*h].is_empty()).collect();
     let mut short = vec![false; n];
     for &h in &headers {

@@ -1596,9 +1596,14 @@ mod tests {
     ];
 
     fn function() -> Function<'static> {
+        analysed(CODE)
+    }
+
+    /// x86_64 machine code at 0x1000, analysed.
+    fn analysed(code: &[u8]) -> Function<'static> {
         Function::new(
             X86_64,
-            X86_64.decode(CODE, 0x1000, &NoMemory).unwrap(),
+            X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
             &NoMemory,
         )
         .unwrap()
@@ -1668,12 +1673,7 @@ mod tests {
             0x5d, // pop %rbp
             0xc3, // ret
         ];
-        let f = Function::new(
-            X86_64,
-            X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
-            &NoMemory,
-        )
-        .unwrap();
+        let f = analysed(code);
         let cert = f
             .certify(&record(vec![Location::Register { reg: 3, size: 8 }]), &[])
             .unwrap();
@@ -1712,12 +1712,7 @@ mod tests {
             0x5d, // pop %rbp
             0xc3, // ret
         ];
-        let f = Function::new(
-            X86_64,
-            X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
-            &NoMemory,
-        )
-        .unwrap();
+        let f = analysed(code);
         let mut r = record(vec![Location::Register { reg: 3, size: 8 }]);
         r.offset = 0x13;
         let cert = f.certify(&r, &[]).unwrap();
@@ -1751,12 +1746,7 @@ mod tests {
             0x5d, // pop %rbp
             0xc3, // ret
         ];
-        let f = Function::new(
-            X86_64,
-            X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
-            &NoMemory,
-        )
-        .unwrap();
+        let f = analysed(code);
         let mut r = record(vec![Location::Register { reg: 0, size: 1 }]);
         r.offset = 0x15;
         let cert = f.certify(&r, &[]).unwrap();

@@ -7,10 +7,13 @@
  *
  * Statistics mode (LANDMARK_STATS=FILE in the environment, which
  * `migrate run --stats FILE` sets): the flag stays set, so every landmark
- * calls in; the runtime counts hits and the times between consecutive ones
- * (and from start-up to the first, and from the last to exit): the longest,
- * and the median and 99th percentile from a histogram, and how many hits were
- * at call sites certified migratable. It writes them as JSON
+ * calls in; the runtime counts hits and the times between consecutive ones:
+ * the longest (and which two landmarks bound it), and the median and 99th
+ * percentile from a histogram, and how many hits were at call sites
+ * certified migratable. The times from start-up to the first hit and from
+ * the last hit to exit are reported apart: no landmark can come sooner in
+ * them (a request in the last one is never served; the program ends). It
+ * writes them as JSON
  * to FILE at exit. The program's own output is unchanged; its speed is not
  * (every landmark reads the clock), so the intervals are upper bounds. */
 #define _GNU_SOURCE
@@ -62,6 +65,9 @@ static struct {
 	unsigned long long migratable_hits; /* of those, at migratable call sites */
 	long long last_ns;       /* time of the previous hit (or start-up) */
 	long long max_gap_ns;    /* longest time between two hits */
+	long long last_id;       /* landmark of the previous hit, -1 for start-up */
+	long long max_gap_from, max_gap_to; /* the landmarks around the longest */
+	long long startup_ns, exit_ns; /* start-up to first hit, last hit to exit */
 	unsigned long long gaps; /* intervals recorded */
 	unsigned long long histogram[BUCKETS];
 } stats;
@@ -104,14 +110,28 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void note_gap(void)
+/* `id`: the landmark hit now, or -1 at exit. */
+static void note_gap(long long id)
 {
 	long long t = now_ns(), gap = t - stats.last_ns;
-	if (gap > stats.max_gap_ns)
+	if (id < 0 || stats.last_id < 0) {
+		if (id < 0)
+			stats.exit_ns = gap;
+		else
+			stats.startup_ns = gap;
+		stats.last_ns = t;
+		stats.last_id = id;
+		return;
+	}
+	if (gap > stats.max_gap_ns) {
 		stats.max_gap_ns = gap;
+		stats.max_gap_from = stats.last_id;
+		stats.max_gap_to = id;
+	}
 	stats.histogram[bucket_of(gap)]++;
 	stats.gaps++;
 	stats.last_ns = t;
+	stats.last_id = id;
 }
 
 void __landmark_hit(unsigned id)
@@ -120,18 +140,22 @@ void __landmark_hit(unsigned id)
 	if (__landmark_site_migratable(id))
 		stats.migratable_hits++;
 	if (stats.path)
-		note_gap();
+		note_gap(id);
 }
 
 static void write_stats(void)
 {
-	note_gap();
+	note_gap(-1);
 	char buf[512];
 	int n = snprintf(buf, sizeof buf,
 			 "{\"isa\":\"%s\",\"landmark_hits\":%llu,\"migratable_hits\":%llu,"
-			 "\"max_interval_us\":%.3f,\"p50_interval_us\":%.3f,\"p99_interval_us\":%.3f}\n",
+			 "\"max_interval_us\":%.3f,\"max_interval_between\":[%lld,%lld],"
+			 "\"p50_interval_us\":%.3f,\"p99_interval_us\":%.3f,"
+			 "\"startup_us\":%.3f,\"exit_us\":%.3f}\n",
 			 LANDMARK_ISA, stats.hits, stats.migratable_hits, (double)stats.max_gap_ns / 1000.0,
-			 quantile(0.50) / 1000.0, quantile(0.99) / 1000.0);
+			 stats.max_gap_from, stats.max_gap_to,
+			 quantile(0.50) / 1000.0, quantile(0.99) / 1000.0,
+			 (double)stats.startup_ns / 1000.0, (double)stats.exit_ns / 1000.0);
 	int fd = open(stats.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
 		fprintf(stderr, "landmark-rt: cannot write statistics to %s\n", stats.path);
@@ -146,6 +170,7 @@ __attribute__((constructor)) static void landmark_init(void)
 		return;
 	stats.path = path;
 	stats.last_ns = now_ns();
+	stats.last_id = stats.max_gap_from = stats.max_gap_to = -1;
 	__landmark_pending = 1;
 	atexit(write_stats);
 }

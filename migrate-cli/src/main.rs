@@ -40,7 +40,9 @@ enum Cmd {
         /// ISA to run: x86_64 or aarch64.
         #[arg(long, default_value = "x86_64")]
         arch: String,
-        /// Write landmark statistics (JSON: landmark_hits, max_interval_us) to FILE at exit.
+        /// Write landmark statistics to FILE at exit (JSON: landmark_hits, migratable_hits,
+        /// max_interval_us and the two landmark IDs around it, p50/p99_interval_us,
+        /// startup_us to the first hit, exit_us from the last).
         /// Every landmark then calls into the runtime, so the program runs slower.
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,

@@ -11,7 +11,8 @@ use std::process::Command;
 /// Runs `BASE.<isa>` with `args`; returns the exit code to exit with
 /// (128 + signal number if the program was killed, as shells report it).
 /// With `stats`, landmark-rt writes its statistics there as JSON
-/// (`landmark_hits`, `max_interval_us`) when the program exits.
+/// (`landmark_hits`, `max_interval_us`, ...; see landmark-rt's `landmark.c`)
+/// when the program exits.
 pub fn run(t: &dyn Toolchain, base: &Path, args: &[String], stats: Option<&Path>) -> Result<i32> {
     // Absolute, so that a bare name is not looked up in PATH.
     let exe = std::path::absolute(output_path(base, t))?;

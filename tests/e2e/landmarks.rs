@@ -52,6 +52,12 @@ fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64, u64) {
         json["migratable_hits"].as_u64().unwrap(),
     );
     assert!(0 < migratable && migratable <= hits, "{json}");
+    // The longest interval is between two landmarks the build has; start-up
+    // and exit are reported apart.
+    let between = json["max_interval_between"].as_array().unwrap();
+    assert!(between.iter().all(|id| id.as_i64().unwrap() >= 0), "{json}");
+    assert!(json["startup_us"].as_f64().unwrap() > 0.0, "{json}");
+    assert!(json["exit_us"].as_f64().unwrap() > 0.0, "{json}");
     (out.stdout, hits, migratable)
 }
 

@@ -9,7 +9,8 @@ extern const char __landmark_rt_id[];
 /* Set when landmarks should call in; every landmark tests it. */
 extern volatile int __landmark_pending;
 
-/* Called by a landmark, with its ID, when __landmark_pending is set. */
+/* Called by a landmark, with the call-site ID of that call (the ID its
+ * stackmap record and the side table use), when __landmark_pending is set. */
 void __landmark_hit(unsigned id);
 
 /* 1 if a frame suspended at call site `id` can be translated to either ISA

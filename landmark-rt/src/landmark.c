@@ -2,13 +2,13 @@
  *
  * Every landmark the compiler inserted (llvm-pass, landmarks.rs) tests
  * __landmark_pending and, only when it is set, calls __landmark_hit with the
- * landmark's ID. Nothing sets the flag in a normal run, so landmarks cost one
+ * call-site ID of that call. Nothing sets the flag in a normal run, so landmarks cost one
  * load and one branch each.
  *
  * Statistics mode (LANDMARK_STATS=FILE in the environment, which
  * `migrate run --stats FILE` sets): the flag stays set, so every landmark
  * calls in; the runtime counts hits and the times between consecutive ones:
- * the longest (and which two landmarks bound it), and the median and 99th
+ * the longest (and the call-site IDs of the two landmarks around it), and the median and 99th
  * percentile from a histogram, and how many hits were at call sites
  * certified migratable. The times from start-up to the first hit and from
  * the last hit to exit are reported apart: no landmark can come sooner in

@@ -129,6 +129,16 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
             }
             for (site, kind) in sites {
                 let id = table.sites.len() as u64;
+                if let CallKind::Landmark(_) = kind {
+                    // The runtime is told the call-site ID, not the landmark's
+                    // ordinal: that is what indexes the migratable-sites
+                    // table and names the innermost frame's record.
+                    LLVMSetOperand(
+                        site.call,
+                        0,
+                        LLVMConstInt(LLVMInt32TypeInContext(ctx), id, 0),
+                    );
+                }
                 // Fixed-size allocations and pointers at fixed offsets into
                 // them are not recorded per call (recording dozens of
                 // `&buf[i]` made the register allocator give up): the frame

@@ -1,6 +1,11 @@
 //! Builds the C runtime for both ISAs with clang-19 against each ISA's musl
 //! headers and packs each into a static archive that `migrate cc` links.
 //! Portable sources are `src/*.c`; ISA-specific ones `arch/<isa>/*.c`.
+//!
+//! It also compiles the musl sources listed in `musl/SOURCES` to bitcode
+//! for the single IR (aarch64, as `migrate cc` does) and packs them into an
+//! archive of bitcode members, which `migrate cc` links like a user library
+//! so those libc functions go through the landmark pass.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +45,7 @@ fn main() {
             .stdout,
     )
     .unwrap();
+    build_instrumented_libc(&root, &out, resource.trim());
     for (isa, triple) in ISAS {
         let mut sources = c_files(&root.join("src"));
         sources.extend(c_files(&root.join("arch").join(isa)));
@@ -77,4 +83,71 @@ fn main() {
             .arg(&archive)
             .args(&objects));
     }
+}
+
+/// The musl release whose C the instrumented libc comes from: the same as
+/// Debian's musl-dev, fetched by scripts/setup.sh.
+const MUSL_DIR: &str = "../third_party/musl-1.2.3";
+
+/// The sources `musl/SOURCES` lists, to bitcode, into
+/// `OUT_DIR/libc-instrumented-O{0,2}.a`: at -O0 llc's fast register
+/// allocator runs out of registers on optimized code with stackmaps, so
+/// -O0 programs get an -O0 copy.
+fn build_instrumented_libc(root: &Path, out: &Path, resource: &str) {
+    println!("cargo:rerun-if-changed=musl");
+    println!("cargo:rerun-if-changed={MUSL_DIR}/.complete");
+    let musl = root.join(MUSL_DIR);
+    assert!(
+        musl.join(".complete").is_file(),
+        "musl sources missing at {}: run scripts/setup.sh",
+        musl.display()
+    );
+    let musl = musl.canonicalize().unwrap();
+    let list = std::fs::read_to_string(root.join("musl/SOURCES")).unwrap();
+    for opt in ["0", "2"] {
+        build_libc_archive(root, out, resource, &musl, &list, opt);
+    }
+}
+
+fn build_libc_archive(root: &Path, out: &Path, resource: &str, musl: &Path, list: &str, opt: &str) {
+    let mut members = Vec::new();
+    for rel in list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let src = musl.join(rel);
+        let bc = out.join(format!("musl-O{opt}-{}.bc", rel.replace('/', "-")));
+        // musl's own flags (its Makefile), then the IR flags `migrate cc`'s
+        // front end uses; include order as musl's, with our atomic.h first.
+        let mut cmd = Command::new("clang-19");
+        cmd.args(["--target=aarch64-unknown-linux-musl", "-nostdinc"])
+            .args(["-std=c99", "-ffreestanding", "-D_XOPEN_SOURCE=700"])
+            .arg(format!("-O{opt}"))
+            .args(["-gline-tables-only", "-fno-pic", "-fno-pie"])
+            .args(["-ffp-contract=off", "-fno-fast-math", "-Wall", "-Werror"])
+            // Debug info names `musl-1.2.3/src/...`, not this machine's path.
+            .arg(format!("-ffile-prefix-map={}=musl-1.2.3", musl.display()));
+        for dir in ["arch/aarch64", "arch/generic", "src/include"] {
+            cmd.arg("-I").arg(musl.join(dir));
+        }
+        cmd.arg("-I").arg(root.join("musl/include"));
+        for dir in ["src/internal", "include"] {
+            cmd.arg("-I").arg(musl.join(dir));
+        }
+        run(cmd
+            .args(["-isystem", "/usr/include/aarch64-linux-musl", "-isystem"])
+            .arg(format!("{resource}/include"))
+            .args(["-emit-llvm", "-c"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&bc));
+        members.push(bc);
+    }
+    let archive = out.join(format!("libc-instrumented-O{opt}.a"));
+    let _ = std::fs::remove_file(&archive);
+    run(Command::new("llvm-ar-19")
+        .arg("rc")
+        .arg(&archive)
+        .args(&members));
 }

@@ -18,3 +18,16 @@ pub fn archive(isa: &str) -> Option<&'static [u8]> {
         _ => None,
     }
 }
+
+/// The libc functions `migrate cc` compiles through the landmark pipeline
+/// (`musl/SOURCES`): an archive of aarch64 bitcode members, linked by need
+/// like a user library, before libc.a, whose copies it replaces. Built at
+/// -O2, or at -O0 for `optimize == false` (llc -O0 cannot allocate
+/// registers for optimized code with stackmaps).
+pub fn instrumented_libc(optimize: bool) -> &'static [u8] {
+    if optimize {
+        include_bytes!(concat!(env!("OUT_DIR"), "/libc-instrumented-O2.a"))
+    } else {
+        include_bytes!(concat!(env!("OUT_DIR"), "/libc-instrumented-O0.a"))
+    }
+}

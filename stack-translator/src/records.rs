@@ -27,8 +27,10 @@ pub struct Executable {
     /// the call (tail duplication): each copy describes the same IR values
     /// at its own address, and any copy is a valid place to resume.
     pub records: BTreeMap<u64, Vec<Record>>,
-    /// Function symbols: start address → (name, size).
-    pub functions: BTreeMap<u64, (String, u64)>,
+    /// Function symbols: start address → (names, size). More than one name
+    /// when aliases share the code (musl's `weak_alias(__qsort_r, qsort_r)`):
+    /// strong symbols first, then by name.
+    pub functions: BTreeMap<u64, (Vec<String>, u64)>,
     /// Raw side-table bytes (the two executables must carry the same).
     table_bytes: Vec<u8>,
     /// The certificates the build stored, if it stored any.
@@ -70,10 +72,22 @@ impl Executable {
         for r in maps.records {
             records.entry(r.id).or_default().push(r);
         }
-        let functions = file
+        let mut functions: BTreeMap<u64, (Vec<(bool, String)>, u64)> = BTreeMap::new();
+        for s in file
             .symbols()
             .filter(|s| s.kind() == SymbolKind::Text && s.is_definition())
-            .filter_map(|s| Some((s.address(), (s.name().ok()?.to_string(), s.size()))))
+        {
+            let Ok(name) = s.name() else { continue };
+            let entry = functions.entry(s.address()).or_default();
+            entry.0.push((s.is_weak(), name.to_string()));
+            entry.1 = entry.1.max(s.size());
+        }
+        let functions = functions
+            .into_iter()
+            .map(|(start, (mut names, size))| {
+                names.sort();
+                (start, (names.into_iter().map(|(_, n)| n).collect(), size))
+            })
             .collect();
         let certificates = match file.section_by_name(certificates::SECTION) {
             Some(s) => Some(
@@ -95,10 +109,10 @@ impl Executable {
         })
     }
 
-    /// The function containing `address`: (start, name, size).
-    pub fn function_at(&self, address: u64) -> Option<(u64, &str, u64)> {
-        let (start, (name, size)) = self.functions.range(..=address).next_back()?;
-        (address < start + size).then_some((*start, name.as_str(), *size))
+    /// The function containing `address`: (start, its names, size).
+    pub fn function_at(&self, address: u64) -> Option<(u64, &[String], u64)> {
+        let (start, (names, size)) = self.functions.range(..=address).next_back()?;
+        (address < start + size).then_some((*start, names.as_slice(), *size))
     }
 }
 
@@ -154,14 +168,15 @@ pub fn check(exes: &[Executable; 2]) -> Report {
         |i: usize, exe: &Executable, record: &Record, function: &str, at: &str| match exe
             .function_at(record.address())
         {
-            Some((start, name, _)) if name == function => {
+            Some((start, names, _)) if names.iter().any(|n| n == function) => {
                 let slot = &mut function_address.entry(function.to_string()).or_default()[i];
                 *slot = Some(start);
                 None
             }
-            Some((_, name, _)) => Some(format!(
-                "{}: the record of {at} is in {name}, not {function}",
-                exe.isa
+            Some((_, names, _)) => Some(format!(
+                "{}: the record of {at} is in {}, not {function}",
+                exe.isa,
+                names.join(" = ")
             )),
             None => Some(format!(
                 "{}: the record of {at} ({:#x}) is outside every function",

@@ -29,7 +29,7 @@ pub fn tempdir() -> tempfile::TempDir {
         .unwrap()
 }
 
-fn show(out: &Output) -> String {
+pub fn show(out: &Output) -> String {
     format!(
         "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
         out.status,

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod examples;
 mod landmarks;
+mod libc;
 mod lua;
 mod makefile;
 mod records;

@@ -31,6 +31,11 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     for archive in archives(args)? {
         link_needed_members(&ctx, &program, &archive)?;
     }
+    // Last, as libc.a would be: the libc functions we compile ourselves, so
+    // that their frames have landmarks and records too.
+    let libc = work.join("libc-instrumented.a");
+    std::fs::write(&libc, landmark_rt::instrumented_libc(args.opt_level != "0"))?;
+    link_needed_members(&ctx, &program, &libc)?;
     let prepared = llvm_pass::prepare(&program, args.landmarks)?;
     if args.verbose {
         eprintln!(

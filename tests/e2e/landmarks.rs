@@ -54,8 +54,19 @@ fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64, u64) {
     assert!(0 < migratable && migratable <= hits, "{json}");
     // The longest interval is between two landmarks the build has; start-up
     // and exit are reported apart.
-    let between = json["max_interval_between"].as_array().unwrap();
-    assert!(between.iter().all(|id| id.as_i64().unwrap() >= 0), "{json}");
+    // Both are landmark call sites: the runtime is told call-site IDs (the
+    // index of the migratable-sites table), not the landmarks' ordinals.
+    let inspect = migrate()
+        .args(["inspect", "--callsites", "--json"])
+        .arg(base)
+        .output()
+        .unwrap();
+    let sites: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    for id in json["max_interval_between"].as_array().unwrap() {
+        let site = &sites[id.as_u64().unwrap() as usize];
+        assert_eq!(site["id"], *id, "{json}");
+        assert!(site["kind"].as_str().unwrap().starts_with("landmark "), "{site}");
+    }
     assert!(json["startup_us"].as_f64().unwrap() > 0.0, "{json}");
     assert!(json["exit_us"].as_f64().unwrap() > 0.0, "{json}");
     (out.stdout, hits, migratable)

@@ -65,7 +65,10 @@ fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64, u64) {
     for id in json["max_interval_between"].as_array().unwrap() {
         let site = &sites[id.as_u64().unwrap() as usize];
         assert_eq!(site["id"], *id, "{json}");
-        assert!(site["kind"].as_str().unwrap().starts_with("landmark "), "{site}");
+        assert!(
+            site["kind"].as_str().unwrap().starts_with("landmark "),
+            "{site}"
+        );
     }
     assert!(json["startup_us"].as_f64().unwrap() > 0.0, "{json}");
     assert!(json["exit_us"].as_f64().unwrap() > 0.0, "{json}");

@@ -163,6 +163,24 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
         Explanation::Narrow { part, at, size } => {
             format!("low {size} bytes of part {part} at byte {at}")
         }
+        Explanation::Extended {
+            part,
+            size,
+            signed,
+            to32,
+            half,
+        } => {
+            let how = match (signed, to32) {
+                (false, _) => "zero",
+                (true, false) => "sign",
+                (true, true) => "sign (to 32 bits)",
+            };
+            let which = match half {
+                0 => String::new(),
+                h => format!(", bytes {}-{}", 4 * h, 4 * h + 3),
+            };
+            format!("low {size} bytes of part {part}, {how}-extended{which}")
+        }
         Explanation::Constant { value } => format!("constant {value:#x}"),
         Explanation::FrameAddress { offset } => format!("frame address cfa{offset:+}"),
         Explanation::AllocaContents { alloca } => format!("alloca {alloca}"),

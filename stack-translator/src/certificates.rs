@@ -29,7 +29,8 @@ pub const SECTION: &str = ".migrate.certificates";
 pub const SITES_SYMBOL: &str = "__migrate_migratable";
 
 const MAGIC: &[u8; 8] = b"MIGCERT\0";
-const VERSION: u16 = 1;
+/// 2: explanation kind 12, `Extended`.
+const VERSION: u16 = 2;
 const SITES_MAGIC: &[u8; 8] = b"MIGSITES";
 /// Bytes before the bitmap: magic, then the number of call sites (u32) and
 /// 4 bytes of padding.
@@ -273,6 +274,19 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             out.push(*at);
             out.push(*size);
         }
+        Explanation::Extended {
+            part,
+            size,
+            signed,
+            to32,
+            half,
+        } => {
+            out.push(12);
+            put_u64(out, *part as u64);
+            out.push(*size);
+            out.push(u8::from(*signed) | u8::from(*to32) << 1);
+            out.push(*half);
+        }
         Explanation::Scaled {
             part,
             times,
@@ -328,6 +342,21 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
                 _ => return Err(r.error("a bad flag")),
             },
         },
+        12 => {
+            let part = index(r)?;
+            let size = r.u8()?;
+            let flags = r.u8()?;
+            if !matches!(size, 1 | 2 | 4) || flags > 3 {
+                return Err(r.error("a bad extension"));
+            }
+            Explanation::Extended {
+                part,
+                size,
+                signed: flags & 1 != 0,
+                to32: flags & 2 != 0,
+                half: r.u8()?,
+            }
+        }
         _ => return Err(r.error("an unknown explanation kind")),
     })
 }
@@ -366,6 +395,16 @@ mod tests {
                                 part: 0,
                                 at: 3,
                                 size: 1,
+                            },
+                        ),
+                        (
+                            Loc::Slot { offset: -76 },
+                            Explanation::Extended {
+                                part: 1,
+                                size: 4,
+                                signed: true,
+                                to32: false,
+                                half: 1,
                             },
                         ),
                         (

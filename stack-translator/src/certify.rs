@@ -125,6 +125,18 @@ pub enum Explanation {
     /// stack slot, or zero-extended in a register (`at` 0). A byte-sized
     /// value spilled with `movb`/`strb`.
     Narrow { part: usize, at: u8, size: u8 },
+    /// Recorded part `part`'s low `size` bytes, extended to 64 bits: with
+    /// zeros, or with copies of the sign bit (of bit `8 * size - 1`; with
+    /// `to32`, only up to bit 31, zeros above). A register holds all of it;
+    /// a stack slot its 4 bytes `4 * half` to `4 * half + 3` (`movslq
+    /// %edi,%rdx` spilled whole; `movzbl %r14b,%eax` stored in a slot).
+    Extended {
+        part: usize,
+        size: u8,
+        signed: bool,
+        to32: bool,
+        half: u8,
+    },
     /// Stack memory below the stack pointer at entry that no path to here
     /// wrote: the code reads it only where the program's value is
     /// undefined (an IR `undef` the backend gave a slot), so any value
@@ -171,6 +183,59 @@ struct Val {
     /// `at` of a stack slot or zero-extended in a register
     /// ([`narrow_bytes`]): a byte-sized value spilled with `movb`.
     bytes: u8,
+    /// With `bytes`: how the bytes above the low `size` ones are known
+    /// ([`EXT_ZERO`], ...), or [`EXT_NONE`] for a narrow store into a slot,
+    /// which leaves the slot's other bytes as they were. An extended value
+    /// is 64 bits wide; in a slot, `part` k is its bytes 4k to 4k+3.
+    ext: u8,
+}
+
+/// [`Val::ext`]: the other bytes of the slot are unknown.
+const EXT_NONE: u8 = 0;
+/// [`Val::ext`]: zero-extended to 64 bits.
+const EXT_ZERO: u8 = 1;
+/// [`Val::ext`]: sign-extended to 64 bits.
+const EXT_SIGN: u8 = 2;
+/// [`Val::ext`]: sign-extended to 32 bits, then zero-extended (`movsbl`
+/// to a 32-bit register, `sxtb w0, w1`).
+const EXT_SIGN32: u8 = 3;
+
+/// The value `v` extended from its low `size` bytes (`Op::Extend`), if it
+/// can be said: a whole value, or one already extended from at most
+/// `size` bytes in a way that the new extension keeps.
+fn extend(v: Val, size: u8, ext: u8) -> Option<Val> {
+    if v.part != 0 || matches!(v.base, Base::Garbage) {
+        return None;
+    }
+    if v.bytes == 0 {
+        return Some(Val {
+            bytes: narrow_bytes(0, size as u32),
+            ext,
+            ..v
+        });
+    }
+    let (at, had) = (v.bytes >> 4, v.bytes & 0xf);
+    if at != 0 || v.ext == EXT_NONE {
+        return None;
+    }
+    if had >= size {
+        return Some(Val {
+            bytes: narrow_bytes(0, size as u32),
+            ext,
+            ..v
+        });
+    }
+    // Narrower than `size` already: a zero-extended value has zeros up to
+    // bit 63, so extending it again changes nothing; a sign-extended one
+    // stays so under sign extension to the same width or wider.
+    match (v.ext, ext) {
+        (EXT_ZERO, _) | (EXT_SIGN, EXT_SIGN) => Some(v),
+        (EXT_SIGN, EXT_SIGN32) | (EXT_SIGN32, EXT_SIGN32) if size <= 4 => Some(Val {
+            ext: EXT_SIGN32,
+            ..v
+        }),
+        _ => None,
+    }
 }
 
 /// [`Val::bytes`] for the low `size` bytes of a value at byte `at`.
@@ -210,6 +275,7 @@ impl Val {
             scale: 1,
             frame: false,
             bytes: 0,
+            ext: EXT_NONE,
         }
     }
 
@@ -221,6 +287,7 @@ impl Val {
             scale: 1,
             frame: false,
             bytes: 0,
+            ext: EXT_NONE,
         }
     }
 }
@@ -791,6 +858,9 @@ impl<'a> Function<'a> {
         }
         keys.sort_unstable();
         keys.dedup();
+        // Whole values first, so that an extended copy finds the value it
+        // extends among the earlier locations.
+        keys.sort_by_key(|k| get(first, *k).bytes != 0);
         let mut merged = first.clone();
         // Locations whose values differ between the incoming paths, in
         // order; each becomes a new value at this point unless, on every
@@ -839,10 +909,21 @@ impl<'a> Function<'a> {
                 merged.insert(k, v);
                 continue;
             }
+            // Extended values relate too: to an equally extended one (the
+            // same bytes throughout), or to the whole value they extend.
             let related = representatives.iter().find_map(|&r| {
                 let (a0, b0) = (get(reference, k), get(reference, r));
                 let delta = a0.offset.wrapping_sub(b0.offset);
                 let part = a0.part.checked_sub(b0.part)?;
+                let (bytes, ext) = match (a0.bytes, b0.bytes) {
+                    (0, 0) => (0, EXT_NONE),
+                    (x, y) if x == y && a0.ext == b0.ext && a0.ext != EXT_NONE => (0, EXT_NONE),
+                    (x, 0) if a0.ext != EXT_NONE && x >> 4 == 0 && part == 0 => (x, a0.ext),
+                    _ => return None,
+                };
+                if a0.bytes != 0 && delta != 0 {
+                    return None;
+                }
                 defined
                     .iter()
                     .all(|o| {
@@ -850,16 +931,18 @@ impl<'a> Function<'a> {
                         a.base == b.base
                             && a.scale == b.scale
                             && a.frame == b.frame
-                            && a.bytes == 0
-                            && b.bytes == 0
+                            && a.bytes == a0.bytes
+                            && a.ext == a0.ext
+                            && b.bytes == b0.bytes
+                            && b.ext == b0.ext
                             && b.base != Base::Garbage
                             && a.offset.wrapping_sub(b.offset) == delta
                             && a.part.checked_sub(b.part) == Some(part)
                     })
-                    .then_some((r, delta, part))
+                    .then_some((r, delta, part, bytes, ext))
             });
             match related {
-                Some((r, delta, part)) if part == 0 || delta == 0 => {
+                Some((r, delta, part, bytes, ext)) if part == 0 || delta == 0 => {
                     merged.insert(
                         k,
                         Val {
@@ -868,7 +951,8 @@ impl<'a> Function<'a> {
                             part,
                             scale: 1,
                             frame: false,
-                            bytes: 0,
+                            bytes,
+                            ext,
                         },
                     );
                 }
@@ -897,6 +981,7 @@ impl<'a> Function<'a> {
                 scale: 1,
                 frame: false,
                 bytes: 0,
+                ext: EXT_NONE,
             },
             _ => Val::of(Base::Entry(loc)),
         }
@@ -948,6 +1033,7 @@ impl<'a> Function<'a> {
                     let v = self.value(state, Loc::Slot { offset: slot });
                     (v.bytes == narrow_bytes(at, mem.size)).then_some(Val {
                         bytes: narrow_bytes(0, mem.size),
+                        ext: EXT_ZERO,
                         ..v
                     })
                 }
@@ -966,9 +1052,21 @@ impl<'a> Function<'a> {
                     if (0..n).all(garbage) {
                         return Some(Val::of(Base::Garbage));
                     }
-                    // Whole only if its parts are one value's, in order.
+                    // A 4-byte load of an extended value: its low 4 bytes,
+                    // zero-extended (32-bit loads clear the upper half).
+                    if n == 1 && v.part == 0 && v.bytes != 0 && v.ext != EXT_NONE {
+                        let size = v.bytes & 0xf;
+                        return match v.ext {
+                            _ if size >= 4 => extend(Val { bytes: 0, ext: EXT_NONE, ..v }, 4, EXT_ZERO),
+                            EXT_ZERO | EXT_SIGN32 => Some(v),
+                            _ => Some(Val { ext: EXT_SIGN32, ..v }),
+                        };
+                    }
+                    // Whole only if its parts are one value's, in order (an
+                    // extended value: all 8 bytes of it).
+                    let whole = v.bytes == 0 || (v.ext != EXT_NONE && n == 2);
                     (v.part == 0
-                        && v.bytes == 0
+                        && whole
                         && (1..n).all(|k| {
                             self.value(
                                 state,
@@ -1043,6 +1141,7 @@ impl<'a> Function<'a> {
                         scale: v.scale.wrapping_mul(times),
                         frame: false,
                         bytes: 0,
+                        ext: EXT_NONE,
                     }),
                 };
                 results[0] = scaled.map(|v| (Place::Reg(dst), v));
@@ -1059,6 +1158,35 @@ impl<'a> Function<'a> {
                     self.reg_value(i, state, index),
                 );
                 results[0] = sum(a, b, times, disp).map(|v| (Place::Reg(dst), v));
+            }
+            Op::Extend {
+                dst,
+                src,
+                size,
+                signed,
+                to32,
+            } => {
+                let v = match src {
+                    Place::Reg(r) => Some(self.reg_value(i, state, r)),
+                    // A narrow slot, read whole: the bytes stored there.
+                    Place::Mem(mem) if mem.size < 4 => narrow_slot(&mem).and_then(|(slot, at)| {
+                        let v = self.value(state, Loc::Slot { offset: slot });
+                        (v.bytes == narrow_bytes(at, mem.size)).then_some(Val {
+                            bytes: 0,
+                            ext: EXT_NONE,
+                            ..v
+                        })
+                    }),
+                    Place::Mem(_) => read(&src),
+                };
+                let ext = match (signed, to32) {
+                    (false, _) => EXT_ZERO,
+                    (true, false) => EXT_SIGN,
+                    (true, true) => EXT_SIGN32,
+                };
+                results[0] = v
+                    .and_then(|v| extend(v, size, ext))
+                    .map(|v| (Place::Reg(dst), v));
             }
             Op::OrBits { dst, src, bits } => {
                 let v = self.reg_value(i, state, src);
@@ -1097,6 +1225,7 @@ impl<'a> Function<'a> {
                             Loc::Slot { offset: slot },
                             Val {
                                 bytes: narrow_bytes(at, mem.size),
+                                ext: EXT_NONE,
                                 ..v
                             },
                         );
@@ -1273,10 +1402,42 @@ impl<'a> Function<'a> {
         live_bytes: u8,
         recorded: &[(usize, Val)],
     ) -> Option<Explanation> {
-        if v.bytes == 0 {
+        if v.bytes == 0 || recorded.iter().any(|(_, r)| *r == v) {
             return None;
         }
         let (at, size) = (v.bytes >> 4, v.bytes & 0xf);
+        if v.ext != EXT_NONE {
+            let extends = |r: &Val| {
+                r.base == v.base
+                    && r.offset == v.offset
+                    && r.scale == v.scale
+                    && r.frame == v.frame
+                    && r.part == 0
+                    && (r.bytes == 0 || r.bytes >> 4 == 0 && r.bytes & 0xf >= size)
+            };
+            let in_register_whole = matches!(loc, Loc::Reg { .. }) && v.part != 0;
+            return Some(match recorded.iter().find(|(_, r)| extends(r)) {
+                Some((k, _)) if !in_register_whole => Explanation::Extended {
+                    part: *k,
+                    size,
+                    signed: v.ext != EXT_ZERO,
+                    to32: v.ext == EXT_SIGN32,
+                    half: v.part,
+                },
+                _ => Explanation::Unknown {
+                    why: format!(
+                        "{} holds {} bytes of {}, extended",
+                        self.loc_name(loc),
+                        size,
+                        self.describe(Val {
+                            bytes: 0,
+                            ext: EXT_NONE,
+                            ..v
+                        })
+                    ),
+                },
+            });
+        }
         let held = match loc {
             Loc::Slot { .. } => ((1u8 << size) - 1) << at,
             Loc::Reg { .. } => WHOLE, // zero-extended: all bytes known

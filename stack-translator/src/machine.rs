@@ -79,6 +79,18 @@ pub enum Op {
         times: i64,
         plus: i64,
     },
+    /// `dst := the low `size` bytes of src, zero- or sign-extended` to 64
+    /// bits (x86 `movslq`, `movsbl`, `movzbl %al,%ecx`; aarch64 `sxtw`,
+    /// `uxtb`, `ldrsw`). A 32-bit destination also ends zero-extended
+    /// above, which only matters for sign extension: `movsbl` to a 32-bit
+    /// register is `size` 1 and `to32`.
+    Extend {
+        dst: Reg,
+        src: Place,
+        size: u8,
+        signed: bool,
+        to32: bool,
+    },
 }
 
 /// A register or a memory location, for [`Op::Copy`].

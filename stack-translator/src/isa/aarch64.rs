@@ -466,9 +466,29 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
                     disp,
                     size,
                 });
-                // Narrow loads zero-extend (the sign-extending ones are
-                // left alone); narrow stores keep the low bytes.
+                // Narrow loads zero-extend, the sign-extending ones
+                // (`ldrsw`) extend from the bytes loaded; narrow stores
+                // keep the low bytes.
+                let to32 = matches!(data[0], Operand::Register(SizeCode::W, _));
                 m.op = match is_load(op) {
+                    true if matches!(
+                        op,
+                        Opcode::LDRSW
+                            | Opcode::LDURSW
+                            | Opcode::LDRSB
+                            | Opcode::LDRSH
+                            | Opcode::LDURSB
+                            | Opcode::LDURSH
+                    ) =>
+                    {
+                        Op::Extend {
+                            dst: r,
+                            src: place,
+                            size: size as u8,
+                            signed: true,
+                            to32,
+                        }
+                    }
                     true if !matches!(
                         op,
                         Opcode::LDRSW
@@ -678,6 +698,30 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
             dst: d,
             src: *s,
             bits: *v,
+        },
+        // sxtb/sxth/sxtw and uxtb/uxth: the low bytes, extended.
+        (
+            Opcode::SBFM | Opcode::UBFM,
+            Some(d),
+            [Operand::Register(dsize, _), Operand::Register(_, s), Operand::Immediate(0), Operand::Immediate(top @ (7 | 15 | 31))],
+        ) if *s != 31 && (op == Opcode::SBFM || *top != 31) => Op::Extend {
+            dst: d,
+            src: Place::Reg(*s),
+            size: ((*top + 1) / 8) as u8,
+            signed: op == Opcode::SBFM,
+            to32: *dsize == SizeCode::W,
+        },
+        // `and w8, w0, #0xff`: zero extension of a byte or half.
+        (
+            Opcode::AND,
+            Some(d),
+            [Operand::Register(SizeCode::W, _), Operand::Register(SizeCode::W, s), Operand::Imm64(mask @ (0xff | 0xffff))],
+        ) if *s != 31 => Op::Extend {
+            dst: d,
+            src: Place::Reg(*s),
+            size: if *mask == 0xff { 1 } else { 2 },
+            signed: false,
+            to32: true,
         },
         (Opcode::FMOV, Some(d), [_, src]) => match (reg(src), src) {
             (Some(s), _) => Op::Copy {

@@ -367,6 +367,49 @@ fn summarize(
             }
             _ => Op::Other,
         },
+        // Extensions of a register (`movslq %edi,%rdx`, `movzbl %r14b,%eax`),
+        // and sign-extending loads (`movslq -0x10(%rbp),%rax`).
+        Mnemonic::Movsx | Mnemonic::Movsxd | Mnemonic::Movzx
+            if ins.op_count() == 2
+                && ins.op0_kind() == OpKind::Register
+                && ins.op0_register().size() >= 4
+                && (ins.op1_kind() == OpKind::Register || ins.mnemonic() != Mnemonic::Movzx) =>
+        {
+            let signed = ins.mnemonic() != Mnemonic::Movzx;
+            let (src, size) = match ins.op1_kind() {
+                OpKind::Register => (
+                    dwarf(ins.op1_register()).map(Place::Reg),
+                    ins.op1_register().size(),
+                ),
+                _ => (
+                    based(
+                        ins.memory_base(),
+                        ins.memory_index(),
+                        ins.memory_displacement64(),
+                        ins.memory_size().size(),
+                    )
+                    .map(Place::Mem),
+                    ins.memory_size().size(),
+                ),
+            };
+            // `movslq %edi,%rdi` has no high-byte register (ah) source;
+            // those are not dwarf registers and give None here.
+            let high_byte = ins.op1_kind() == OpKind::Register
+                && matches!(
+                    ins.op1_register(),
+                    Register::AH | Register::BH | Register::CH | Register::DH
+                );
+            match (reg0, src) {
+                (Some(dst), Some(src)) if !high_byte && size < 8 => Op::Extend {
+                    dst,
+                    src,
+                    size: size as u8,
+                    signed,
+                    to32: ins.op0_register().size() == 4,
+                },
+                _ => Op::Other,
+            }
+        }
         // A zero-extending load of one or two bytes (a spilled i8 or i16).
         Mnemonic::Movzx
             if ins.op_count() == 2

@@ -168,6 +168,9 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
             size,
             signed,
             to32,
+            times,
+            plus,
+            frame,
             half,
         } => {
             let how = match (signed, to32) {
@@ -175,11 +178,20 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
                 (true, false) => "sign",
                 (true, true) => "sign (to 32 bits)",
             };
-            let which = match half {
-                0 => String::new(),
-                h => format!(", bytes {}-{}", 4 * h, 4 * h + 3),
-            };
-            format!("low {size} bytes of part {part}, {how}-extended{which}")
+            let mut text = format!("low {size} bytes of part {part}, {how}-extended");
+            if *times != 1 {
+                text += &format!(", * {times}");
+            }
+            if *plus != 0 {
+                text += &format!(", {plus:+}");
+            }
+            if *frame {
+                text += ", + cfa";
+            }
+            if *half != 0 {
+                text += &format!(", bytes {}-{}", 4 * half, 4 * half + 3);
+            }
+            text
         }
         Explanation::Constant { value } => format!("constant {value:#x}"),
         Explanation::FrameAddress { offset } => format!("frame address cfa{offset:+}"),

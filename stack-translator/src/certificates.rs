@@ -279,12 +279,17 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             size,
             signed,
             to32,
+            times,
+            plus,
+            frame,
             half,
         } => {
             out.push(12);
             put_u64(out, *part as u64);
             out.push(*size);
-            out.push(u8::from(*signed) | u8::from(*to32) << 1);
+            out.push(u8::from(*signed) | u8::from(*to32) << 1 | u8::from(*frame) << 2);
+            put_u64(out, *times as u64);
+            put_u64(out, *plus as u64);
             out.push(*half);
         }
         Explanation::Scaled {
@@ -346,7 +351,7 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
             let part = index(r)?;
             let size = r.u8()?;
             let flags = r.u8()?;
-            if !matches!(size, 1 | 2 | 4) || flags > 3 {
+            if !matches!(size, 1 | 2 | 4) || flags > 7 {
                 return Err(r.error("a bad extension"));
             }
             Explanation::Extended {
@@ -354,6 +359,9 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
                 size,
                 signed: flags & 1 != 0,
                 to32: flags & 2 != 0,
+                frame: flags & 4 != 0,
+                times: r.i64()?,
+                plus: r.i64()?,
                 half: r.u8()?,
             }
         }
@@ -404,6 +412,9 @@ mod tests {
                                 size: 4,
                                 signed: true,
                                 to32: false,
+                                times: 16,
+                                plus: -8,
+                                frame: true,
                                 half: 1,
                             },
                         ),

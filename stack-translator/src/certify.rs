@@ -127,14 +127,19 @@ pub enum Explanation {
     Narrow { part: usize, at: u8, size: u8 },
     /// Recorded part `part`'s low `size` bytes, extended to 64 bits: with
     /// zeros, or with copies of the sign bit (of bit `8 * size - 1`; with
-    /// `to32`, only up to bit 31, zeros above). A register holds all of it;
-    /// a stack slot its 4 bytes `4 * half` to `4 * half + 3` (`movslq
-    /// %edi,%rdx` spilled whole; `movzbl %r14b,%eax` stored in a slot).
+    /// `to32`, only up to bit 31, zeros above); then times `times` plus
+    /// `plus`, plus the CFA if `frame`, wrapping. A register holds all of
+    /// it; a stack slot its 4 bytes `4 * half` to `4 * half + 3`
+    /// (`movslq %edi,%rdx` spilled whole; `movzbl %r14b,%eax` stored in a
+    /// slot; `movslq %edi,%rax; shl $4,%rax`, an array offset).
     Extended {
         part: usize,
         size: u8,
         signed: bool,
         to32: bool,
+        times: i64,
+        plus: i64,
+        frame: bool,
         half: u8,
     },
     /// Stack memory below the stack pointer at entry that no path to here
@@ -186,7 +191,9 @@ struct Val {
     /// With `bytes`: how the bytes above the low `size` ones are known
     /// ([`EXT_ZERO`], ...), or [`EXT_NONE`] for a narrow store into a slot,
     /// which leaves the slot's other bytes as they were. An extended value
-    /// is 64 bits wide; in a slot, `part` k is its bytes 4k to 4k+3.
+    /// is 64 bits wide: `ext(low bytes of base) * scale + offset` (the
+    /// extension first, unlike a narrow one, which is the low bytes of the
+    /// whole sum); in a slot, `part` k is its bytes 4k to 4k+3.
     ext: u8,
 }
 
@@ -204,7 +211,23 @@ const EXT_SIGN32: u8 = 3;
 /// can be said: a whole value, or one already extended from at most
 /// `size` bytes in a way that the new extension keeps.
 fn extend(v: Val, size: u8, ext: u8) -> Option<Val> {
-    if v.part != 0 || matches!(v.base, Base::Garbage) {
+    if v.part != 0 || matches!(v.base, Base::Garbage | Base::Cfa) || v.frame {
+        return None;
+    }
+    if v.base == Base::Absolute && v.bytes == 0 {
+        let bits = 8 * size as u32;
+        let low = (v.offset as u64) & (u64::MAX >> (64 - bits));
+        let sign = low >> (bits - 1) & 1 == 1;
+        let value = match ext {
+            EXT_ZERO => low,
+            _ if !sign => low,
+            EXT_SIGN => low | (u64::MAX << bits),
+            _ => low | ((u32::MAX as u64) << bits & 0xffff_ffff),
+        };
+        return Some(Val::at(Base::Absolute, value as i64));
+    }
+    // The extension applies to the base value itself (see `Val::ext`).
+    if v.scale != 1 || v.offset != 0 {
         return None;
     }
     if v.bytes == 0 {
@@ -913,43 +936,59 @@ impl<'a> Function<'a> {
             // same bytes throughout), or to the whole value they extend.
             let related = representatives.iter().find_map(|&r| {
                 let (a0, b0) = (get(reference, k), get(reference, r));
-                let delta = a0.offset.wrapping_sub(b0.offset);
                 let part = a0.part.checked_sub(b0.part)?;
-                let (bytes, ext) = match (a0.bytes, b0.bytes) {
-                    (0, 0) => (0, EXT_NONE),
-                    (x, y) if x == y && a0.ext == b0.ext && a0.ext != EXT_NONE => (0, EXT_NONE),
-                    (x, 0) if a0.ext != EXT_NONE && x >> 4 == 0 && part == 0 => (x, a0.ext),
-                    _ => return None,
+                let same_shape = |a: Val, b: Val| {
+                    a.bytes == a0.bytes && a.ext == a0.ext && b.bytes == b0.bytes && b.ext == b0.ext
                 };
-                if a0.bytes != 0 && delta != 0 {
-                    return None;
-                }
-                defined
-                    .iter()
-                    .all(|o| {
+                let on_every_path = |holds: &dyn Fn(Val, Val) -> bool| {
+                    defined.iter().all(|o| {
                         let (a, b) = (get(o, k), get(o, r));
                         a.base == b.base
-                            && a.scale == b.scale
-                            && a.frame == b.frame
-                            && a.bytes == a0.bytes
-                            && a.ext == a0.ext
-                            && b.bytes == b0.bytes
-                            && b.ext == b0.ext
                             && b.base != Base::Garbage
-                            && a.offset.wrapping_sub(b.offset) == delta
+                            && a.frame == b.frame
+                            && same_shape(a, b)
                             && a.part.checked_sub(b.part) == Some(part)
+                            && holds(a, b)
                     })
-                    .then_some((r, delta, part, bytes, ext))
+                };
+                let narrow_slot = |v: Val| v.bytes != 0 && v.ext == EXT_NONE;
+                if narrow_slot(a0) || narrow_slot(b0) {
+                    return None;
+                }
+                if a0.bytes == b0.bytes && a0.ext == b0.ext {
+                    // k = r + delta on every path (whole or equally
+                    // extended values).
+                    let delta = a0.offset.wrapping_sub(b0.offset);
+                    let holds = |a: Val, b: Val| {
+                        a.scale == b.scale && a.offset.wrapping_sub(b.offset) == delta
+                    };
+                    return (on_every_path(&holds) && (part == 0 || delta == 0))
+                        .then_some((r, delta, part, 1, 0, EXT_NONE));
+                }
+                if b0.bytes == 0 && part == 0 {
+                    // k = ext(r) * scale + offset on every path, r whole.
+                    let holds = |a: Val, b: Val| {
+                        b.scale == 1
+                            && b.offset == 0
+                            && !a.frame
+                            && !b.frame
+                            && a.scale == a0.scale
+                            && a.offset == a0.offset
+                    };
+                    return on_every_path(&holds)
+                        .then_some((r, a0.offset, 0, a0.scale, a0.bytes, a0.ext));
+                }
+                None
             });
             match related {
-                Some((r, delta, part, bytes, ext)) if part == 0 || delta == 0 => {
+                Some((r, offset, part, scale, bytes, ext)) => {
                     merged.insert(
                         k,
                         Val {
                             base: Base::Phi(i, r),
-                            offset: delta,
+                            offset,
                             part,
-                            scale: 1,
+                            scale,
                             frame: false,
                             bytes,
                             ext,
@@ -1031,11 +1070,12 @@ impl<'a> Function<'a> {
                 Place::Mem(mem) if mem.size < 4 => {
                     let (slot, at) = narrow_slot(&mem)?;
                     let v = self.value(state, Loc::Slot { offset: slot });
-                    (v.bytes == narrow_bytes(at, mem.size)).then_some(Val {
-                        bytes: narrow_bytes(0, mem.size),
-                        ext: EXT_ZERO,
-                        ..v
-                    })
+                    (v.bytes == narrow_bytes(at, mem.size) && v.scale == 1 && v.offset == 0)
+                        .then_some(Val {
+                            bytes: narrow_bytes(0, mem.size),
+                            ext: EXT_ZERO,
+                            ..v
+                        })
                 }
                 Place::Mem(mem) => slots_of(&mem).and_then(|(off, n)| {
                     let v = self.value(state, Loc::Slot { offset: off });
@@ -1057,9 +1097,20 @@ impl<'a> Function<'a> {
                     if n == 1 && v.part == 0 && v.bytes != 0 && v.ext != EXT_NONE {
                         let size = v.bytes & 0xf;
                         return match v.ext {
-                            _ if size >= 4 => extend(Val { bytes: 0, ext: EXT_NONE, ..v }, 4, EXT_ZERO),
+                            _ if size >= 4 => extend(
+                                Val {
+                                    bytes: 0,
+                                    ext: EXT_NONE,
+                                    ..v
+                                },
+                                4,
+                                EXT_ZERO,
+                            ),
                             EXT_ZERO | EXT_SIGN32 => Some(v),
-                            _ => Some(Val { ext: EXT_SIGN32, ..v }),
+                            _ => Some(Val {
+                                ext: EXT_SIGN32,
+                                ..v
+                            }),
                         };
                     }
                     // Whole only if its parts are one value's, in order (an
@@ -1110,7 +1161,7 @@ impl<'a> Function<'a> {
             }
             Op::AddrOf { dst, base, disp } => {
                 let b = self.reg_value(i, state, base);
-                let v = if b.part == 0 && b.bytes == 0 {
+                let v = if b.part == 0 && (b.bytes == 0 || b.ext != EXT_NONE) {
                     Val {
                         offset: b.offset.wrapping_add(disp),
                         ..b
@@ -1128,7 +1179,8 @@ impl<'a> Function<'a> {
             } => {
                 let v = self.reg_value(i, state, src);
                 let scaled = match v.base {
-                    _ if v.part != 0 || v.frame || v.bytes != 0 => None,
+                    _ if v.part != 0 || v.frame => None,
+                    _ if v.bytes != 0 && v.ext == EXT_NONE => None,
                     Base::Absolute => Some(Val::at(
                         Base::Absolute,
                         v.offset.wrapping_mul(times).wrapping_add(plus),
@@ -1140,8 +1192,8 @@ impl<'a> Function<'a> {
                         part: 0,
                         scale: v.scale.wrapping_mul(times),
                         frame: false,
-                        bytes: 0,
-                        ext: EXT_NONE,
+                        bytes: v.bytes,
+                        ext: v.ext,
                     }),
                 };
                 results[0] = scaled.map(|v| (Place::Reg(dst), v));
@@ -1407,11 +1459,13 @@ impl<'a> Function<'a> {
         }
         let (at, size) = (v.bytes >> 4, v.bytes & 0xf);
         if v.ext != EXT_NONE {
+            // A record of the base value itself (the extension applies to
+            // it, `v`'s scale and offset after).
             let extends = |r: &Val| {
                 r.base == v.base
-                    && r.offset == v.offset
-                    && r.scale == v.scale
-                    && r.frame == v.frame
+                    && r.offset == 0
+                    && r.scale == 1
+                    && !r.frame
                     && r.part == 0
                     && (r.bytes == 0 || r.bytes >> 4 == 0 && r.bytes & 0xf >= size)
             };
@@ -1422,6 +1476,9 @@ impl<'a> Function<'a> {
                     size,
                     signed: v.ext != EXT_ZERO,
                     to32: v.ext == EXT_SIGN32,
+                    times: v.scale,
+                    plus: v.offset,
+                    frame: v.frame,
                     half: v.part,
                 },
                 _ => Explanation::Unknown {
@@ -1571,7 +1628,8 @@ impl<'a> Function<'a> {
 /// them a frame address, the other a value of the function, or either a
 /// constant.
 fn sum(a: Val, b: Val, times: i64, disp: i64) -> Option<Val> {
-    if a.part != 0 || b.part != 0 || a.bytes != 0 || b.bytes != 0 {
+    let narrow = |v: Val| v.bytes != 0 && v.ext == EXT_NONE;
+    if a.part != 0 || b.part != 0 || narrow(a) || narrow(b) {
         return None;
     }
     let b = match b.base {

@@ -458,6 +458,21 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
                 m.reads.extend(source_regs(d));
             }
         }
+        // A store of the zero register: a constant (`stur xzr, [x29,
+        // #-0x78]`, one arm of a phi kept in memory).
+        if let (1, Some(b), Operand::Register(_, 31)) = (data.len(), base, data[0]) {
+            if is_store(op) {
+                m.op = Op::Const {
+                    dst: Place::Mem(Mem {
+                        base: b,
+                        disp,
+                        size,
+                    }),
+                    value: 0,
+                };
+            }
+            return m;
+        }
         // Spills and reloads of one register: a copy.
         if let (1, Some(b)) = (data.len(), base) {
             if let Some(r) = reg(data[0]) {

@@ -895,6 +895,14 @@ impl<'a> Function<'a> {
         // yet) do not count: there the program's value is undefined, so
         // the value of the other paths serves.
         let mut representatives: Vec<Loc> = Vec::new();
+        // Locations merged as a representative's value plus a constant.
+        let mut related_to: Vec<(Loc, Val)> = Vec::new();
+        let dbg = std::env::var("MERGE_DEBUG").ok().and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok()) == Some(self.insts[i].address);
+        if dbg {
+            for k in &keys {
+                eprintln!("merge {:#x} {}: {:?}", self.insts[i].address, self.loc_name(*k), outs.iter().map(|o| get(o, *k)).collect::<Vec<_>>());
+            }
+        }
         for k in keys {
             // A path that brings back this merge's own value for `k` (a
             // loop that leaves `k` alone) says nothing new: a phi of V and
@@ -980,20 +988,40 @@ impl<'a> Function<'a> {
                 }
                 None
             });
+            // Or the upper half of a value an earlier location holds whole
+            // and that is itself related to a representative (`r10 + 72`
+            // spilled to an 8-byte slot: its upper half cannot be named
+            // from r10, but it is the upper half of the slot's value).
+            let halves = || {
+                related_to.iter().find_map(|&(q, mq): &(Loc, Val)| {
+                    let ok = mq.part == 0
+                        && mq.bytes == 0
+                        && defined.iter().all(|o| {
+                            let (a, b) = (get(o, k), get(o, q));
+                            b.part == 0
+                                && b.bytes == 0
+                                && b.base != Base::Garbage
+                                && a == Val { part: 1, ..b }
+                        });
+                    ok.then_some(Val { part: 1, ..mq })
+                })
+            };
             match related {
                 Some((r, offset, part, scale, bytes, ext)) => {
-                    merged.insert(
-                        k,
-                        Val {
-                            base: Base::Phi(i, r),
-                            offset,
-                            part,
-                            scale,
-                            frame: false,
-                            bytes,
-                            ext,
-                        },
-                    );
+                    let v = Val {
+                        base: Base::Phi(i, r),
+                        offset,
+                        part,
+                        scale,
+                        frame: false,
+                        bytes,
+                        ext,
+                    };
+                    merged.insert(k, v);
+                    related_to.push((k, v));
+                }
+                _ if let Some(v) = halves() => {
+                    merged.insert(k, v);
                 }
                 _ => {
                     representatives.push(k);
@@ -1385,6 +1413,12 @@ impl<'a> Function<'a> {
                     recorded.push((k, v));
                 }
             }
+        }
+        let debug = std::env::var("CERT_DEBUG").ok().and_then(|v| v.parse::<u64>().ok()) == Some(record.id);
+        if debug {
+            eprintln!("record {} call at {:#x}", record.id, self.insts[c].address);
+            for (k, v) in &recorded { eprintln!("  part {k} = {v:?}"); }
+            for (loc, _) in self.live_before(ra) { eprintln!("  live {} = {:?}", self.loc_name(loc), self.value(at_ra, loc)); }
         }
         let mut live = Vec::new();
         for (loc, live_bytes) in self.live_before(ra) {

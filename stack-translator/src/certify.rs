@@ -897,12 +897,6 @@ impl<'a> Function<'a> {
         let mut representatives: Vec<Loc> = Vec::new();
         // Locations merged as a representative's value plus a constant.
         let mut related_to: Vec<(Loc, Val)> = Vec::new();
-        let dbg = std::env::var("MERGE_DEBUG").ok().and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok()) == Some(self.insts[i].address);
-        if dbg {
-            for k in &keys {
-                eprintln!("merge {:#x} {}: {:?}", self.insts[i].address, self.loc_name(*k), outs.iter().map(|o| get(o, *k)).collect::<Vec<_>>());
-            }
-        }
         for k in keys {
             // A path that brings back this merge's own value for `k` (a
             // loop that leaves `k` alone) says nothing new: a phi of V and
@@ -1413,12 +1407,6 @@ impl<'a> Function<'a> {
                     recorded.push((k, v));
                 }
             }
-        }
-        let debug = std::env::var("CERT_DEBUG").ok().and_then(|v| v.parse::<u64>().ok()) == Some(record.id);
-        if debug {
-            eprintln!("record {} call at {:#x}", record.id, self.insts[c].address);
-            for (k, v) in &recorded { eprintln!("  part {k} = {v:?}"); }
-            for (loc, _) in self.live_before(ra) { eprintln!("  live {} = {:?}", self.loc_name(loc), self.value(at_ra, loc)); }
         }
         let mut live = Vec::new();
         for (loc, live_bytes) in self.live_before(ra) {
@@ -1978,6 +1966,57 @@ mod tests {
                 plus: 0,
                 frame: false
             }),
+            "{:?}",
+            cert.live
+        );
+        assert!(cert.migratable(), "{:?}", cert.live);
+    }
+
+    #[test]
+    fn explains_a_sign_extended_scaled_spill() {
+        // An int index i recorded in ebx; (long)i * 16 (a byte offset)
+        // spilled whole to [rbp-0x18] and read after the call.
+        let code: &[u8] = &[
+            0x55, // push %rbp
+            0x48, 0x89, 0xe5, // mov %rsp,%rbp
+            0x53, // push %rbx
+            0x48, 0x83, 0xec, 0x18, // sub $0x18,%rsp
+            0x89, 0xfb, // mov %edi,%ebx
+            0x48, 0x63, 0xc7, // movslq %edi,%rax
+            0x48, 0xc1, 0xe0, 0x04, // shl $4,%rax
+            0x48, 0x89, 0x45, 0xe8, // mov %rax,-0x18(%rbp)
+            0xe8, 0, 0, 0, 0, // call 0x101b
+            0x48, 0x8b, 0x45, 0xe8, // mov -0x18(%rbp),%rax  <- the record's point
+            0x48, 0x01, 0xd8, // add %rbx,%rax
+            0x48, 0x83, 0xc4, 0x18, // add $0x18,%rsp
+            0x5b, // pop %rbx
+            0x5d, // pop %rbp
+            0xc3, // ret
+        ];
+        let f = analysed(code);
+        let mut r = record(vec![Location::Register { reg: 3, size: 4 }]);
+        r.offset = 0x1b;
+        let cert = f.certify(&r, &[]).unwrap();
+        let find = |loc: Loc| cert.live.iter().find(|(l, _)| *l == loc).map(|(_, e)| e);
+        let half = |half| Explanation::Extended {
+            part: 0,
+            size: 4,
+            signed: true,
+            to32: false,
+            times: 16,
+            plus: 0,
+            frame: false,
+            half,
+        };
+        assert_eq!(
+            find(Loc::Slot { offset: -40 }),
+            Some(&half(0)),
+            "{:?}",
+            cert.live
+        );
+        assert_eq!(
+            find(Loc::Slot { offset: -36 }),
+            Some(&half(1)),
             "{:?}",
             cert.live
         );

@@ -726,18 +726,22 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
             signed: op == Opcode::SBFM,
             to32: *dsize == SizeCode::W,
         },
-        // `and w8, w0, #0xff`: zero extension of a byte or half.
-        (
-            Opcode::AND,
-            Some(d),
-            [Operand::Register(SizeCode::W, _), Operand::Register(SizeCode::W, s), Operand::Imm64(mask @ (0xff | 0xffff))],
-        ) if *s != 31 => Op::Extend {
-            dst: d,
-            src: Place::Reg(*s),
-            size: if *mask == 0xff { 1 } else { 2 },
-            signed: false,
-            to32: true,
-        },
+        // `and w8, w0, #0xff`: zero extension of a byte, half or word.
+        (Opcode::AND, Some(d), [Operand::RegisterOrSP(_, _), Operand::Register(_, s), mask])
+            if *s != 31 && matches!(logical_immediate(mask), Some(0xff | 0xffff | 0xffff_ffff)) =>
+        {
+            Op::Extend {
+                dst: d,
+                src: Place::Reg(*s),
+                size: match logical_immediate(mask) {
+                    Some(0xff) => 1,
+                    Some(0xffff) => 2,
+                    _ => 4,
+                },
+                signed: false,
+                to32: true,
+            }
+        }
         (Opcode::FMOV, Some(d), [_, src]) => match (reg(src), src) {
             (Some(s), _) => Op::Copy {
                 dst: Place::Reg(d),
@@ -752,6 +756,15 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
         _ => Op::Other,
     };
     m
+}
+
+/// The value of a logical instruction's immediate operand.
+fn logical_immediate(op: &Operand) -> Option<u64> {
+    match *op {
+        Operand::Imm64(v) => Some(v),
+        Operand::Immediate(v) => Some(v as u64),
+        _ => None,
+    }
 }
 
 /// For `ldr xT, [xB, xI, lsl #3]; br xT` (computed goto): xB, the
@@ -911,6 +924,47 @@ mod tests {
             },
             "{}",
             m[0].text
+        );
+    }
+
+    #[test]
+    fn zero_register_stores_and_extensions() {
+        let m = decode(&[
+            0xf81883bf, // stur xzr, [x29, #-0x78]
+            0x93407d28, // sxtw x8, w9
+            0x13001d6a, // sxtb w10, w11
+            0x53001dac, // uxtb w12, w13
+            0x12001dee, // and w14, w15, #0xff
+            0xb89f83b0, // ldursw x16, [x29, #-0x8]
+        ]);
+        let ext = |dst, src, size, signed, to32| Op::Extend {
+            dst,
+            src,
+            size,
+            signed,
+            to32,
+        };
+        let frame = |disp, size| {
+            Place::Mem(Mem {
+                base: 29,
+                disp,
+                size,
+            })
+        };
+        let ops: Vec<Op> = m.iter().map(|i| i.op).collect();
+        assert_eq!(
+            ops,
+            vec![
+                Op::Const {
+                    dst: frame(-0x78, 8),
+                    value: 0
+                },
+                ext(8, Place::Reg(9), 4, true, false),
+                ext(10, Place::Reg(11), 1, true, true),
+                ext(12, Place::Reg(13), 1, false, true),
+                ext(14, Place::Reg(15), 1, false, true),
+                ext(16, frame(-8, 4), 4, true, false),
+            ]
         );
     }
 

@@ -948,7 +948,6 @@ impl<'a> Function<'a> {
                         a.base == b.base
                             && b.base != Base::Garbage
                             && a.frame == b.frame
-                            && same_shape(a, b)
                             && a.part.checked_sub(b.part) == Some(part)
                             && holds(a, b)
                     })
@@ -960,9 +959,16 @@ impl<'a> Function<'a> {
                 if a0.bytes == b0.bytes && a0.ext == b0.ext {
                     // k = r + delta on every path (whole or equally
                     // extended values).
+                    // The same extension on each path (not necessarily the
+                    // same on all: a whole value on one, an extended one on
+                    // another).
                     let delta = a0.offset.wrapping_sub(b0.offset);
                     let holds = |a: Val, b: Val| {
-                        a.scale == b.scale && a.offset.wrapping_sub(b.offset) == delta
+                        a.scale == b.scale
+                            && a.bytes == b.bytes
+                            && a.ext == b.ext
+                            && !narrow_slot(a)
+                            && a.offset.wrapping_sub(b.offset) == delta
                     };
                     return (on_every_path(&holds) && (part == 0 || delta == 0))
                         .then_some((r, delta, part, 1, 0, EXT_NONE));
@@ -970,7 +976,8 @@ impl<'a> Function<'a> {
                 if b0.bytes == 0 && part == 0 {
                     // k = ext(r) * scale + offset on every path, r whole.
                     let holds = |a: Val, b: Val| {
-                        b.scale == 1
+                        same_shape(a, b)
+                            && b.scale == 1
                             && b.offset == 0
                             && !a.frame
                             && !b.frame

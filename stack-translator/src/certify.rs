@@ -1292,6 +1292,25 @@ impl<'a> Function<'a> {
         for (d, _) in &self.defs[i] {
             state.insert(*d, Val::of(Base::Def(i, *d)));
         }
+        // A value of 8 or 16 bytes stored by an instruction not followed
+        // (`incq -0x68(%rbp)`) is still one value: its slots are its parts,
+        // so a later 8-byte load reads it whole.
+        for mem in &m.stores {
+            if let Some((off, n)) = slots_of(mem).filter(|(_, n)| *n > 1) {
+                let first = Loc::Slot { offset: off };
+                for k in 0..n {
+                    state.insert(
+                        Loc::Slot {
+                            offset: off + SLOT * k,
+                        },
+                        Val {
+                            part: k as u8,
+                            ..Val::of(Base::Def(i, first))
+                        },
+                    );
+                }
+            }
+        }
         for (dst, v) in results.into_iter().flatten() {
             match dst {
                 Place::Reg(r) => {

@@ -618,6 +618,24 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
             return m;
         }
     }
+    // adds/subs with an immediate: the same sum, and the flags (`subs x12,
+    // x11, #1` keeps p - 1 for a later use); into xzr it is a compare.
+    if matches!(op, Opcode::ADDS | Opcode::SUBS) && operands.len() == 3 {
+        let src = match operands[1] {
+            Operand::RegisterOrSP(_, n) | Operand::Register(_, n) => Some(*n),
+            _ => None,
+        };
+        if let (Some(d), Some(s), Some(k)) = (dst_reg, src, imm(operands[2])) {
+            if d != 31 {
+                m.op = Op::AddrOf {
+                    dst: d,
+                    base: s,
+                    disp: if op == Opcode::SUBS { -k } else { k },
+                };
+            }
+            return m;
+        }
+    }
     if m.writes.contains(&SP) {
         m.sp_unknown = true;
     }

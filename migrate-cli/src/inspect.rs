@@ -193,17 +193,30 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
             }
             text
         }
+        Explanation::Sum { a, b, times, plus } => {
+            let mut text = format!("part {a} + part {b}");
+            if *times != 1 {
+                text += &format!(" * {times}");
+            }
+            if *plus != 0 {
+                text += &format!(" {plus:+}");
+            }
+            text
+        }
         Explanation::Constant { value } => format!("constant {value:#x}"),
         Explanation::FrameAddress { offset } => format!("frame address cfa{offset:+}"),
         Explanation::AllocaContents { alloca } => format!("alloca {alloca}"),
-        Explanation::Upper {
-            part,
-            of_constant: None,
-        } => format!("upper half of part {part}"),
-        Explanation::Upper {
-            of_constant: Some(c),
-            ..
-        } => format!("upper half of constant {c:#x}"),
+        Explanation::Upper { of, part: 1 } => {
+            format!("upper half of {}", explain(isa, of))
+        }
+        Explanation::Upper { of, part } => {
+            format!(
+                "bytes {}-{} of {}",
+                4 * part,
+                4 * part + 3,
+                explain(isa, of)
+            )
+        }
         Explanation::CallersValue { of } => format!("caller's {}", loc_name(isa, *of)),
         Explanation::Unknown { why } => format!("UNKNOWN: {why}"),
     }

@@ -29,7 +29,8 @@ pub const SECTION: &str = ".migrate.certificates";
 pub const SITES_SYMBOL: &str = "__migrate_migratable";
 
 const MAGIC: &[u8; 8] = b"MIGCERT\0";
-/// 2: explanation kind 12, `Extended`.
+/// 2: explanation kinds 12, `Extended`, and 13, `Sum`; `Upper` (6) holds
+/// the explanation of the whole value.
 const VERSION: u16 = 2;
 const SITES_MAGIC: &[u8; 8] = b"MIGSITES";
 /// Bytes before the bitmap: magic, then the number of call sites (u32) and
@@ -248,16 +249,10 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             out.push(5);
             put_u64(out, *alloca as u64);
         }
-        Explanation::Upper { part, of_constant } => {
+        Explanation::Upper { of, part } => {
             out.push(6);
-            put_u64(out, *part as u64);
-            match of_constant {
-                Some(v) => {
-                    out.push(1);
-                    put_u64(out, *v as u64);
-                }
-                None => out.push(0),
-            }
+            out.push(*part);
+            put_explanation(out, of);
         }
         Explanation::CallersValue { of } => {
             out.push(7);
@@ -292,6 +287,13 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             put_u64(out, *plus as u64);
             out.push(*half);
         }
+        Explanation::Sum { a, b, times, plus } => {
+            out.push(13);
+            put_u64(out, *a as u64);
+            put_u64(out, *b as u64);
+            put_u64(out, *times as u64);
+            put_u64(out, *plus as u64);
+        }
         Explanation::Scaled {
             part,
             times,
@@ -321,14 +323,19 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
         3 => Explanation::Constant { value: r.i64()? },
         4 => Explanation::FrameAddress { offset: r.i64()? },
         5 => Explanation::AllocaContents { alloca: index(r)? },
-        6 => Explanation::Upper {
-            part: index(r)?,
-            of_constant: match r.u8()? {
-                0 => None,
-                1 => Some(r.i64()?),
-                _ => return Err(r.error("a bad flag")),
-            },
-        },
+        6 => {
+            let part = r.u8()?;
+            // One level: the value whose bytes these are is not itself a
+            // part of something (which also bounds the recursion).
+            let of = read_explanation(r)?;
+            if matches!(of, Explanation::Upper { .. } | Explanation::Unknown { .. }) || part == 0 {
+                return Err(r.error("a bad upper part"));
+            }
+            Explanation::Upper {
+                of: Box::new(of),
+                part,
+            }
+        }
         7 => Explanation::CallersValue { of: read_loc(r)? },
         8 => Explanation::Unknown { why: r.str()? },
         9 => Explanation::Undefined,
@@ -365,6 +372,12 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
                 half: r.u8()?,
             }
         }
+        13 => Explanation::Sum {
+            a: index(r)?,
+            b: index(r)?,
+            times: r.i64()?,
+            plus: r.i64()?,
+        },
         _ => return Err(r.error("an unknown explanation kind")),
     })
 }
@@ -429,6 +442,15 @@ mod tests {
                         ),
                         (Loc::Reg { reg: 12 }, Explanation::Constant { value: -42 }),
                         (
+                            Loc::Reg { reg: 14 },
+                            Explanation::Sum {
+                                a: 0,
+                                b: 1,
+                                times: -8,
+                                plus: 16,
+                            },
+                        ),
+                        (
                             Loc::Slot { offset: -16 },
                             Explanation::FrameAddress { offset: -64 },
                         ),
@@ -439,8 +461,8 @@ mod tests {
                         (
                             Loc::Slot { offset: -20 },
                             Explanation::Upper {
-                                part: usize::MAX,
-                                of_constant: Some(7),
+                                of: Box::new(Explanation::Constant { value: 7 }),
+                                part: 1,
                             },
                         ),
                         (

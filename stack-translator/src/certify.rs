@@ -112,12 +112,11 @@ pub enum Explanation {
     /// Part of a stack allocation (index into the frame record), which
     /// moves with the frame as a whole.
     AllocaContents { alloca: usize },
-    /// The upper bytes of recorded part `part` spilled to consecutive slots
-    /// (or of a constant, `of_constant`).
-    Upper {
-        part: usize,
-        of_constant: Option<i64>,
-    },
+    /// Bytes `4 * part` to `4 * part + 3` of the value `of` explains
+    /// (`part` 1: the upper half of an 8-byte value spilled to two
+    /// slots): of a recorded value, one plus or times a constant, a sum, a
+    /// constant or a frame address.
+    Upper { of: Box<Explanation>, part: u8 },
     /// The caller's value of a register the function has not touched or
     /// has saved (restored on return), or the save slot holding it.
     CallersValue { of: Loc },
@@ -141,6 +140,14 @@ pub enum Explanation {
         plus: i64,
         frame: bool,
         half: u8,
+    },
+    /// Recorded part `a` plus part `b` times `times` plus `plus`, wrapping
+    /// at 64 bits (a pointer plus an index kept across a call).
+    Sum {
+        a: usize,
+        b: usize,
+        times: i64,
+        plus: i64,
     },
     /// Stack memory below the stack pointer at entry that no path to here
     /// wrote: the code reads it only where the program's value is
@@ -1573,19 +1580,21 @@ impl<'a> Function<'a> {
         if let Some((k, _)) = recorded.iter().find(|(_, r)| *r == v) {
             return Explanation::Recorded { part: *k, plus: 0 };
         }
-        if v.part != 0 {
-            // The upper half of a spilled value: explained with its lower half.
+        if v.part != 0 && v.bytes == 0 {
+            // The upper half of a spilled value: explained by the value.
             let whole = Val { part: 0, ..v };
-            if let Some((k, _)) = recorded.iter().find(|(_, r)| *r == whole) {
+            let of = self.explain(loc, whole, call, recorded);
+            if matches!(
+                of,
+                Explanation::Recorded { .. }
+                    | Explanation::Scaled { .. }
+                    | Explanation::Sum { .. }
+                    | Explanation::Constant { .. }
+                    | Explanation::FrameAddress { .. }
+            ) {
                 return Explanation::Upper {
-                    part: *k,
-                    of_constant: None,
-                };
-            }
-            if whole.base == Base::Absolute {
-                return Explanation::Upper {
-                    part: usize::MAX,
-                    of_constant: Some(whole.offset),
+                    of: Box::new(of),
+                    part: v.part,
                 };
             }
         }
@@ -1607,10 +1616,17 @@ impl<'a> Function<'a> {
                 Explanation::CallersValue { of }
             }
             _ => {
-                if let Some((k, r)) = recorded
-                    .iter()
-                    .find(|(_, r)| r.base == v.base && r.scale == v.scale && r.frame == v.frame)
-                {
+                // Not upper halves: an upper half is not its lower half
+                // plus a constant. (A recorded narrow value stands for the
+                // whole register: only its low bytes are the IR value.)
+                let whole = |r: &Val| r.part == 0;
+                if let Some((k, r)) = recorded.iter().find(|(_, r)| {
+                    r.base == v.base
+                        && r.scale == v.scale
+                        && r.frame == v.frame
+                        && whole(r)
+                        && whole(&v)
+                }) {
                     return Explanation::Recorded {
                         part: *k,
                         plus: v.offset.wrapping_sub(r.offset),
@@ -1618,7 +1634,7 @@ impl<'a> Function<'a> {
                 }
                 // v = (r - r.offset) * v.scale + v.offset.
                 if let Some((k, r)) = recorded.iter().find(|(_, r)| {
-                    r.base == v.base && r.scale == 1 && !r.frame && r.part == 0 && v.part == 0
+                    r.base == v.base && r.scale == 1 && !r.frame && whole(r) && whole(&v)
                 }) {
                     return Explanation::Scaled {
                         part: *k,
@@ -1627,11 +1643,68 @@ impl<'a> Function<'a> {
                         frame: v.frame,
                     };
                 }
+                if let Some(e) = self.explain_sum(v, recorded) {
+                    return e;
+                }
                 Explanation::Unknown {
                     why: format!("{} holds {}", self.loc_name(loc), self.describe(v)),
                 }
             }
         }
+    }
+
+    /// `v`, the result of adding two registers (`lea (%rsi,%r13),%r14`,
+    /// `add x24, x22, x27`), as the sum of the recorded values the two held
+    /// then: the names of values are those of their definitions, so a
+    /// recorded value with the same name is the same value.
+    fn explain_sum(&self, v: Val, recorded: &[(usize, Val)]) -> Option<Explanation> {
+        let Base::Def(d, Loc::Reg { reg }) = v.base else {
+            return None;
+        };
+        let Op::AddRegs {
+            dst,
+            base,
+            index,
+            times,
+            disp,
+        } = self.insts[d].op
+        else {
+            return None;
+        };
+        if dst != reg || v.part != 0 || v.bytes != 0 || v.scale != 1 || v.frame {
+            return None;
+        }
+        let state = self.values_before(d);
+        let find = |x: Val| {
+            recorded.iter().find(|(_, r)| {
+                r.base == x.base
+                    && r.scale == x.scale
+                    && r.scale == 1
+                    && !r.frame
+                    && !x.frame
+                    && r.part == 0
+                    && x.part == 0
+                    && r.bytes == 0
+                    && x.bytes == 0
+            })
+        };
+        let (a, b) = (
+            self.reg_value(d, &state, base),
+            self.reg_value(d, &state, index),
+        );
+        let ((ka, ra), (kb, rb)) = (find(a)?, find(b)?);
+        // v = a + b * times + disp + v.offset, a = ra + (a - ra), ...
+        let plus = v
+            .offset
+            .wrapping_add(disp)
+            .wrapping_add(a.offset.wrapping_sub(ra.offset))
+            .wrapping_add(b.offset.wrapping_sub(rb.offset).wrapping_mul(times));
+        Some(Explanation::Sum {
+            a: *ka,
+            b: *kb,
+            times,
+            plus,
+        })
     }
 
     /// Callee-saved registers (and the link register) hold the caller's
@@ -1953,8 +2026,8 @@ mod tests {
         assert_eq!(
             find(Loc::Slot { offset: -36 }),
             Some(&Explanation::Upper {
-                part: 0,
-                of_constant: None
+                of: Box::new(Explanation::Recorded { part: 0, plus: 0 }),
+                part: 1
             })
         );
         assert!(cert.migratable(), "{:?}", cert.live);
@@ -2043,6 +2116,53 @@ mod tests {
         assert_eq!(
             find(Loc::Slot { offset: -36 }),
             Some(&half(1)),
+            "{:?}",
+            cert.live
+        );
+        assert!(cert.migratable(), "{:?}", cert.live);
+    }
+
+    #[test]
+    fn explains_a_sum_of_two_recorded_values() {
+        // base + index * 8 + 16 kept in rbx across the call; base and
+        // index recorded in r12 and r13.
+        let code: &[u8] = &[
+            0x55, // push %rbp
+            0x48, 0x89, 0xe5, // mov %rsp,%rbp
+            0x53, // push %rbx
+            0x41, 0x54, // push %r12
+            0x41, 0x55, // push %r13
+            0x48, 0x83, 0xec, 0x08, // sub $8,%rsp
+            0x49, 0x89, 0xfc, // mov %rdi,%r12
+            0x49, 0x89, 0xf5, // mov %rsi,%r13
+            0x4b, 0x8d, 0x5c, 0xec, 0x10, // lea 0x10(%r12,%r13,8),%rbx
+            0xe8, 0, 0, 0, 0, // call 0x101d
+            0x48, 0x89, 0xd8, // mov %rbx,%rax  <- the record's point
+            0x4c, 0x01, 0xe0, // add %r12,%rax
+            0x4c, 0x01, 0xe8, // add %r13,%rax
+            0x48, 0x83, 0xc4, 0x08, // add $8,%rsp
+            0x41, 0x5d, // pop %r13
+            0x41, 0x5c, // pop %r12
+            0x5b, // pop %rbx
+            0x5d, // pop %rbp
+            0xc3, // ret
+        ];
+        let f = analysed(code);
+        let mut r = record(vec![
+            Location::Register { reg: 12, size: 8 },
+            Location::Register { reg: 13, size: 8 },
+        ]);
+        r.offset = 0x1d;
+        let cert = f.certify(&r, &[]).unwrap();
+        let rbx = cert.live.iter().find(|(l, _)| *l == Loc::Reg { reg: 3 });
+        assert_eq!(
+            rbx.map(|(_, e)| e),
+            Some(&Explanation::Sum {
+                a: 0,
+                b: 1,
+                times: 8,
+                plus: 16
+            }),
             "{:?}",
             cert.live
         );

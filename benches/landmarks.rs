@@ -17,7 +17,9 @@
 //!   landmark then calls into the runtime, so these are upper bounds; one
 //!   run's maximum is often a preemption on a busy machine). The times
 //!   before the first hit and after the last are not intervals between
-//!   hits and are left out (landmark-rt reports them apart);
+//!   hits and are left out (landmark-rt reports them apart); and the
+//!   machine's floor for that maximum: the longest gap between two clock
+//!   reads in a loop that does nothing else, before and after;
 //! - certification: the fraction of call sites certified migratable on
 //!   both ISAs (`migr`), and of landmark hits at such call sites
 //!   (`m.hits`, from the same run).
@@ -32,6 +34,8 @@ use std::process::{Command, Stdio};
 fn main() {
     let bench = Bench::new();
     let (runs, cwd) = (bench.runs, &bench.cwd);
+    let floor_before = machine_floor();
+    let floor_after = machine_floor;
     println!(
         "landmarks benchmark: x86_64 medians of {runs} alternating runs; intervals between hits \
          from --stats (µs, medians of {STATS_RUNS} runs)"
@@ -116,6 +120,35 @@ fn main() {
         geomean(&cols[3]),
         geomean(&cols[4])
     );
+    println!(
+        "machine floor: longest gap between two clock reads in a {} s loop doing nothing else, \
+         before and after the programs: {:.1} µs, {:.1} µs (medians of {STATS_RUNS})",
+        FLOOR_SECONDS,
+        floor_before,
+        floor_after()
+    );
+}
+
+/// Seconds each machine-floor probe runs.
+const FLOOR_SECONDS: u64 = 1;
+
+/// The longest gap, in µs, between two consecutive clock reads in a loop
+/// that does nothing else for [`FLOOR_SECONDS`]: what preemption and the
+/// hypervisor alone do to the `max` column (median of [`STATS_RUNS`]
+/// probes). A program's longest interval between landmark hits cannot be
+/// measured below it.
+fn machine_floor() -> f64 {
+    let probe = || {
+        let start = std::time::Instant::now();
+        let (mut last, mut longest) = (start, std::time::Duration::ZERO);
+        while last.duration_since(start).as_secs() < FLOOR_SECONDS {
+            let now = std::time::Instant::now();
+            longest = longest.max(now - last);
+            last = now;
+        }
+        longest.as_secs_f64() * 1e6
+    };
+    median((0..STATS_RUNS).map(|_| probe()).collect())
 }
 
 /// The bytes of section `name` of the executable at `path`.

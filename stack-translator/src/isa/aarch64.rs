@@ -485,40 +485,27 @@ fn summarize(decoded: &[Instruction], pc: u64, range: (u64, u64), memory: &dyn M
                 // (`ldrsw`) extend from the bytes loaded; narrow stores
                 // keep the low bytes.
                 let to32 = matches!(data[0], Operand::Register(SizeCode::W, _));
+                let sign_extending = matches!(
+                    op,
+                    Opcode::LDRSW
+                        | Opcode::LDURSW
+                        | Opcode::LDRSB
+                        | Opcode::LDRSH
+                        | Opcode::LDURSB
+                        | Opcode::LDURSH
+                );
                 m.op = match is_load(op) {
-                    true if matches!(
-                        op,
-                        Opcode::LDRSW
-                            | Opcode::LDURSW
-                            | Opcode::LDRSB
-                            | Opcode::LDRSH
-                            | Opcode::LDURSB
-                            | Opcode::LDURSH
-                    ) =>
-                    {
-                        Op::Extend {
-                            dst: r,
-                            src: place,
-                            size: size as u8,
-                            signed: true,
-                            to32,
-                        }
-                    }
-                    true if !matches!(
-                        op,
-                        Opcode::LDRSW
-                            | Opcode::LDURSW
-                            | Opcode::LDRSB
-                            | Opcode::LDRSH
-                            | Opcode::LDURSB
-                            | Opcode::LDURSH
-                    ) =>
-                    {
-                        Op::Copy {
-                            dst: Place::Reg(r),
-                            src: place,
-                        }
-                    }
+                    true if sign_extending => Op::Extend {
+                        dst: r,
+                        src: place,
+                        size: size as u8,
+                        signed: true,
+                        to32,
+                    },
+                    true => Op::Copy {
+                        dst: Place::Reg(r),
+                        src: place,
+                    },
                     false if is_store(op) => Op::Copy {
                         dst: place,
                         src: Place::Reg(r),

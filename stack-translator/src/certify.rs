@@ -964,11 +964,9 @@ impl<'a> Function<'a> {
                     return None;
                 }
                 if a0.bytes == b0.bytes && a0.ext == b0.ext {
-                    // k = r + delta on every path (whole or equally
-                    // extended values).
-                    // The same extension on each path (not necessarily the
-                    // same on all: a whole value on one, an extended one on
-                    // another).
+                    // k = r + delta on every path: both whole, or both
+                    // extended alike, on each path (a whole value on one
+                    // path and an extended one on another is fine).
                     let delta = a0.offset.wrapping_sub(b0.offset);
                     let holds = |a: Val, b: Val| {
                         a.scale == b.scale
@@ -1130,7 +1128,12 @@ impl<'a> Function<'a> {
                     }
                     // A 4-byte load of an extended value: its low 4 bytes,
                     // zero-extended (32-bit loads clear the upper half).
+                    // Said only of the extension itself: of `ext(x) - 100`
+                    // the upper half may be ones.
                     if n == 1 && v.part == 0 && v.bytes != 0 && v.ext != EXT_NONE {
+                        if v.scale != 1 || v.offset != 0 || v.frame {
+                            return None;
+                        }
                         let size = v.bytes & 0xf;
                         return match v.ext {
                             _ if size >= 4 => extend(

@@ -29,7 +29,7 @@ pub fn tempdir() -> tempfile::TempDir {
         .unwrap()
 }
 
-pub fn show(out: &Output) -> String {
+fn show(out: &Output) -> String {
     format!(
         "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
         out.status,
@@ -171,4 +171,15 @@ pub fn same_on_both(base: &Path, args: &[&str], stdin: &[u8]) -> RunResult {
         base.display()
     );
     results.swap_remove(0)
+}
+
+/// `migrate inspect --callsites --json BASE`, parsed; panics if it fails.
+pub fn callsites_json(base: &Path) -> serde_json::Value {
+    let out = migrate()
+        .args(["inspect", "--callsites", "--json"])
+        .arg(base)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -56,12 +56,7 @@ fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64, u64) {
     // and exit are reported apart.
     // Both are landmark call sites: the runtime is told call-site IDs (the
     // index of the migratable-sites table), not the landmarks' ordinals.
-    let inspect = migrate()
-        .args(["inspect", "--callsites", "--json"])
-        .arg(base)
-        .output()
-        .unwrap();
-    let sites: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let sites = callsites_json(base);
     for id in json["max_interval_between"].as_array().unwrap() {
         let site = &sites[id.as_u64().unwrap() as usize];
         assert_eq!(site["id"], *id, "{json}");

@@ -24,13 +24,7 @@ fn qsort_and_bsearch_are_instrumented_and_unchanged() {
     );
     // musl's functions have call sites, from musl's sources, on the way
     // from main to the comparators.
-    let inspect = migrate()
-        .args(["inspect", "--callsites", "--json"])
-        .arg(&base)
-        .output()
-        .unwrap();
-    assert!(inspect.status.success(), "{}", show(&inspect));
-    let sites: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let sites = callsites_json(&base);
     let functions: std::collections::BTreeSet<&str> = sites
         .as_array()
         .unwrap()

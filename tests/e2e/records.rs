@@ -327,13 +327,7 @@ fn certificates_explain_hoisted_constants_and_refuse_induction_variables() {
     let base = dir.path().join("hidden");
     let r = same_on_both(&base, &[], b"");
     assert_eq!(r.stdout, b"500 500 500\n");
-    let out = migrate()
-        .args(["inspect", "--callsites", "--json"])
-        .arg(&base)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    let sites: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sites = callsites_json(&base);
     let site = |function: &str, kind: &str| {
         sites
             .as_array()

@@ -15,11 +15,12 @@ const ISAS: [(&str, &str); 2] = [
     ("aarch64", "aarch64-unknown-linux-musl"),
 ];
 
+/// The C and assembly (`.S`) sources in `dir`.
 fn c_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "c"));
+    files.retain(|p| p.extension().is_some_and(|e| e == "c" || e == "S"));
     files.sort();
     files
 }
@@ -52,8 +53,9 @@ fn main() {
         let mut objects = Vec::new();
         for src in &sources {
             let obj = out.join(format!(
-                "{isa}-{}.o",
-                src.file_stem().unwrap().to_string_lossy()
+                "{isa}-{}.{}.o",
+                src.file_stem().unwrap().to_string_lossy(),
+                src.extension().unwrap().to_string_lossy()
             ));
             run(Command::new("clang-19")
                 .arg(format!("--target={triple}"))
@@ -63,7 +65,12 @@ fn main() {
                     "-fdata-sections",
                     "-fno-stack-protector",
                 ])
-                .args(["-Wall", "-Werror", "-std=c11"])
+                .args(["-Wall", "-Werror"])
+                .args(
+                    src.extension()
+                        .is_some_and(|e| e == "c")
+                        .then_some("-std=c11"),
+                )
                 .arg("-isystem")
                 .arg(format!("{}/include", resource.trim()))
                 .arg("-isystem")

@@ -18,6 +18,7 @@
  * (every landmark reads the clock), so the intervals are upper bounds. */
 #define _GNU_SOURCE
 #include "landmark.h"
+#include "rt.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -134,13 +135,24 @@ static void note_gap(long long id)
 	stats.last_id = id;
 }
 
-void __landmark_hit(unsigned id)
+/* Landmark hits so far (counted while __landmark_pending is set: in
+ * statistics mode, or while a checkpoint at the N-th hit is wanted). */
+unsigned long long landmark_hits;
+int landmark_stats_mode;
+
+/* Called by __landmark_hit (arch/<isa>/machine.S) with the registers the
+ * program will have when the landmark call returns. */
+void landmark_hit(unsigned id, const struct landmark_regs *regs)
 {
-	stats.hits++;
-	if (__landmark_site_migratable(id))
-		stats.migratable_hits++;
-	if (stats.path)
+	landmark_hits++;
+	if (stats.path) {
+		stats.hits++;
+		if (__landmark_site_migratable(id))
+			stats.migratable_hits++;
 		note_gap(id);
+	}
+	if (landmark_checkpoint_wanted(landmark_hits))
+		landmark_checkpoint_at(id, regs);
 }
 
 static void write_stats(void)
@@ -169,6 +181,7 @@ __attribute__((constructor)) static void landmark_init(void)
 	if (!path || !*path)
 		return;
 	stats.path = path;
+	landmark_stats_mode = 1;
 	stats.last_ns = now_ns();
 	stats.last_id = stats.max_gap_from = stats.max_gap_to = -1;
 	__landmark_pending = 1;

@@ -31,3 +31,8 @@ pub fn instrumented_libc(optimize: bool) -> &'static [u8] {
         include_bytes!(concat!(env!("OUT_DIR"), "/libc-instrumented-O0.a"))
     }
 }
+
+/// `migrate.h`, the header a program includes to ask for a checkpoint
+/// itself (`landmark_request_checkpoint`); `migrate cc` puts it on the
+/// include path.
+pub const MIGRATE_H: &str = include_str!("../include/migrate.h");

@@ -39,6 +39,6 @@ pub fn build(t: &dyn Toolchain, sources: &[PathBuf], flags: &[&str], out: &Path)
         )?;
         objects.push(obj);
     }
-    tools::run(&mut crate::isa::static_link(t, &objects, out), false)?;
+    tools::run(&mut crate::isa::static_link(t, None, &objects, out), false)?;
     Ok(())
 }

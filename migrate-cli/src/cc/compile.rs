@@ -18,8 +18,14 @@ fn frontend(args: &CcArgs, resource_dir: &str) -> Command {
     cmd.arg(format!("--target={IR_TRIPLE}"))
         .args(["-nostdinc", "-isystem"])
         .arg(format!("{resource_dir}/include"))
-        .args(["-isystem", IR_HEADERS])
-        .args(&args.frontend)
+        .args(["-isystem", IR_HEADERS]);
+    match installed_headers() {
+        Ok(dir) => {
+            cmd.arg("-isystem").arg(dir);
+        }
+        Err(e) => eprintln!("migrate cc: warning: <migrate.h> is not available: {e}"),
+    }
+    cmd.args(&args.frontend)
         // After the user's flags, so they win: the same floating-point results
         // on both ISAs need no FMA contraction and no fast-math.
         .args([
@@ -29,6 +35,26 @@ fn frontend(args: &CcArgs, resource_dir: &str) -> Command {
             "-fno-fast-math",
         ]);
     cmd
+}
+
+/// A directory holding the runtime's installed header (`migrate.h`),
+/// written once per header version under the system's temporary directory
+/// (the `migrate` binary carries the header; no install step).
+fn installed_headers() -> std::io::Result<std::path::PathBuf> {
+    let text = landmark_rt::MIGRATE_H;
+    // FNV-1a: a name that changes when the header does.
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let dir = std::env::temp_dir().join(format!("migrate-include-{hash:016x}"));
+    let header = dir.join("migrate.h");
+    if std::fs::read_to_string(&header).ok().as_deref() != Some(text) {
+        std::fs::create_dir_all(&dir)?;
+        let tmp = dir.join(format!("migrate.h.{}", std::process::id()));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &header)?;
+    }
+    Ok(dir)
 }
 
 /// Compiles `source` to bitcode at `out` and refuses what cannot run on both

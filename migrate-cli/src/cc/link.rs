@@ -291,7 +291,13 @@ fn ld(
     verbose: bool,
 ) -> Result<()> {
     let dir = work.join(t.name());
-    let mut cmd = isa::static_link(t, &[dir.join("prog.o"), dir.join("liblandmark.a")], out);
+    let crt1 = start_file(t, &dir, verbose)?;
+    let mut cmd = isa::static_link(
+        t,
+        Some(&crt1),
+        &[dir.join("prog.o"), dir.join("liblandmark.a")],
+        out,
+    );
     let map = dir.join(format!(
         "{}.map",
         out.file_name().unwrap_or_default().to_string_lossy()
@@ -309,6 +315,24 @@ fn ld(
         }
     };
     tools::run(&mut cmd, verbose).map(|_| ())
+}
+
+/// musl's crt1.o with its call of `main` pointed at landmark-rt's
+/// `__landmark_main`, which moves main onto a stack in the migration window
+/// (landmark-rt/src/startup.c). Not the linker's --wrap=main: that would
+/// also redirect the records' references to main.
+fn start_file(t: &dyn Toolchain, dir: &Path, verbose: bool) -> Result<PathBuf> {
+    let out = dir.join("crt1.o");
+    if !out.exists() {
+        tools::run(
+            Command::new("llvm-objcopy-19")
+                .args(["--redefine-sym", "main=__landmark_main"])
+                .arg(t.musl_lib_dir().join("crt1.o"))
+                .arg(&out),
+            verbose,
+        )?;
+    }
+    Ok(out)
 }
 
 /// Archives to search, in command-line order: `.a` inputs, then `-l` names

@@ -47,12 +47,18 @@ pub fn by_name(name: &str) -> Option<&'static dyn Toolchain> {
 }
 
 /// The ld.lld-19 command that links `objects` into a static musl executable
-/// for `t` at `out`, as cc would; callers add their own options.
-pub fn static_link(t: &dyn Toolchain, objects: &[PathBuf], out: &Path) -> Command {
+/// for `t` at `out`, as cc would; callers add their own options. `crt1`
+/// replaces musl's start file when given.
+pub fn static_link(
+    t: &dyn Toolchain,
+    crt1: Option<&Path>,
+    objects: &[PathBuf],
+    out: &Path,
+) -> Command {
     let musl = t.musl_lib_dir();
     let mut cmd = Command::new("ld.lld-19");
     cmd.args(["-static", "-nostdlib", "--gc-sections"])
-        .arg(musl.join("crt1.o"))
+        .arg(crt1.map_or_else(|| musl.join("crt1.o"), Path::to_path_buf))
         .arg(musl.join("crti.o"))
         .args(objects)
         .arg("--start-group")

@@ -1,0 +1,66 @@
+/* machine.c (aarch64): the ELF core notes of this ISA and the musl details
+ * the runtime needs. Layouts are the kernel's (elf_prstatus with
+ * user_pt_regs, user_fpsimd_state), which gdb reads. */
+#include <elf.h>
+#include <string.h>
+
+#include "../../src/rt.h"
+
+const unsigned short landmark_elf_machine = EM_AARCH64;
+
+/* musl 1.2.3, src/internal/pthread_impl.h with TLS_ABOVE_TP: self, prev,
+ * next, sysinfo, then tid. */
+const size_t landmark_tid_offset = 4 * sizeof(void *);
+
+enum { PR_REG = 112, NREGS = 34, PRSTATUS_SIZE = PR_REG + NREGS * 8 + 8 };
+enum { SP = 31, PC = 32, PSTATE = 33 };
+enum { FPSIMD_SIZE = 32 * 16 + 16 };
+
+size_t landmark_prstatus(const struct landmark_regs *r, int pid, void *out)
+{
+	unsigned char *p = out;
+	memset(p, 0, PRSTATUS_SIZE);
+	memcpy(p + 32, &pid, 4); /* pr_pid */
+	uint64_t g[NREGS] = {0};
+	for (int i = 0; i < 11; i++)
+		g[19 + i] = r->x[i];
+	g[30] = r->pc; /* the link register held the return address */
+	g[SP] = r->sp, g[PC] = r->pc;
+	memcpy(p + PR_REG, g, sizeof g);
+	int fpvalid = 1;
+	memcpy(p + PR_REG + sizeof g, &fpvalid, 4);
+	return PRSTATUS_SIZE;
+}
+
+size_t landmark_fpregset(const struct landmark_regs *r, void *out)
+{
+	unsigned char *p = out;
+	memset(p, 0, FPSIMD_SIZE);
+	for (int i = 0; i < 8; i++)
+		memcpy(p + (8 + i) * 16, &r->d[i], 8); /* low halves of v8..v15 */
+	uint32_t fpsr = (uint32_t)r->fpsr, fpcr = (uint32_t)r->fpcr;
+	memcpy(p + 512, &fpsr, 4);
+	memcpy(p + 516, &fpcr, 4);
+	return FPSIMD_SIZE;
+}
+
+int landmark_regs_from_notes(struct landmark_regs *r, const void *prstatus, size_t prsize,
+			     const void *fpregs, size_t fpsize)
+{
+	if (prsize != PRSTATUS_SIZE || fpsize != FPSIMD_SIZE)
+		return -1;
+	uint64_t g[NREGS];
+	memcpy(g, (const unsigned char *)prstatus + PR_REG, sizeof g);
+	memset(r, 0, sizeof *r);
+	for (int i = 0; i < 11; i++)
+		r->x[i] = g[19 + i];
+	r->sp = g[SP], r->pc = g[PC];
+	const unsigned char *f = fpregs;
+	for (int i = 0; i < 8; i++)
+		memcpy(&r->d[i], f + (8 + i) * 16, 8);
+	uint32_t fpsr, fpcr;
+	memcpy(&fpsr, f + 512, 4);
+	memcpy(&fpcr, f + 516, 4);
+	r->fpsr = fpsr, r->fpcr = fpcr;
+	return 0;
+}

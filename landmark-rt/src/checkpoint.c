@@ -1,0 +1,179 @@
+/* checkpoint.c: when to checkpoint, and what happens after.
+ *
+ * Triggers (configured from the environment at start-up; `migrate run`
+ * sets these variables, and the program never sees them in its own
+ * environment):
+ *   LANDMARK_IMAGE=PATH             where the image goes (default
+ *                                   landmark-PID.core in the working directory)
+ *   LANDMARK_CHECKPOINT_AT=N        at the N-th landmark hit
+ *   LANDMARK_CHECKPOINT_AFTER_MS=T  T milliseconds after start (a timer that
+ *                                   raises the checkpoint signal)
+ *   LANDMARK_KEEP_RUNNING=1         keep running after writing the image
+ *   LANDMARK_SIGNAL=N               the checkpoint signal (default SIGUSR2)
+ * and, any time, the checkpoint signal (`migrate checkpoint PID` sends it,
+ * after writing the request file /tmp/landmark-rt-PID.request with
+ * "image=PATH" and optionally "keep-running" lines), or a call to
+ * landmark_request_checkpoint() (migrate.h).
+ *
+ * A trigger sets __landmark_pending; the checkpoint is taken at the next
+ * landmark whose call site is certified migratable. Then, by default, the
+ * process ends at once with status 0 and without flushing stdio or running
+ * atexit handlers: unflushed output is in the image and is written once, by
+ * the restored program. If the image cannot be written the program keeps
+ * running and the reason goes to stderr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "landmark.h"
+#include "migrate.h"
+#include "rt.h"
+
+extern int landmark_stats_mode;
+
+static struct {
+	char image[PATH_MAX];	  /* "" until configured */
+	unsigned long long at_hit; /* 0: no hit-count trigger */
+	int keep_running;
+	int signal;
+	volatile sig_atomic_t signalled; /* the signal came: read the request file */
+	volatile int requested;          /* a checkpoint is wanted */
+} ck;
+
+static void default_image(char *out, size_t len)
+{
+	snprintf(out, len, "landmark-%d.core", (int)getpid());
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	ck.signalled = 1;
+	ck.requested = 1;
+	__landmark_pending = 1;
+}
+
+static unsigned long long env_number(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtoull(v, 0, 10) : 0;
+}
+
+void landmark_triggers_init(void)
+{
+	const char *image = getenv("LANDMARK_IMAGE");
+	if (image && *image)
+		snprintf(ck.image, sizeof ck.image, "%s", image);
+	ck.at_hit = env_number("LANDMARK_CHECKPOINT_AT");
+	ck.keep_running = env_number("LANDMARK_KEEP_RUNNING") != 0;
+	ck.signal = (int)env_number("LANDMARK_SIGNAL");
+	if (ck.signal <= 0 || ck.signal >= 65)
+		ck.signal = SIGUSR2;
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	sigaction(ck.signal, &sa, 0);
+	if (ck.at_hit)
+		__landmark_pending = 1;
+	unsigned long long after = env_number("LANDMARK_CHECKPOINT_AFTER_MS");
+	if (after) {
+		/* The system calls, not musl's timer_create: that one links in
+		 * pthread_create for SIGEV_THREAD. */
+		int timer;
+		struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = ck.signal};
+		struct itimerspec when = {.it_value = {(time_t)(after / 1000),
+						       (long)(after % 1000) * 1000000}};
+		if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &timer) != 0 ||
+		    syscall(SYS_timer_settime, timer, 0, &when, 0) != 0)
+			landmark_say("landmark-rt: ", "cannot start the checkpoint timer", "\n");
+	}
+	/* The program's environment is the copy startup.c makes; these do not
+	 * belong in it (nor in its children). */
+	static const char *const names[] = {"LANDMARK_IMAGE", "LANDMARK_CHECKPOINT_AT",
+					    "LANDMARK_CHECKPOINT_AFTER_MS", "LANDMARK_KEEP_RUNNING",
+					    "LANDMARK_SIGNAL"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		unsetenv(names[i]);
+}
+
+int landmark_request_checkpoint(const char *image, int keep_running)
+{
+	if (image) {
+		if (strlen(image) >= sizeof ck.image)
+			return -1;
+		snprintf(ck.image, sizeof ck.image, "%s", image);
+	}
+	ck.keep_running = keep_running;
+	ck.requested = 1;
+	__landmark_pending = 1;
+	return 0;
+}
+
+/* Reads /tmp/landmark-rt-PID.request (written by `migrate checkpoint`),
+ * accepted only if this user owns it, then removes it. */
+static void read_request_file(void)
+{
+	char path[64], buf[PATH_MAX + 64];
+	snprintf(path, sizeof path, "/tmp/landmark-rt-%d.request", (int)getpid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	struct stat st;
+	ssize_t n = -1;
+	if (fstat(fd, &st) == 0 && st.st_uid == getuid())
+		n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	unlink(path);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	for (char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (!strncmp(line, "image=", 6))
+			snprintf(ck.image, sizeof ck.image, "%s", line + 6);
+		else if (!strcmp(line, "keep-running"))
+			ck.keep_running = 1;
+	}
+}
+
+int landmark_checkpoint_wanted(unsigned long long hits)
+{
+	return ck.requested || (ck.at_hit && hits >= ck.at_hit);
+}
+
+void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
+{
+	if (!__landmark_site_migratable(id))
+		return; /* a later landmark */
+	if (ck.signalled) {
+		ck.signalled = 0;
+		read_request_file();
+	}
+	char image[PATH_MAX];
+	if (ck.image[0])
+		snprintf(image, sizeof image, "%s", ck.image);
+	else
+		default_image(image, sizeof image);
+	/* The request is served (or refused) now: the image must not hold it,
+	 * or the restored program would checkpoint again at once. */
+	ck.requested = 0;
+	ck.at_hit = 0;
+	__landmark_pending = landmark_stats_mode;
+	char err[512];
+	if (landmark_write_image(image, id, regs, err, sizeof err) != 0) {
+		landmark_say("landmark-rt: checkpoint failed, the program keeps running: ", err, "\n");
+		return;
+	}
+	if (!ck.keep_running)
+		_exit(0);
+}

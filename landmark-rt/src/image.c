@@ -1,0 +1,304 @@
+/* image.c: writes the checkpoint image (format: image.h).
+ *
+ * Runs inside the program, at a landmark, on the program's stack. It
+ * allocates nothing from the program's heap and writes nothing through
+ * stdio, so the memory it saves is the program's as it was. The image goes
+ * to PATH.tmp.PID with mode 0600 and is renamed to PATH only when complete;
+ * on any failure the temporary file is removed and PATH is untouched.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "rt.h"
+
+extern char *__progname;
+extern uint64_t landmark_brk_start;
+extern unsigned long long landmark_hits;
+
+enum { MAX_REGIONS = 1024, FILES_CAP = 64 << 10, NOTES_CAP = FILES_CAP + 16384 };
+
+struct note_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static int put_note(struct note_buf *b, const char *name, uint32_t type, const void *desc,
+		    size_t size)
+{
+	Elf64_Nhdr h = {.n_namesz = (Elf64_Word)strlen(name) + 1, .n_descsz = (Elf64_Word)size,
+			.n_type = type};
+	size_t name_pad = (h.n_namesz + 3) & ~3u, desc_pad = (size + 3) & ~(size_t)3;
+	if (b->len + sizeof h + name_pad + desc_pad > b->cap)
+		return -1;
+	unsigned char *p = b->p + b->len;
+	memset(p, 0, sizeof h + name_pad + desc_pad);
+	memcpy(p, &h, sizeof h);
+	memcpy(p + sizeof h, name, h.n_namesz);
+	memcpy(p + sizeof h + name_pad, desc, size);
+	b->len += sizeof h + name_pad + desc_pad;
+	return 0;
+}
+
+/* The kernel's view of every signal with a handler or SIG_IGN (raw
+ * rt_sigaction: restore puts back exactly this). */
+static size_t collect_signals(struct image_signal *out)
+{
+	size_t n = 0;
+	for (unsigned sig = 1; sig < 65; sig++) {
+		struct {
+			uint64_t handler, flags, restorer, mask;
+		} k;
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    syscall(SYS_rt_sigaction, sig, 0, &k, 8) != 0 || k.handler == 0)
+			continue;
+		out[n++] = (struct image_signal){sig, 0, k.handler, k.flags, k.restorer, k.mask};
+	}
+	return n;
+}
+
+static int build_notes(struct note_buf *b, unsigned id, const struct landmark_regs *regs,
+		       const char *files, size_t files_len, char *err, size_t errlen)
+{
+	unsigned char prstatus[512], fpregs[1024];
+	size_t prsize = landmark_prstatus(regs, getpid(), prstatus);
+	size_t fpsize = landmark_fpregset(regs, fpregs);
+	struct {
+		char state, sname, zomb, nice;
+		uint32_t pad;
+		uint64_t flag;
+		uint32_t uid, gid, pid, ppid, pgrp, sid;
+		char fname[16], psargs[80];
+	} ps = {.state = 0, .sname = 'R', .uid = getuid(), .gid = getgid(), .pid = getpid(),
+		.ppid = getppid()};
+	strncpy(ps.fname, __progname ? __progname : "", sizeof ps.fname);
+	strncpy(ps.psargs, __progname ? __progname : "", sizeof ps.psargs);
+
+	size_t id_len;
+	const unsigned char *build_id = landmark_build_id(&id_len);
+	if (!build_id) {
+		snprintf(err, errlen, "the executable has no build-id (link with --build-id)");
+		return -1;
+	}
+	struct image_state st = {
+		.version = IMAGE_VERSION,
+		.call_site = id,
+		.hits = landmark_hits,
+		.brk_start = landmark_brk_start,
+		.brk = (uint64_t)syscall(SYS_brk, 0),
+		.stack_lo = landmark_stack_lo,
+		.stack_hi = landmark_stack_hi,
+		.thread_pointer = __landmark_thread_pointer(),
+		.pid = (uint32_t)getpid(),
+	};
+	mode_t mask = umask(0);
+	umask(mask);
+	st.umask = mask;
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, &st.sigmask, 8);
+
+	char exe[PATH_MAX], cwd[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n < 0 || !getcwd(cwd, sizeof cwd)) {
+		snprintf(err, errlen, "cannot read the executable's path or the working directory: %s",
+			 strerror(errno));
+		return -1;
+	}
+	exe[n] = 0;
+	struct image_signal signals[64];
+	size_t nsig = collect_signals(signals);
+
+	if (put_note(b, "CORE", NT_PRSTATUS, prstatus, prsize) ||
+	    put_note(b, "CORE", NT_PRPSINFO, &ps, sizeof ps) ||
+	    put_note(b, "CORE", NT_FPREGSET, fpregs, fpsize) ||
+	    put_note(b, "GNU", NT_GNU_BUILD_ID, build_id, id_len) ||
+	    put_note(b, NOTE_NAME, NOTE_STATE, &st, sizeof st) ||
+	    put_note(b, NOTE_NAME, NOTE_EXE, exe, strlen(exe) + 1) ||
+	    put_note(b, NOTE_NAME, NOTE_CWD, cwd, strlen(cwd) + 1) ||
+	    put_note(b, NOTE_NAME, NOTE_FILES, files, files_len) ||
+	    put_note(b, NOTE_NAME, NOTE_SIGNALS, signals, nsig * sizeof signals[0])) {
+		snprintf(err, errlen, "too much to record in the image's notes");
+		return -1;
+	}
+	return 0;
+}
+
+/* One image segment: a mapping, or the part of one, whose bytes are all
+ * saved or all not. */
+struct segment {
+	uint64_t start, end;
+	int prot, saved;
+};
+
+/* One segment per window mapping, except that the program's stack below
+ * the stack pointer is dead and only its size is recorded. */
+static int plan_segments(struct segment *seg, int max, uint64_t sp, char *err, size_t errlen)
+{
+	static struct region r[MAX_REGIONS];
+	int n = landmark_window_regions(r, MAX_REGIONS);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read this process's mappings (/proc/self/maps)");
+		return -1;
+	}
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		if (r[i].executable)
+			continue;
+		if (r[i].shared) {
+			snprintf(err, errlen,
+				 "a shared mapping at %#llx-%#llx cannot be checkpointed",
+				 (unsigned long long)r[i].start, (unsigned long long)r[i].end);
+			return -1;
+		}
+		if (k + 2 > max) {
+			snprintf(err, errlen, "more than %d mappings", max);
+			return -1;
+		}
+		int readable = (r[i].prot & PROT_READ) != 0;
+		uint64_t cut = sp & ~(uint64_t)4095;
+		if (readable && cut > r[i].start && cut < r[i].end) {
+			seg[k++] = (struct segment){r[i].start, cut, r[i].prot, 0};
+			seg[k++] = (struct segment){cut, r[i].end, r[i].prot, 1};
+		} else {
+			seg[k++] = (struct segment){r[i].start, r[i].end, r[i].prot, readable};
+		}
+	}
+	return k;
+}
+
+static int write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	while (len) {
+		ssize_t w = write(fd, c, len > (1u << 30) ? (1u << 30) : len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w, len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *what, const char *path)
+{
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
+int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,
+			 char *err, size_t errlen)
+{
+	if (!landmark_stack_lo) {
+		snprintf(err, errlen, "the program's stack is not in the migration window "
+				      "(see the message at start-up)");
+		return -1;
+	}
+	if (__libc.threads_minus_1 > 0) {
+		snprintf(err, errlen, "the program has started a second thread; "
+				      "only single-threaded programs can be checkpointed");
+		return -1;
+	}
+	uint64_t tp = __landmark_thread_pointer();
+	if (tp < WINDOW_START || tp >= WINDOW_END) {
+		snprintf(err, errlen, "the thread's TLS block is outside the migration window "
+				      "(larger than musl's built-in one)");
+		return -1;
+	}
+	static char files[FILES_CAP]; /* bss: the runtime's, not the program's */
+	size_t files_len;
+	if (landmark_collect_files(-1, files, sizeof files, &files_len, err, errlen) != 0)
+		return -1;
+	static unsigned char notes[NOTES_CAP];
+	struct note_buf b = {notes, 0, sizeof notes};
+	if (build_notes(&b, id, regs, files, files_len, err, errlen) != 0)
+		return -1;
+	static struct segment seg[MAX_REGIONS];
+	int nseg = plan_segments(seg, MAX_REGIONS,
+#if defined(__x86_64__)
+				 regs->rsp,
+#else
+				 regs->sp,
+#endif
+				 err, errlen);
+	if (nseg < 0)
+		return -1;
+
+	Elf64_Ehdr eh = {
+		.e_ident = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT,
+			    ELFOSABI_NONE},
+		.e_type = ET_CORE,
+		.e_machine = landmark_elf_machine,
+		.e_version = EV_CURRENT,
+		.e_phoff = sizeof(Elf64_Ehdr),
+		.e_ehsize = sizeof(Elf64_Ehdr),
+		.e_phentsize = sizeof(Elf64_Phdr),
+		.e_phnum = (Elf64_Half)(1 + nseg),
+	};
+	static Elf64_Phdr ph[1 + MAX_REGIONS];
+	uint64_t off = sizeof eh + (uint64_t)(1 + nseg) * sizeof(Elf64_Phdr);
+	ph[0] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = off, .p_filesz = b.len, .p_align = 4};
+	off += b.len;
+	for (int i = 0; i < nseg; i++) {
+		uint64_t size = seg[i].end - seg[i].start;
+		/* Saved bytes at an offset congruent to their address. */
+		if (seg[i].saved) {
+			off = (off + IMAGE_ALIGN - 1) & ~(IMAGE_ALIGN - 1);
+			off += seg[i].start % IMAGE_ALIGN;
+		}
+		int p = seg[i].prot;
+		ph[1 + i] = (Elf64_Phdr){
+			.p_type = PT_LOAD,
+			.p_flags = (p & PROT_READ ? PF_R : 0) | (p & PROT_WRITE ? PF_W : 0) |
+				   (p & PROT_EXEC ? PF_X : 0),
+			.p_offset = seg[i].saved ? off : 0,
+			.p_vaddr = seg[i].start,
+			.p_filesz = seg[i].saved ? size : 0,
+			.p_memsz = size,
+			.p_align = IMAGE_ALIGN,
+		};
+		if (seg[i].saved)
+			off += size;
+	}
+
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "image path too long");
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(err, errlen, "cannot create", tmp);
+	int ok = write_all(fd, &eh, sizeof eh) == 0 &&
+		 write_all(fd, ph, sizeof ph[0] * (size_t)(1 + nseg)) == 0 &&
+		 write_all(fd, notes, b.len) == 0;
+	for (int i = 0; ok && i < nseg; i++) {
+		if (!ph[1 + i].p_filesz)
+			continue;
+		off_t at = (off_t)ph[1 + i].p_offset;
+		ok = lseek(fd, at, SEEK_SET) == at &&
+		     write_all(fd, (const void *)seg[i].start, ph[1 + i].p_filesz) == 0;
+	}
+	if (!ok || close(fd) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return fail(err, errlen, "cannot write", tmp);
+	}
+	if (rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return fail(err, errlen, "cannot rename the image to", path);
+	}
+	return 0;
+}

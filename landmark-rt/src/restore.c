@@ -1,0 +1,264 @@
+/* restore.c: continues a checkpointed program from its image, in a new
+ * process of the same executable (`migrate restore` starts it with
+ * LANDMARK_RESTORE=IMAGE).
+ *
+ * It runs as the first constructor, on the kernel's stack, before the
+ * program's own constructors and main. Everything that can fail is checked
+ * or done first: the image's header, notes and segments, the build-id
+ * against this executable, the working directory, the open files, the heap
+ * break. Then the image's segments are mapped over the window (mapped from
+ * the file, not copied, so restore time does not grow with the heap) and
+ * from that point only the stack and system calls are used: the data and
+ * bss of libc and of this runtime are the image's now. The values that
+ * belong to this process rather than to the program (DESIGN.md, the libc
+ * state trap: musl's auxv pointer, hwcap, the thread ID) are put back, the
+ * signal handlers and mask restored, and __landmark_resume jumps to the
+ * landmark's return address with the landmark's registers.
+ *
+ * A failure before the mapping ends the process with status 125 and a
+ * message; nothing of the program has run.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "image.h"
+#include "rt.h"
+
+enum { RESTORE_FAILED = 125, MAX_SEGMENTS = 2048, MAX_NOTES = 1 << 20 };
+
+extern size_t __hwcap;
+
+struct notes {
+	const void *prstatus, *fpregs, *build_id, *files, *signals;
+	size_t prsize, fpsize, id_len, files_len, signals_len;
+	const struct image_state *state;
+	const char *exe, *cwd;
+};
+
+static _Noreturn void die(const char *image, const char *what)
+{
+	landmark_say("landmark-rt: cannot restore ", image, ": ");
+	landmark_say(what, "\n", 0);
+	_exit(RESTORE_FAILED);
+}
+
+static int pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n <= 0)
+			return -1;
+		p += n, len -= (size_t)n, off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static const char *string_note(const void *desc, size_t size)
+{
+	const char *s = desc;
+	return size && s[size - 1] == 0 ? s : 0;
+}
+
+/* Finds the notes restore needs; 0, or the reason the image is unusable. */
+static const char *parse_notes(const unsigned char *p, size_t len, struct notes *n)
+{
+	memset(n, 0, sizeof *n);
+	for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= len;) {
+		Elf64_Nhdr h;
+		memcpy(&h, p + off, sizeof h);
+		size_t name_at = off + sizeof h, desc_at = name_at + ((h.n_namesz + 3) & ~3u);
+		if (desc_at > len || h.n_descsz > len - desc_at)
+			return "its notes are truncated or corrupt";
+		const char *name = (const char *)p + name_at;
+		const void *desc = p + desc_at;
+		off = desc_at + ((h.n_descsz + 3) & ~3u);
+		if (h.n_namesz == 5 && !memcmp(name, "CORE", 5)) {
+			if (h.n_type == NT_PRSTATUS)
+				n->prstatus = desc, n->prsize = h.n_descsz;
+			else if (h.n_type == NT_FPREGSET)
+				n->fpregs = desc, n->fpsize = h.n_descsz;
+		} else if (h.n_namesz == 4 && !memcmp(name, "GNU", 4) && h.n_type == NT_GNU_BUILD_ID) {
+			n->build_id = desc, n->id_len = h.n_descsz;
+		} else if (h.n_namesz == sizeof NOTE_NAME && !memcmp(name, NOTE_NAME, sizeof NOTE_NAME)) {
+			switch (h.n_type) {
+			case NOTE_STATE:
+				if (h.n_descsz != sizeof(struct image_state))
+					return "its state note has the wrong size (another version?)";
+				n->state = desc;
+				break;
+			case NOTE_EXE:
+				n->exe = string_note(desc, h.n_descsz);
+				break;
+			case NOTE_CWD:
+				n->cwd = string_note(desc, h.n_descsz);
+				break;
+			case NOTE_FILES:
+				n->files = desc, n->files_len = h.n_descsz;
+				break;
+			case NOTE_SIGNALS:
+				n->signals = desc, n->signals_len = h.n_descsz;
+				break;
+			}
+		}
+	}
+	if (!n->prstatus || !n->fpregs || !n->build_id || !n->state || !n->exe || !n->cwd)
+		return "it lacks registers, build-id or runtime state notes (not a landmark-rt image?)";
+	if (n->state->version != IMAGE_VERSION)
+		return "it was written by another version of landmark-rt";
+	return 0;
+}
+
+static const char *check_segments(const Elf64_Phdr *ph, int count, uint64_t file_size)
+{
+	for (int i = 0; i < count; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		uint64_t a = ph[i].p_vaddr, m = ph[i].p_memsz, f = ph[i].p_filesz;
+		if (a % 4096 || m % 4096 || a < WINDOW_START || a + m > WINDOW_END || a + m < a)
+			return "a segment lies outside the migration window or is not page-aligned";
+		if (f && (f != m || ph[i].p_offset % 4096 != a % 4096))
+			return "a segment's file layout is not mappable (corrupt image)";
+		if (f && (ph[i].p_offset + f > file_size || ph[i].p_offset + f < f))
+			return "it is truncated (a segment extends past the end of the file)";
+	}
+	return 0;
+}
+
+static void *outside_window(size_t len, const char *image)
+{
+	long at = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	if (at == -1 || (uint64_t)at < WINDOW_END)
+		die(image, "cannot allocate memory outside the migration window");
+	return (void *)at;
+}
+
+static int prot_of(Elf64_Word flags)
+{
+	return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) |
+	       (flags & PF_X ? PROT_EXEC : 0);
+}
+
+_Noreturn void landmark_restore(const char *image)
+{
+	int fd0 = open(image, O_RDONLY | O_CLOEXEC);
+	if (fd0 < 0)
+		die(image, strerror(errno));
+	/* Out of the way of the descriptors the program had. */
+	int fd = fcntl(fd0, F_DUPFD_CLOEXEC, 512);
+	close(fd0);
+	struct stat st;
+	Elf64_Ehdr eh;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		die(image, strerror(errno));
+	if (pread_all(fd, &eh, sizeof eh, 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_CORE)
+		die(image, "it is not an ELF core image (truncated or corrupt?)");
+	if (eh.e_machine != landmark_elf_machine)
+		die(image, "it was taken on another ISA (translate it first: migrate --to)");
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum < 2 || eh.e_phnum > MAX_SEGMENTS)
+		die(image, "its program headers are corrupt");
+	/* What is read from the image lives outside the window (the kernel's
+	 * choice of address, not the arena's): the window is replaced below. */
+	size_t ph_size = eh.e_phnum * sizeof(Elf64_Phdr);
+	Elf64_Phdr *ph = outside_window(ph_size, image);
+	if (pread_all(fd, ph, ph_size, eh.e_phoff) != 0)
+		die(image, "it is truncated (program headers)");
+	if (ph[0].p_type != PT_NOTE || !ph[0].p_filesz || ph[0].p_filesz > MAX_NOTES)
+		die(image, "its notes are missing or too large");
+	unsigned char *notes_buf = outside_window(ph[0].p_filesz, image);
+	if (pread_all(fd, notes_buf, ph[0].p_filesz, ph[0].p_offset) != 0)
+		die(image, "it is truncated (notes)");
+	struct notes n;
+	const char *why = parse_notes(notes_buf, ph[0].p_filesz, &n);
+	if (!why)
+		why = check_segments(ph, eh.e_phnum, (uint64_t)st.st_size);
+	if (why)
+		die(image, why);
+	size_t id_len;
+	const unsigned char *own_id = landmark_build_id(&id_len);
+	if (!own_id || id_len != n.id_len || memcmp(own_id, n.build_id, id_len))
+		die(image, "it was taken from another build of this program (build-ids differ)");
+	struct landmark_regs regs;
+	if (landmark_regs_from_notes(&regs, n.prstatus, n.prsize, n.fpregs, n.fpsize) != 0)
+		die(image, "its register notes have the wrong size");
+	if (n.state->thread_pointer != __landmark_thread_pointer())
+		die(image, "the thread pointer differs from this process's (TLS layout changed?)");
+
+	char err[512];
+	if (chdir(n.cwd) != 0) {
+		snprintf(err, sizeof err, "cannot enter its working directory %s: %s", n.cwd,
+			 strerror(errno));
+		die(image, err);
+	}
+	if (n.files && landmark_reopen_files(n.files, n.files_len, err, sizeof err) != 0)
+		die(image, err);
+	uint64_t brk_now = (uint64_t)syscall(SYS_brk, 0);
+	if (brk_now != n.state->brk_start) {
+		snprintf(err, sizeof err,
+			 "the heap starts at %#llx here and at %#llx in the image "
+			 "(is address randomization on? `migrate restore` turns it off)",
+			 (unsigned long long)brk_now, (unsigned long long)n.state->brk_start);
+		die(image, err);
+	}
+	if ((uint64_t)syscall(SYS_brk, n.state->brk) != n.state->brk)
+		die(image, "cannot set the heap break to the image's");
+
+	/* What belongs to this process, not to the program. */
+	size_t *auxv = __libc.auxv;
+	size_t hwcap = __hwcap;
+	int *tid_at = (int *)((char *)pthread_self() + landmark_tid_offset);
+	int tid = *tid_at;
+	uint32_t umask_value = n.state->umask;
+	uint64_t sigmask = n.state->sigmask;
+	struct image_signal sigs[64];
+	size_t nsig = n.signals_len / sizeof sigs[0];
+	if (nsig > 64)
+		nsig = 64;
+	memcpy(sigs, n.signals, nsig * sizeof sigs[0]);
+
+	/* The point of no return: from here on, no libc state. */
+	for (int i = 1; i < eh.e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		int prot = prot_of(ph[i].p_flags);
+		long got = ph[i].p_filesz
+				   ? syscall(SYS_mmap, ph[i].p_vaddr, ph[i].p_memsz, prot,
+					     MAP_PRIVATE | MAP_FIXED, fd, ph[i].p_offset)
+				   : syscall(SYS_mmap, ph[i].p_vaddr, ph[i].p_memsz, prot,
+					     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if ((uint64_t)got != ph[i].p_vaddr) {
+			landmark_say("landmark-rt: cannot map the image's memory back: ", image, "\n");
+			syscall(SYS_exit_group, RESTORE_FAILED);
+		}
+	}
+	__libc.auxv = auxv;
+	__hwcap = hwcap;
+	*tid_at = tid;
+	syscall(SYS_umask, umask_value);
+	for (size_t i = 0; i < nsig; i++)
+		syscall(SYS_rt_sigaction, sigs[i].signo, &sigs[i].handler, 0, 8);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &sigmask, 0, 8);
+	syscall(SYS_close, fd);
+	__landmark_resume(&regs);
+}
+
+__attribute__((constructor(101))) static void restore_if_asked(void)
+{
+	const char *image = getenv("LANDMARK_RESTORE");
+	if (image && *image)
+		landmark_restore(image);
+}

@@ -1,0 +1,106 @@
+/* rt.h: what the runtime's files share (not installed).
+ *
+ * The migration window (DESIGN.md decision 5): everything a migrating
+ * program owns lives in [WINDOW_START, WINDOW_END), at the same addresses on
+ * both ISAs and below 2^39:
+ *   0x10000000              the executable (code, data, bss), then the brk heap
+ *   ARENA_START..ARENA_END  every anonymous mmap (musl's malloc groups, the
+ *                           program's own mappings): heap.c
+ *   STACK_TOP - size        the program's stack, argv and envp: startup.c
+ * qemu-user keeps its guest mappings from 2^38 up, so the window ends there;
+ * natively nothing else is mapped below 2^39 with address randomization off.
+ */
+#ifndef LANDMARK_RT_H
+#define LANDMARK_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WINDOW_START 0x10000000UL
+#define ARENA_START 0x100000000UL /* 4 GiB */
+#define ARENA_END 0x3e00000000UL  /* 248 GiB */
+#define STACK_TOP 0x3f00000000UL  /* 252 GiB */
+#define WINDOW_END 0x4000000000UL /* 2^38 */
+
+/* Image file offsets of memory are multiples of this plus the address's
+ * remainder, so restore can map them on kernels with pages up to 64 KiB. */
+#define IMAGE_ALIGN 0x10000UL
+
+/* The registers of the program at a landmark, as if the landmark call had
+ * just returned (decision 8): the callee-saved registers, the stack pointer
+ * and the return address; the floating-point control state. Filled by the
+ * per-ISA entry of __landmark_hit (arch/<isa>/machine.S); the layout is
+ * that file's. */
+struct landmark_regs {
+#if defined(__x86_64__)
+	uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
+	uint32_t mxcsr;
+	uint16_t fcw, pad[5];
+#elif defined(__aarch64__)
+	uint64_t x[11]; /* x19..x29 */
+	uint64_t sp, pc; /* pc: the return address (x30 at the call) */
+	uint64_t d[8];  /* d8..d15 */
+	uint64_t fpcr, fpsr;
+#endif
+};
+
+/* The start of musl 1.2.3's struct __libc (src/internal/libc.h). */
+struct musl_libc {
+	char can_do_threads, threaded, secure;
+	volatile signed char need_locks;
+	int threads_minus_1;
+	size_t *auxv;
+};
+extern struct musl_libc __libc;
+
+/* machine.S */
+void __landmark_start_main(int argc, char **argv, char **envp, void *stack_top);
+_Noreturn void __landmark_resume(const struct landmark_regs *regs);
+uint64_t __landmark_thread_pointer(void);
+
+/* arch/<isa>/machine.c: the ISA's ELF core notes and musl details. */
+extern const unsigned short landmark_elf_machine;
+size_t landmark_prstatus(const struct landmark_regs *r, int pid, void *out);
+size_t landmark_fpregset(const struct landmark_regs *r, void *out);
+int landmark_regs_from_notes(struct landmark_regs *r, const void *prstatus, size_t prsize,
+			     const void *fpregs, size_t fpsize);
+extern const size_t landmark_tid_offset; /* of `tid` in musl 1.2.3's struct pthread */
+
+/* startup.c */
+extern uint64_t landmark_stack_lo, landmark_stack_hi;
+extern uint64_t landmark_brk_start;
+
+/* checkpoint.c */
+void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs);
+int landmark_checkpoint_wanted(unsigned long long hits);
+void landmark_triggers_init(void);
+
+/* maps.c: the process's mappings inside the window. */
+struct region {
+	uint64_t start, end;
+	int prot;       /* PROT_* */
+	int shared;     /* a MAP_SHARED mapping */
+	int executable; /* backed by the program's executable file, read-only */
+};
+int landmark_window_regions(struct region *out, int max);
+
+/* image.c */
+int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,
+			 char *err, size_t errlen);
+
+/* restore.c */
+_Noreturn void landmark_restore(const char *image);
+
+/* files.c */
+int landmark_collect_files(int skip_fd, char *buf, size_t cap, size_t *len, char *err,
+			   size_t errlen);
+int landmark_reopen_files(const char *buf, size_t len, char *err, size_t errlen);
+
+/* buildid.c */
+const unsigned char *landmark_build_id(size_t *len);
+
+/* Writes a message to stderr without stdio (whose buffers belong to the
+ * program and must not change). */
+void landmark_say(const char *a, const char *b, const char *c);
+
+#endif

@@ -155,6 +155,14 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 {
 	if (!__landmark_site_migratable(id))
 		return; /* a later landmark */
+	struct walked_frame *frames = landmark_frames_buffer();
+#if defined(__x86_64__)
+	int nframes = frames ? landmark_walk(regs->rip, regs->rsp, regs->rbp, frames, MAX_FRAMES) : -1;
+#else
+	int nframes = frames ? landmark_walk(regs->pc, regs->sp, regs->x[10], frames, MAX_FRAMES) : -1;
+#endif
+	if (nframes < 0)
+		return; /* a frame is not at a migratable call site: a later landmark */
 	if (ck.signalled) {
 		ck.signalled = 0;
 		read_request_file();
@@ -170,7 +178,9 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	ck.at_hit = 0;
 	__landmark_pending = landmark_stats_mode;
 	char err[512];
-	if (landmark_write_image(image, id, regs, err, sizeof err) != 0) {
+	int rc = landmark_write_image(image, id, regs, frames, nframes, err, sizeof err);
+	landmark_frames_release();
+	if (rc != 0) {
 		landmark_say("landmark-rt: checkpoint failed, the program keeps running: ", err, "\n");
 		return;
 	}

@@ -26,7 +26,11 @@ extern char *__progname;
 extern uint64_t landmark_brk_start;
 extern unsigned long long landmark_hits;
 
-enum { MAX_REGIONS = 1024, FILES_CAP = 64 << 10, NOTES_CAP = FILES_CAP + 16384 };
+enum {
+	MAX_REGIONS = 1024,
+	FILES_CAP = 64 << 10,
+	NOTES_CAP = FILES_CAP + MAX_FRAMES * sizeof(struct walked_frame) + 16384
+};
 
 struct note_buf {
 	unsigned char *p;
@@ -68,7 +72,8 @@ static size_t collect_signals(struct image_signal *out)
 }
 
 static int build_notes(struct note_buf *b, unsigned id, const struct landmark_regs *regs,
-		       const char *files, size_t files_len, char *err, size_t errlen)
+		       const struct walked_frame *frames, int nframes, const char *files,
+		       size_t files_len, char *err, size_t errlen)
 {
 	unsigned char prstatus[512], fpregs[1024];
 	size_t prsize = landmark_prstatus(regs, getpid(), prstatus);
@@ -125,7 +130,8 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 	    put_note(b, NOTE_NAME, NOTE_EXE, exe, strlen(exe) + 1) ||
 	    put_note(b, NOTE_NAME, NOTE_CWD, cwd, strlen(cwd) + 1) ||
 	    put_note(b, NOTE_NAME, NOTE_FILES, files, files_len) ||
-	    put_note(b, NOTE_NAME, NOTE_SIGNALS, signals, nsig * sizeof signals[0])) {
+	    put_note(b, NOTE_NAME, NOTE_SIGNALS, signals, nsig * sizeof signals[0]) ||
+	    put_note(b, NOTE_NAME, NOTE_FRAMES, frames, (size_t)nframes * sizeof frames[0])) {
 		snprintf(err, errlen, "too much to record in the image's notes");
 		return -1;
 	}
@@ -141,9 +147,9 @@ struct segment {
 
 /* One segment per window mapping, except that the program's stack below
  * the stack pointer is dead and only its size is recorded. */
-static int plan_segments(struct segment *seg, int max, uint64_t sp, char *err, size_t errlen)
+static int plan_segments(struct segment *seg, struct region *r, int max, uint64_t sp, char *err,
+			 size_t errlen)
 {
-	static struct region r[MAX_REGIONS];
 	int n = landmark_window_regions(r, MAX_REGIONS);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read this process's mappings (/proc/self/maps)");
@@ -175,6 +181,33 @@ static int plan_segments(struct segment *seg, int max, uint64_t sp, char *err, s
 	return k;
 }
 
+/* The writer's working memory, mapped outside the migration window so
+ * that it is not part of the image (nor of the program's memory). */
+struct scratch {
+	char files[FILES_CAP];
+	unsigned char notes[NOTES_CAP];
+	struct region regions[MAX_REGIONS];
+	struct segment seg[MAX_REGIONS];
+	Elf64_Phdr ph[1 + MAX_REGIONS];
+};
+
+static struct scratch *scratch(void)
+{
+	long at = syscall(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (at == -1)
+		return 0;
+	if ((uint64_t)at < WINDOW_END) {
+		syscall(SYS_munmap, at, sizeof(struct scratch));
+		return 0;
+	}
+	return (struct scratch *)at;
+}
+
+static int write_image(struct scratch *w, const char *path, unsigned id,
+		       const struct landmark_regs *regs, const struct walked_frame *frames,
+		       int nframes, char *err, size_t errlen);
+
 static int write_all(int fd, const void *p, size_t len)
 {
 	const char *c = p;
@@ -196,7 +229,7 @@ static int fail(char *err, size_t errlen, const char *what, const char *path)
 }
 
 int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,
-			 char *err, size_t errlen)
+			 const struct walked_frame *frames, int nframes, char *err, size_t errlen)
 {
 	if (!landmark_stack_lo) {
 		snprintf(err, errlen, "the program's stack is not in the migration window "
@@ -214,16 +247,28 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 				      "(larger than musl's built-in one)");
 		return -1;
 	}
-	static char files[FILES_CAP]; /* bss: the runtime's, not the program's */
+	struct scratch *w = scratch();
+	if (!w) {
+		snprintf(err, errlen, "cannot allocate memory outside the migration window");
+		return -1;
+	}
+	int rc = write_image(w, path, id, regs, frames, nframes, err, errlen);
+	syscall(SYS_munmap, w, sizeof *w);
+	return rc;
+}
+
+static int write_image(struct scratch *w, const char *path, unsigned id,
+		       const struct landmark_regs *regs, const struct walked_frame *frames,
+		       int nframes, char *err, size_t errlen)
+{
 	size_t files_len;
-	if (landmark_collect_files(-1, files, sizeof files, &files_len, err, errlen) != 0)
+	if (landmark_collect_files(-1, w->files, sizeof w->files, &files_len, err, errlen) != 0)
 		return -1;
-	static unsigned char notes[NOTES_CAP];
-	struct note_buf b = {notes, 0, sizeof notes};
-	if (build_notes(&b, id, regs, files, files_len, err, errlen) != 0)
+	struct note_buf b = {w->notes, 0, sizeof w->notes};
+	if (build_notes(&b, id, regs, frames, nframes, w->files, files_len, err, errlen) != 0)
 		return -1;
-	static struct segment seg[MAX_REGIONS];
-	int nseg = plan_segments(seg, MAX_REGIONS,
+	struct segment *seg = w->seg;
+	int nseg = plan_segments(seg, w->regions, MAX_REGIONS,
 #if defined(__x86_64__)
 				 regs->rsp,
 #else
@@ -244,7 +289,7 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 		.e_phentsize = sizeof(Elf64_Phdr),
 		.e_phnum = (Elf64_Half)(1 + nseg),
 	};
-	static Elf64_Phdr ph[1 + MAX_REGIONS];
+	Elf64_Phdr *ph = w->ph;
 	uint64_t off = sizeof eh + (uint64_t)(1 + nseg) * sizeof(Elf64_Phdr);
 	ph[0] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = off, .p_filesz = b.len, .p_align = 4};
 	off += b.len;
@@ -280,7 +325,7 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 		return fail(err, errlen, "cannot create", tmp);
 	int ok = write_all(fd, &eh, sizeof eh) == 0 &&
 		 write_all(fd, ph, sizeof ph[0] * (size_t)(1 + nseg)) == 0 &&
-		 write_all(fd, notes, b.len) == 0;
+		 write_all(fd, w->notes, b.len) == 0;
 	for (int i = 0; ok && i < nseg; i++) {
 		if (!ph[1 + i].p_filesz)
 			continue;

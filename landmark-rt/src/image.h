@@ -13,6 +13,9 @@
  *     "LANDMARK" NOTE_CWD     the working directory (NUL-terminated)
  *     "LANDMARK" NOTE_FILES   open files (files.c)
  *     "LANDMARK" NOTE_SIGNALS struct image_signal[] (kernel sigaction)
+ *     "LANDMARK" NOTE_FRAMES  struct walked_frame[] (rt.h), innermost first:
+ *                             the stack walk that found every frame at a
+ *                             migratable call site
  *   then one PT_LOAD per mapping in the migration window (the executable's
  *   read-only segments excluded: they come from the executable), with
  *   p_filesz 0 for pages that are not saved (PROT_NONE, or the stack below
@@ -33,6 +36,7 @@ enum {
 	NOTE_CWD = 3,
 	NOTE_FILES = 4,
 	NOTE_SIGNALS = 5,
+	NOTE_FRAMES = 6,
 };
 
 struct image_state {

@@ -178,7 +178,8 @@ static void write_stats(void)
 __attribute__((constructor)) static void landmark_init(void)
 {
 	const char *path = getenv("LANDMARK_STATS");
-	if (!path || !*path)
+	/* No sites table: a build without landmarks, nothing to count. */
+	if (!path || !*path || !__migrate_migratable)
 		return;
 	stats.path = path;
 	landmark_stats_mode = 1;

@@ -84,9 +84,23 @@ struct region {
 };
 int landmark_window_regions(struct region *out, int max);
 
+/* frames.c: the stack walk at a landmark. */
+struct walked_frame {
+	uint64_t pc, sp; /* the return address the frame is suspended at; its stack pointer */
+	uint32_t call_site, pad;
+};
+enum { MAX_FRAMES = 1 << 16 };
+/* Fills `out` (innermost first) and returns the number of frames if every
+ * frame from `pc` down to main is at a migratable call site; else -1. */
+int landmark_walk(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *out, int max);
+/* A buffer for MAX_FRAMES frames outside the window, or NULL. */
+struct walked_frame *landmark_frames_buffer(void);
+/* Unmaps the frame table and buffer (before an image is written). */
+void landmark_frames_release(void);
+
 /* image.c */
 int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,
-			 char *err, size_t errlen);
+			 const struct walked_frame *frames, int nframes, char *err, size_t errlen);
 
 /* restore.c */
 _Noreturn void landmark_restore(const char *image);

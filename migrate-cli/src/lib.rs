@@ -4,8 +4,11 @@
 pub mod baseline;
 pub mod cc;
 pub mod check;
+pub mod checkpoint;
 pub mod inspect;
 pub mod isa;
 pub mod layout;
+pub mod process;
+pub mod restore;
 pub mod run;
 pub mod tools;

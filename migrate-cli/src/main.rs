@@ -1,9 +1,9 @@
 //! `migrate`: build C programs that can move between x86_64 and aarch64
 //! while running, and run them.
 
-use migrate_cli::{cc, check, inspect, isa, run};
+use migrate_cli::{cc, check, checkpoint, inspect, isa, restore, run};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -46,11 +46,55 @@ enum Cmd {
         /// Every landmark then calls into the runtime, so the program runs slower.
         #[arg(long, value_name = "FILE")]
         stats: Option<PathBuf>,
+        /// Checkpoint at the N-th landmark hit (1 is the first; the next one whose whole
+        /// stack is at migratable call sites, if that one is not). Every landmark then calls
+        /// into the runtime until the checkpoint, so the program runs slower until then.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+              conflicts_with = "checkpoint_after")]
+        checkpoint_at: Option<u64>,
+        /// Checkpoint this long after start-up (500ms, 2s, 1m), at the next migratable landmark.
+        #[arg(long, value_name = "DURATION", value_parser = checkpoint::parse_duration)]
+        checkpoint_after: Option<std::time::Duration>,
+        /// Where to write the checkpoint image (an ELF core file, mode 0600, written to a
+        /// temporary name and renamed into place). Default: BASE.<arch>.core.
+        #[arg(long, value_name = "IMG")]
+        image: Option<PathBuf>,
+        /// Keep running after the checkpoint (default: the program ends there, without
+        /// flushing its output or running exit handlers: `migrate restore` does that).
+        #[arg(long)]
+        keep_running: bool,
         /// Build base name: runs BASE.<arch>.
         base: PathBuf,
         /// Arguments for the program (after --).
         #[arg(last = true)]
         args: Vec<String>,
+    },
+    /// Ask a running program (built with `migrate cc`, started by `migrate run` or directly)
+    /// for a checkpoint at its next migratable landmark, and wait for the image.
+    Checkpoint {
+        /// Process ID (under qemu-aarch64: qemu's).
+        pid: u32,
+        /// Where to write the image. Default: landmark-PID.core in this directory.
+        #[arg(long, value_name = "IMG")]
+        image: Option<PathBuf>,
+        /// Keep the program running after the checkpoint (default: it ends there).
+        #[arg(long)]
+        keep_running: bool,
+        /// Give up waiting after this long (the request stays pending in the program).
+        #[arg(long, value_name = "DURATION", default_value = "10s",
+              value_parser = checkpoint::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Continue a checkpointed program from its image, on the image's ISA (aarch64 under
+    /// qemu-aarch64), with this terminal's stdin, stdout and stderr; exits with its exit code.
+    Restore {
+        /// The image (from `migrate run --checkpoint-at/--checkpoint-after` or `migrate
+        /// checkpoint`).
+        image: PathBuf,
+        /// The executable to restore into. Default: the one the image was taken from; either
+        /// way it must be the same build (same build-id).
+        #[arg(long, value_name = "FILE")]
+        exe: Option<PathBuf>,
     },
     /// Check that both executables' live-value records correspond (same call-site IDs,
     /// same number of values, compatible sizes, same functions); fail listing the first
@@ -106,13 +150,38 @@ fn real_main() -> Result<i32> {
         Cmd::Run {
             arch,
             stats,
+            checkpoint_at,
+            checkpoint_after,
+            image,
+            keep_running,
             base,
             args,
         } => {
             let t = isa::by_name(&arch)
                 .ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
-            run::run(t, &base, &args, stats.as_deref())
+            let wanted = checkpoint_at.is_some() || checkpoint_after.is_some();
+            if !wanted && (image.is_some() || keep_running) {
+                bail!("--image and --keep-running need --checkpoint-at or --checkpoint-after");
+            }
+            let request = wanted.then(|| checkpoint::Request {
+                at_hit: checkpoint_at,
+                after: checkpoint_after,
+                image: image.unwrap_or_else(|| {
+                    let mut p = cc::link::output_path(&base, t).into_os_string();
+                    p.push(".core");
+                    PathBuf::from(p)
+                }),
+                keep_running,
+            });
+            run::run(t, &base, &args, stats.as_deref(), request.as_ref())
         }
+        Cmd::Checkpoint {
+            pid,
+            image,
+            keep_running,
+            timeout,
+        } => checkpoint::checkpoint_process(pid, image.as_deref(), keep_running, timeout),
+        Cmd::Restore { image, exe } => restore::restore(&image, exe.as_deref()),
         Cmd::Check {
             base,
             certify,

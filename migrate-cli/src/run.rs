@@ -1,10 +1,12 @@
 //! `migrate run`: runs one ISA's executable of a build, passing stdin,
-//! stdout, stderr and the exit status through.
+//! stdout, stderr and the exit status through; optionally asks it for a
+//! checkpoint.
 
 use crate::cc::link::output_path;
+use crate::checkpoint::{describe, FileId, Request};
 use crate::isa::Toolchain;
+use crate::process;
 use anyhow::{bail, Context, Result};
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -12,8 +14,16 @@ use std::process::Command;
 /// (128 + signal number if the program was killed, as shells report it).
 /// With `stats`, landmark-rt writes its statistics there as JSON
 /// (`landmark_hits`, `max_interval_us`, ...; see landmark-rt's `landmark.c`)
-/// when the program exits.
-pub fn run(t: &dyn Toolchain, base: &Path, args: &[String], stats: Option<&Path>) -> Result<i32> {
+/// when the program exits. With `checkpoint`, landmark-rt writes an image
+/// when asked and (unless told to keep running) the program ends there;
+/// a run that ends without writing the image is an error.
+pub fn run(
+    t: &dyn Toolchain,
+    base: &Path,
+    args: &[String],
+    stats: Option<&Path>,
+    checkpoint: Option<&Request>,
+) -> Result<i32> {
     // Absolute, so that a bare name is not looked up in PATH.
     let exe = std::path::absolute(output_path(base, t))?;
     if !exe.is_file() {
@@ -37,6 +47,11 @@ pub fn run(t: &dyn Toolchain, base: &Path, args: &[String], stats: Option<&Path>
         let _ = std::fs::remove_file(path);
         cmd.env(STATS_ENV, path);
     }
+    let image_before = checkpoint.map(|r| FileId::of(&r.image));
+    if let Some(request) = checkpoint {
+        request.apply(&mut cmd)?;
+    }
+    process::migratable(&mut cmd);
     let status = cmd.status().with_context(|| {
         let hint = if t.runner().is_some() {
             " (scripts/setup.sh installs qemu-user)"
@@ -54,9 +69,21 @@ pub fn run(t: &dyn Toolchain, base: &Path, args: &[String], stats: Option<&Path>
             );
         }
     }
-    Ok(status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    let code = process::exit_code(status);
+    if let (Some(request), Some(before)) = (checkpoint, image_before) {
+        if FileId::of(&request.image) == before {
+            bail!(
+                "no checkpoint was taken: the program ended (exit code {code}) before {}",
+                match (request.at_hit, request.after) {
+                    (Some(n), _) => format!("landmark hit {n}"),
+                    (None, Some(d)) => format!("{:.3} s had passed", d.as_secs_f64()),
+                    _ => "it was asked".to_string(),
+                }
+            );
+        }
+        eprintln!("{}", describe(&request.image)?);
+    }
+    Ok(code)
 }
 
 /// Environment variable through which landmark-rt learns where to write

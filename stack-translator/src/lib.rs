@@ -8,6 +8,8 @@ mod bytes;
 pub mod callsites;
 pub mod certificates;
 pub mod certify;
+pub mod frames;
+pub mod image;
 pub mod isa;
 pub mod layout;
 pub mod machine;

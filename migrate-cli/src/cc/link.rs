@@ -9,8 +9,9 @@ use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use stack_translator::callsites::SECTION as CALLSITE_SECTION;
 use stack_translator::certificates::{
-    migratable_sites, sites_blob, sites_range, SECTION as CERTIFICATE_SECTION,
+    migratable_sites, sites_blob, sites_range, Certificates, SECTION as CERTIFICATE_SECTION,
 };
+use stack_translator::frames::SECTION as FRAMES_SECTION;
 use stack_translator::layout::{Exempt, Manifest, MANIFEST_SECTION};
 use stack_translator::records::{check, Executable};
 use std::collections::HashSet;
@@ -209,11 +210,20 @@ fn store_certificates(
     for (i, t) in isa::ALL.iter().enumerate() {
         let section = work.join(t.name()).join("certificates.bin");
         std::fs::write(&section, certs[i].encode())?;
+        let frames = work.join(t.name()).join("frames.bin");
+        std::fs::write(
+            &frames,
+            frame_table(&temps[i], t.name(), &certs[i], verbose)?,
+        )?;
         tools::run(
             Command::new("llvm-objcopy-19")
                 .arg(format!(
                     "--add-section={CERTIFICATE_SECTION}={}",
                     section.display()
+                ))
+                .arg(format!(
+                    "--add-section={FRAMES_SECTION}={}",
+                    frames.display()
                 ))
                 .arg(&temps[i]),
             verbose,
@@ -228,6 +238,25 @@ fn store_certificates(
         );
     }
     Ok(())
+}
+
+/// The frame table of one executable (stack-translator's frames.rs): how
+/// landmark-rt steps from each certified call site to its caller.
+fn frame_table(exe: &Path, isa: &str, certs: &Certificates, verbose: bool) -> Result<Vec<u8>> {
+    let data = std::fs::read(exe)?;
+    let sites = certs
+        .records
+        .iter()
+        .filter_map(|r| r.certificate.as_ref().ok())
+        .map(|c| (c.return_address, c.id));
+    let isa = stack_translator::isa::by_name(isa).unwrap();
+    let (rules, skipped) = stack_translator::frames::build(&data, isa, sites)?;
+    if verbose {
+        for why in &skipped {
+            eprintln!("migrate cc: {}: not in the frame table: {why}", isa.name());
+        }
+    }
+    Ok(stack_translator::frames::encode(&rules))
 }
 
 /// Overwrites the reserved migratable-sites table of the executable at

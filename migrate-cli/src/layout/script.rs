@@ -17,7 +17,15 @@ pub fn render(plan: &Plan, isa: usize) -> String {
         if region.units.is_empty() && region.end == region.start {
             continue; // nothing of this kind on either ISA
         }
-        let _ = writeln!(s, "  {} {:#x} : {{", spec.output, region.start);
+        // A region of ISA-private sections only starts where they do: padding
+        // at the start of `.eh_frame` would read as its zero terminator, and
+        // unwinders would find no CFI at all.
+        let start = if region.units.is_empty() {
+            region.shared_end.max(region.start)
+        } else {
+            region.start
+        };
+        let _ = writeln!(s, "  {} {start:#x} : {{", spec.output);
         for unit in &region.units {
             if let Some(piece) = &unit.pieces[isa] {
                 let _ = writeln!(

@@ -71,6 +71,58 @@ impl Isa for Aarch64 {
         &[0, 1, 2, 3, 4, 5, 6, 7, 8, 64, 65, 66, 67, 68, 69, 70, 71]
     }
 
+    fn elf_machine(&self) -> u16 {
+        object::elf::EM_AARCH64
+    }
+
+    fn core_registers(&self) -> &'static [(&'static str, Option<Reg>)] {
+        // The kernel's struct user_pt_regs.
+        &[
+            ("x0", Some(0)),
+            ("x1", Some(1)),
+            ("x2", Some(2)),
+            ("x3", Some(3)),
+            ("x4", Some(4)),
+            ("x5", Some(5)),
+            ("x6", Some(6)),
+            ("x7", Some(7)),
+            ("x8", Some(8)),
+            ("x9", Some(9)),
+            ("x10", Some(10)),
+            ("x11", Some(11)),
+            ("x12", Some(12)),
+            ("x13", Some(13)),
+            ("x14", Some(14)),
+            ("x15", Some(15)),
+            ("x16", Some(16)),
+            ("x17", Some(17)),
+            ("x18", Some(18)),
+            ("x19", Some(19)),
+            ("x20", Some(20)),
+            ("x21", Some(21)),
+            ("x22", Some(22)),
+            ("x23", Some(23)),
+            ("x24", Some(24)),
+            ("x25", Some(25)),
+            ("x26", Some(26)),
+            ("x27", Some(27)),
+            ("x28", Some(28)),
+            ("x29", Some(29)),
+            ("x30", Some(30)),
+            ("sp", Some(31)),
+            ("pc", None),
+            ("pstate", None),
+        ]
+    }
+
+    fn pc_name(&self) -> &'static str {
+        "pc"
+    }
+
+    fn return_address_column(&self) -> Reg {
+        30
+    }
+
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
         let decoder = InstDecoder::default();
         let mut out: Vec<MInst> = Vec::with_capacity(code.len() / 4);

@@ -50,6 +50,15 @@ pub trait Isa: Sync {
     fn argument_registers(&self) -> &'static [Reg];
     /// Registers a function returns values in.
     fn return_registers(&self) -> &'static [Reg];
+    /// ELF `e_machine` of this ISA's executables and core files.
+    fn elf_machine(&self) -> u16;
+    /// The general registers of a core file's NT_PRSTATUS, in the kernel's
+    /// order: the name and, where it has one, the DWARF number.
+    fn core_registers(&self) -> &'static [(&'static str, Option<Reg>)];
+    /// The name of the program counter among [`Isa::core_registers`].
+    fn pc_name(&self) -> &'static str;
+    /// The CFI column of the return address.
+    fn return_address_column(&self) -> Reg;
     /// Decodes the machine code of one function, `code` at `address`.
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>>;
 }

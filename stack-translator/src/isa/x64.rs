@@ -717,6 +717,51 @@ impl Isa for X64 {
         &[5, 4, 1, 2, 8, 9, 0, 17, 18, 19, 20, 21, 22, 23, 24]
     }
 
+    fn elf_machine(&self) -> u16 {
+        object::elf::EM_X86_64
+    }
+
+    fn core_registers(&self) -> &'static [(&'static str, Option<Reg>)] {
+        // The kernel's struct user_regs_struct.
+        &[
+            ("r15", Some(15)),
+            ("r14", Some(14)),
+            ("r13", Some(13)),
+            ("r12", Some(12)),
+            ("rbp", Some(6)),
+            ("rbx", Some(3)),
+            ("r11", Some(11)),
+            ("r10", Some(10)),
+            ("r9", Some(9)),
+            ("r8", Some(8)),
+            ("rax", Some(0)),
+            ("rcx", Some(2)),
+            ("rdx", Some(1)),
+            ("rsi", Some(4)),
+            ("rdi", Some(5)),
+            ("orig_rax", None),
+            ("rip", Some(16)),
+            ("cs", None),
+            ("eflags", None),
+            ("rsp", Some(7)),
+            ("ss", None),
+            ("fs_base", None),
+            ("gs_base", None),
+            ("ds", None),
+            ("es", None),
+            ("fs", None),
+            ("gs", None),
+        ]
+    }
+
+    fn pc_name(&self) -> &'static str {
+        "rip"
+    }
+
+    fn return_address_column(&self) -> Reg {
+        16
+    }
+
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
         let range = (address, address + code.len() as u64);
         let mut decoder = Decoder::with_ip(64, code, address, DecoderOptions::NONE);

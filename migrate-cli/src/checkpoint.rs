@@ -1,0 +1,241 @@
+//! Asking landmark-rt for a checkpoint: at start-up (`migrate run
+//! --checkpoint-at N` / `--checkpoint-after D`) or of a running process
+//! (`migrate checkpoint PID`), and reporting the image it wrote.
+
+use anyhow::{anyhow, bail, Context, Result};
+use stack_translator::image::Image;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// What `migrate run` asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Checkpoint at this landmark hit (1 is the first).
+    pub at_hit: Option<u64>,
+    /// Checkpoint this long after start-up.
+    pub after: Option<Duration>,
+    pub image: PathBuf,
+    pub keep_running: bool,
+}
+
+impl Request {
+    /// Puts the request in the environment landmark-rt reads at start-up
+    /// (landmark-rt/src/checkpoint.c).
+    pub fn apply(&self, cmd: &mut Command) -> Result<()> {
+        cmd.env("LANDMARK_IMAGE", std::path::absolute(&self.image)?);
+        if let Some(n) = self.at_hit {
+            cmd.env("LANDMARK_CHECKPOINT_AT", n.to_string());
+        }
+        if let Some(d) = self.after {
+            cmd.env(
+                "LANDMARK_CHECKPOINT_AFTER_MS",
+                d.as_millis().max(1).to_string(),
+            );
+        }
+        if self.keep_running {
+            cmd.env("LANDMARK_KEEP_RUNNING", "1");
+        }
+        Ok(())
+    }
+}
+
+/// Identity of the file at a path, to tell a new image from an old one
+/// (the runtime renames a new file into place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId(Option<(u64, u64, i64, i64)>);
+
+impl FileId {
+    pub fn of(path: &Path) -> FileId {
+        FileId(
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| (m.dev(), m.ino(), m.mtime(), m.mtime_nsec())),
+        )
+    }
+}
+
+/// The line `migrate` prints on stderr once an image is written.
+pub fn describe(path: &Path) -> Result<String> {
+    let image = Image::read(path)?;
+    Ok(format!(
+        "migrate: checkpoint written to {} ({} at call site {}, {} frames, {} of memory)",
+        path.display(),
+        image.isa.name(),
+        image.state.call_site,
+        image.frames.len(),
+        human_bytes(image.saved_bytes())
+    ))
+}
+
+/// `12.5 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Parses `500ms`, `2s`, `1.5s`, `3m` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a duration such as 500ms, 2s or 1m"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        other => return Err(format!("{s:?}: unknown unit {other:?} (use ms, s or m)")),
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(format!("{s:?}: must be more than zero"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// The request file landmark-rt reads when the checkpoint signal comes.
+fn request_file(pid: u32) -> PathBuf {
+    PathBuf::from(format!("/tmp/landmark-rt-{pid}.request"))
+}
+
+/// True if process `pid` runs an executable built by `migrate cc` (itself
+/// or under qemu-aarch64): the checkpoint signal would kill anything else.
+fn is_migratable_process(pid: u32) -> Result<bool> {
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    if !proc.exists() {
+        bail!("no process {pid}");
+    }
+    let cmdline = std::fs::read(proc.join("cmdline"))
+        .with_context(|| format!("cannot read process {pid}'s command line"))?;
+    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+    let cwd = std::fs::read_link(proc.join("cwd")).unwrap_or_default();
+    let mut candidates = vec![proc.join("exe")];
+    // Under qemu-user /proc/PID/exe is qemu; the program is its argument.
+    if let Some(arg) = args.get(1) {
+        candidates.push(cwd.join(String::from_utf8_lossy(arg).as_ref()));
+    }
+    Ok(candidates.iter().any(|path| {
+        std::fs::read(path).is_ok_and(|data| {
+            use object::Object;
+            object::File::parse(&data[..]).is_ok_and(|f| {
+                f.section_by_name(stack_translator::frames::SECTION)
+                    .is_some()
+            })
+        })
+    }))
+}
+
+/// `migrate checkpoint PID`: asks a running program for a checkpoint and
+/// waits for the image.
+pub fn checkpoint_process(
+    pid: u32,
+    image: Option<&Path>,
+    keep_running: bool,
+    timeout: Duration,
+) -> Result<i32> {
+    if !is_migratable_process(pid)? {
+        bail!(
+            "process {pid} does not run a program built with `migrate cc` (the checkpoint signal \
+             would kill it)"
+        );
+    }
+    let image = match image {
+        Some(p) => std::path::absolute(p)?,
+        None => std::env::current_dir()?.join(format!("landmark-{pid}.core")),
+    };
+    let before = FileId::of(&image);
+    let request = request_file(pid);
+    let _ = std::fs::remove_file(&request);
+    let mut text = format!("image={}\n", image.display());
+    if keep_running {
+        text.push_str("keep-running\n");
+    }
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&request)
+            .with_context(|| format!("cannot write {}", request.display()))?;
+        f.write_all(text.as_bytes())?;
+    }
+    // SAFETY: kill(2) with a checked pid and a valid signal number.
+    if unsafe { libc::kill(pid as libc::pid_t, libc::SIGUSR2) } != 0 {
+        let _ = std::fs::remove_file(&request);
+        bail!(
+            "cannot signal process {pid}: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    let start = Instant::now();
+    let alive = || Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid);
+    loop {
+        if FileId::of(&image) != before {
+            eprintln!("{}", describe(&image)?);
+            return Ok(0);
+        }
+        if !alive() {
+            let _ = std::fs::remove_file(&request);
+            bail!("process {pid} ended without writing a checkpoint");
+        }
+        if start.elapsed() > timeout {
+            let _ = std::fs::remove_file(&request);
+            return Err(anyhow!(
+                "no checkpoint within {:.1} s: process {pid} has not reached a landmark where \
+                 every frame is at a migratable call site (it keeps running; the request stays \
+                 pending in it)",
+                timeout.as_secs_f64()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("3h").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+}

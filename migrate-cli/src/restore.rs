@@ -1,0 +1,66 @@
+//! `migrate restore IMAGE`: continues a checkpointed program on the ISA the
+//! image was taken on (aarch64 under qemu-aarch64).
+//!
+//! The image names the executable it was taken from; that file (or the one
+//! given with `--exe`) must be the same build, which the build-id proves.
+//! The executable is started with LANDMARK_RESTORE=IMAGE, and landmark-rt
+//! maps the image back before the program's own code runs
+//! (landmark-rt/src/restore.c). stdin, stdout and stderr are this
+//! process's; if stdin is the regular file the program was reading, it
+//! continues at the offset it had reached.
+
+use crate::{isa, process};
+use anyhow::{anyhow, bail, Context, Result};
+use stack_translator::image::{executable_build_id, hex, FileKind, Image};
+use std::path::Path;
+use std::process::Command;
+
+/// Checks `image` against the executable and its open files, then runs the
+/// restore; returns the program's exit code.
+pub fn restore(image_path: &Path, exe: Option<&Path>) -> Result<i32> {
+    let image = Image::read(image_path)?;
+    let exe = exe.unwrap_or(&image.executable);
+    if !exe.is_file() {
+        bail!(
+            "{}: the executable it was taken from, {}, is not there (give it with --exe)",
+            image_path.display(),
+            exe.display()
+        );
+    }
+    let id = executable_build_id(exe)?;
+    if id != image.build_id {
+        bail!(
+            "{}: {} is not the build the image was taken from (build-id {}, the image's {})",
+            image_path.display(),
+            exe.display(),
+            hex(&id),
+            image.build_id_hex()
+        );
+    }
+    for f in &image.files {
+        if f.fd > 2 && f.kind != FileKind::Stream && !Path::new(&f.path).exists() {
+            bail!(
+                "{}: the program had {} open (file descriptor {}), and it is gone",
+                image_path.display(),
+                f.path,
+                f.fd
+            );
+        }
+    }
+    let t = isa::by_name(image.isa.name()).ok_or_else(|| anyhow!("unsupported ISA"))?;
+    let exe = std::path::absolute(exe)?;
+    let mut cmd = match t.runner() {
+        Some(runner) => {
+            let mut c = Command::new(runner);
+            c.arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    cmd.env("LANDMARK_RESTORE", std::path::absolute(image_path)?);
+    process::migratable(&mut cmd);
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {}", crate::tools::describe(&cmd)))?;
+    Ok(process::exit_code(status))
+}

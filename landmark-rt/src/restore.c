@@ -230,35 +230,34 @@ _Noreturn void landmark_restore(const char *image)
 		nsig = 64;
 	memcpy(sigs, n.signals, nsig * sizeof sigs[0]);
 
-	/* The point of no return: from here on, no libc state. */
+	/* The point of no return: from here on no libc, whose data (and the
+	 * stack-protector canary) the image replaces; raw system calls only. */
 	for (int i = 1; i < eh.e_phnum; i++) {
 		if (ph[i].p_type != PT_LOAD)
 			continue;
-		int prot = prot_of(ph[i].p_flags);
+		long prot = prot_of(ph[i].p_flags);
 		long got = ph[i].p_filesz
-				   ? syscall(SYS_mmap, ph[i].p_vaddr, ph[i].p_memsz, prot,
-					     MAP_PRIVATE | MAP_FIXED, fd, ph[i].p_offset)
-				   : syscall(SYS_mmap, ph[i].p_vaddr, ph[i].p_memsz, prot,
-					     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+				   ? __landmark_syscall(SYS_mmap, (long)ph[i].p_vaddr, (long)ph[i].p_memsz,
+							prot, MAP_PRIVATE | MAP_FIXED, fd,
+							(long)ph[i].p_offset)
+				   : __landmark_syscall(SYS_mmap, (long)ph[i].p_vaddr, (long)ph[i].p_memsz,
+							prot,
+							MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |
+								MAP_NORESERVE,
+							-1, 0);
 		if ((uint64_t)got != ph[i].p_vaddr) {
-			landmark_say("landmark-rt: cannot map the image's memory back: ", image, "\n");
-			syscall(SYS_exit_group, RESTORE_FAILED);
+			static const char msg[] = "landmark-rt: cannot map the image's memory back\n";
+			__landmark_syscall(SYS_write, 2, (long)msg, sizeof msg - 1, 0, 0, 0);
+			__landmark_syscall(SYS_exit_group, RESTORE_FAILED, 0, 0, 0, 0, 0);
 		}
 	}
 	__libc.auxv = auxv;
 	__hwcap = hwcap;
 	*tid_at = tid;
-	syscall(SYS_umask, umask_value);
+	__landmark_syscall(SYS_umask, umask_value, 0, 0, 0, 0, 0);
 	for (size_t i = 0; i < nsig; i++)
-		syscall(SYS_rt_sigaction, sigs[i].signo, &sigs[i].handler, 0, 8);
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &sigmask, 0, 8);
-	syscall(SYS_close, fd);
+		__landmark_syscall(SYS_rt_sigaction, sigs[i].signo, (long)&sigs[i].handler, 0, 8, 0, 0);
+	__landmark_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&sigmask, 0, 8, 0, 0);
+	__landmark_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
 	__landmark_resume(&regs);
-}
-
-__attribute__((constructor(101))) static void restore_if_asked(void)
-{
-	const char *image = getenv("LANDMARK_RESTORE");
-	if (image && *image)
-		landmark_restore(image);
 }

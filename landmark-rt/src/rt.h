@@ -57,6 +57,7 @@ extern struct musl_libc __libc;
 void __landmark_start_main(int argc, char **argv, char **envp, void *stack_top);
 _Noreturn void __landmark_resume(const struct landmark_regs *regs);
 uint64_t __landmark_thread_pointer(void);
+long __landmark_syscall(long n, long a, long b, long c, long d, long e, long f);
 
 /* arch/<isa>/machine.c: the ISA's ELF core notes and musl details. */
 extern const unsigned short landmark_elf_machine;

@@ -363,7 +363,6 @@ impl Image {
     }
 }
 
-
 /// Which required notes were found.
 #[derive(Default)]
 struct Notes {

@@ -3,6 +3,7 @@
 //! differ; none skips: scripts/setup.sh installs what they need.
 
 mod abi;
+mod checkpoint;
 mod cli;
 mod common;
 mod examples;

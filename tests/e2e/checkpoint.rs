@@ -1,0 +1,227 @@
+//! Checkpoint and restore on the same ISA (issue 4): every example and Lua,
+//! checkpointed at seeded random landmark hits with `migrate run
+//! --checkpoint-at N` and continued with `migrate restore`, print exactly
+//! what an uninterrupted run prints (stdout and stderr, the run's and the
+//! restore's together), exit the same way and leave the same files, on
+//! x86_64 and on aarch64.
+
+use crate::common::*;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Checkpoints per program and ISA.
+const POINTS: usize = 5;
+
+/// What a program did, run whole or as checkpoint + restore.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+/// A program to checkpoint: its build, arguments and stdin file.
+struct Program {
+    base: PathBuf,
+    args: Vec<String>,
+    stdin: Option<PathBuf>,
+}
+
+impl Program {
+    fn command(&self, cwd: &Path) -> Command {
+        let mut cmd = migrate();
+        cmd.current_dir(cwd).stdin(match &self.stdin {
+            Some(p) => Stdio::from(File::open(p).unwrap()),
+            None => Stdio::null(),
+        });
+        cmd
+    }
+
+    /// An uninterrupted run with statistics: the reference outcome and how
+    /// many landmark hits the run had.
+    fn reference(&self, isa: &str) -> (Outcome, u64) {
+        let cwd = tempdir();
+        let stats_dir = tempdir();
+        let stats = stats_dir.path().join("stats.json");
+        let out = self
+            .command(cwd.path())
+            .args(["run", "--arch", isa, "--stats"])
+            .arg(&stats)
+            .arg(&self.base)
+            .arg("--")
+            .args(&self.args)
+            .output()
+            .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+        let hits = json["landmark_hits"].as_u64().unwrap();
+        (outcome(&out, cwd.path()), hits)
+    }
+
+    /// Checkpoint at landmark hit `n`, then restore, in one working directory.
+    fn checkpointed(&self, isa: &str, n: u64) -> Outcome {
+        let cwd = tempdir();
+        let images = tempdir();
+        let image = images.path().join("ckpt.core");
+        let run = self
+            .command(cwd.path())
+            .args(["run", "--arch", isa, "--checkpoint-at", &n.to_string()])
+            .arg("--image")
+            .arg(&image)
+            .arg(&self.base)
+            .arg("--")
+            .args(&self.args)
+            .output()
+            .unwrap();
+        let run_err = String::from_utf8_lossy(&run.stderr).into_owned();
+        assert!(
+            run.status.success(),
+            "{} on {isa}: checkpoint at hit {n} failed: {run_err}",
+            self.base.display()
+        );
+        let (program_err, report) = run_err
+            .rsplit_once("migrate: checkpoint written to ")
+            .unwrap_or_else(|| panic!("no checkpoint report: {run_err}"));
+        assert!(report.contains(&format!("({isa} at call site")), "{report}");
+        let meta = std::fs::metadata(&image).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "image mode");
+        let restore = self
+            .command(Path::new("/"))
+            .arg("restore")
+            .arg(&image)
+            .output()
+            .unwrap();
+        let mut o = outcome(&restore, cwd.path());
+        o.stdout = String::from_utf8_lossy(&run.stdout).into_owned() + &o.stdout;
+        o.stderr = program_err.to_string() + &o.stderr;
+        o
+    }
+}
+
+fn outcome(out: &Output, cwd: &Path) -> Outcome {
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        files: files_in(cwd),
+    }
+}
+
+/// xorshift64*: reproducible choices without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded(name: &str) -> Rng {
+        Rng(name.bytes().fold(0x9e37_79b9_7f4a_7c15, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        }) | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// The whole check for one program on one ISA.
+fn checkpoint_anywhere(name: &str, program: &Program, isa: &str) {
+    let (reference, hits) = program.reference(isa);
+    assert_eq!(reference.code, Some(0), "{name}: {}", reference.stderr);
+    assert!(hits > 0, "{name}: no landmark hits");
+    let mut rng = Rng::seeded(&format!("{name}/{isa}"));
+    for _ in 0..POINTS {
+        let n = 1 + rng.below(hits);
+        let got = program.checkpointed(isa, n);
+        assert!(
+            got == reference,
+            "{name} on {isa}, checkpointed at landmark hit {n} of {hits}: the outcome differs \
+             from an uninterrupted run\n--- got: code {:?}, stderr {:?}, stdout {} bytes, {} \
+             files\n--- want: code {:?}, stderr {:?}, stdout {} bytes, {} files",
+            got.code,
+            got.stderr,
+            got.stdout.len(),
+            got.files.len(),
+            reference.code,
+            reference.stderr,
+            reference.stdout.len(),
+            reference.files.len()
+        );
+    }
+}
+
+fn example(name: &str) -> (tempfile::TempDir, Program) {
+    let src_dir = repo().join("examples").join(name);
+    let dir = tempdir();
+    let mut args = vec!["-O2".to_string(), "-o".into(), name.into()];
+    let mut sources: Vec<String> = std::fs::read_dir(&src_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .map(|p| p.display().to_string())
+        .collect();
+    sources.sort();
+    args.extend(sources);
+    args.push("-lm".into());
+    cc(
+        dir.path(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let input = src_dir.join("input.txt");
+    let program = Program {
+        base: dir.path().join(name),
+        args: Vec::new(),
+        stdin: input.exists().then_some(input),
+    };
+    (dir, program)
+}
+
+/// One test per example, both ISAs.
+macro_rules! examples {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let (_dir, program) = example(stringify!($name));
+                for isa in ISAS {
+                    checkpoint_anywhere(stringify!($name), &program, isa);
+                }
+            }
+        )*
+    };
+}
+
+examples!(
+    bigoutput,
+    binarytrees,
+    fileio,
+    logger,
+    nbody,
+    recursion,
+    setjmp,
+    sortfuncs,
+    stackarrays,
+    vecloop,
+    wordfreq,
+);
+
+#[test]
+fn lua() {
+    let dir = tempdir();
+    let base = crate::lua::build_lua(dir.path(), "-O2");
+    let program = Program {
+        base,
+        args: vec![
+            fixture("lua/workload.lua").display().to_string(),
+            "20".into(),
+        ],
+        stdin: None,
+    };
+    for isa in ISAS {
+        checkpoint_anywhere("lua", &program, isa);
+    }
+}

@@ -10,6 +10,8 @@
  *                                   raises the checkpoint signal)
  *   LANDMARK_KEEP_RUNNING=1         keep running after writing the image
  *   LANDMARK_SIGNAL=N               the checkpoint signal (default SIGUSR2)
+ *   LANDMARK_TIMING=FILE            append how long writing the image took
+ *                                   (and restore.c: how long restoring took)
  * and, any time, the checkpoint signal (`migrate checkpoint PID` sends it,
  * after writing the request file /tmp/landmark-rt-PID.request with
  * "image=PATH" and optionally "keep-running" lines), or a call to
@@ -46,6 +48,7 @@ static struct {
 	unsigned long long at_hit; /* 0: no hit-count trigger */
 	int keep_running;
 	int signal;
+	char timing[PATH_MAX]; /* LANDMARK_TIMING: where to append how long it took */
 	volatile sig_atomic_t signalled; /* the signal came: read the request file */
 	volatile int requested;          /* a checkpoint is wanted */
 } ck;
@@ -74,6 +77,9 @@ void landmark_triggers_init(void)
 	const char *image = getenv("LANDMARK_IMAGE");
 	if (image && *image)
 		snprintf(ck.image, sizeof ck.image, "%s", image);
+	const char *timing = getenv("LANDMARK_TIMING");
+	if (timing && *timing)
+		snprintf(ck.timing, sizeof ck.timing, "%s", timing);
 	ck.at_hit = env_number("LANDMARK_CHECKPOINT_AT");
 	ck.keep_running = env_number("LANDMARK_KEEP_RUNNING") != 0;
 	ck.signal = (int)env_number("LANDMARK_SIGNAL");
@@ -99,7 +105,7 @@ void landmark_triggers_init(void)
 	 * belong in it (nor in its children). */
 	static const char *const names[] = {"LANDMARK_IMAGE", "LANDMARK_CHECKPOINT_AT",
 					    "LANDMARK_CHECKPOINT_AFTER_MS", "LANDMARK_KEEP_RUNNING",
-					    "LANDMARK_SIGNAL"};
+					    "LANDMARK_SIGNAL", "LANDMARK_TIMING"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		unsetenv(names[i]);
 }
@@ -146,6 +152,22 @@ static void read_request_file(void)
 	}
 }
 
+/* Appends {"event":"checkpoint","bytes":N,"ns":T} to LANDMARK_TIMING (for
+ * the checkpoint benchmark). */
+static void report_timing(const char *image, long long ns)
+{
+	struct stat st;
+	char line[128];
+	int fd = open(ck.timing, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	int n = snprintf(line, sizeof line, "{\"event\":\"checkpoint\",\"bytes\":%lld,\"ns\":%lld}\n",
+			 stat(image, &st) == 0 ? (long long)st.st_size : -1LL, ns);
+	if (write(fd, line, (size_t)n) != n)
+		landmark_say("landmark-rt: ", "cannot write the timing report", "\n");
+	close(fd);
+}
+
 int landmark_checkpoint_wanted(unsigned long long hits)
 {
 	return ck.requested || (ck.at_hit && hits >= ck.at_hit);
@@ -178,8 +200,13 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	ck.at_hit = 0;
 	__landmark_pending = landmark_stats_mode;
 	char err[512];
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = landmark_write_image(image, id, regs, frames, nframes, err, sizeof err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	landmark_frames_release();
+	if (rc == 0 && ck.timing[0])
+		report_timing(image, (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 	if (rc != 0) {
 		landmark_say("landmark-rt: checkpoint failed, the program keeps running: ", err, "\n");
 		return;

@@ -85,6 +85,16 @@ static void arena_give(uint64_t start, uint64_t len)
 		holes[nholes++] = (struct range){start, len};
 }
 
+/* musl's: waits until no other thread is in a region that is about to be
+ * unmapped or replaced. A no-op unless threads are linked in (musl's
+ * vmlock.c then supplies the real one); defined here, as in musl's own
+ * mmap.c, so that libc.a's copy (and with it a second __mmap) is never
+ * pulled in for it. */
+static void no_threads(void)
+{
+}
+void __vm_wait(void) __attribute__((weak, alias("no_threads")));
+
 static long raw_mmap(uint64_t at, size_t len, int prot, int flags, int fd, off_t off)
 {
 	return syscall(SYS_mmap, at, len, prot, flags, fd, off);
@@ -92,6 +102,8 @@ static long raw_mmap(uint64_t at, size_t len, int prot, int flags, int fd, off_t
 
 void *__mmap(void *start, size_t len, int prot, int flags, int fd, off_t off)
 {
+	if (flags & MAP_FIXED)
+		__vm_wait();
 	if (start || (flags & MAP_FIXED) || !len)
 		return (void *)raw_mmap((uint64_t)start, len, prot, flags, fd, off);
 	uint64_t size = page_round(len);
@@ -113,6 +125,7 @@ void *__mmap(void *start, size_t len, int prot, int flags, int fd, off_t off)
 
 int __munmap(void *start, size_t len)
 {
+	__vm_wait();
 	long r = syscall(SYS_munmap, start, len);
 	if (r == 0)
 		arena_give((uint64_t)start, page_round(len));
@@ -122,6 +135,7 @@ int __munmap(void *start, size_t len)
 void *__mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 {
 	void *fixed = 0;
+	__vm_wait();
 	if (flags & MREMAP_FIXED) {
 		va_list ap;
 		va_start(ap, flags);

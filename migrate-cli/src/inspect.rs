@@ -64,7 +64,7 @@ struct AllocaView {
 /// Runs the command; returns the exit code.
 pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) -> Result<i32> {
     if !callsites {
-        bail!("say what to inspect: --callsites (checkpoint images come with the runtime)");
+        bail!("say what to inspect: --callsites, or give a checkpoint image");
     }
     let paths = isa::ALL.map(|t| output_path(base, t));
     let exes = [

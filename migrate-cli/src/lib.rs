@@ -6,6 +6,7 @@ pub mod cc;
 pub mod check;
 pub mod checkpoint;
 pub mod inspect;
+pub mod inspect_image;
 pub mod isa;
 pub mod layout;
 pub mod process;

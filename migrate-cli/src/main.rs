@@ -1,7 +1,7 @@
 //! `migrate`: build C programs that can move between x86_64 and aarch64
 //! while running, and run them.
 
-use migrate_cli::{cc, check, checkpoint, inspect, isa, restore, run};
+use migrate_cli::{cc, check, checkpoint, inspect, inspect_image, isa, restore, run};
 
 use anyhow::{anyhow, bail, Result};
 use clap::{Parser, Subcommand};
@@ -111,10 +111,12 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Show what a build records: with --callsites, every recorded call site with both
-    /// ISAs' locations side by side (values, in-use stack allocations, derived pointers).
+    /// Show what a build records (with --callsites: every recorded call site with both ISAs'
+    /// locations side by side: values, in-use stack allocations, derived pointers), or what a
+    /// checkpoint image holds (memory regions, registers, frames, open files, landmark,
+    /// build-id).
     Inspect {
-        /// Build base name (BASE.x86_64 and BASE.aarch64).
+        /// A checkpoint image, or a build base name (BASE.x86_64 and BASE.aarch64).
         base: PathBuf,
         /// List the recorded call sites.
         #[arg(long)]
@@ -192,6 +194,12 @@ fn real_main() -> Result<i32> {
             callsites,
             function,
             json,
+        } if !callsites && function.is_none() && base.is_file() => inspect_image::main(&base, json),
+        Cmd::Inspect {
+            base,
+            callsites,
+            function,
+            json,
         } => inspect::main(&base, callsites, function.as_deref(), json),
         Cmd::CheckLayout { base, json } => check_layout(&base, json),
     }
@@ -232,6 +240,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
 

@@ -7,6 +7,7 @@ mod checkpoint;
 mod cli;
 mod common;
 mod examples;
+mod images;
 mod landmarks;
 mod libc;
 mod lua;

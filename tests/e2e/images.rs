@@ -1,0 +1,441 @@
+//! Checkpoint images beyond the round trip (issue 4): what gdb and `migrate
+//! inspect` see in them, the other triggers (`--keep-running`, `migrate
+//! checkpoint PID`, `--checkpoint-after`), and every bad input: each gives
+//! a clear error and a non-zero exit, and a refused checkpoint leaves the
+//! program running to its normal end.
+
+use crate::common::*;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn build(dir: &Path, fixture_name: &str, extra: &[&str]) -> PathBuf {
+    let src = fixture(&format!("checkpoint/{fixture_name}.c"));
+    let mut args = vec!["-O2", "-o", fixture_name];
+    args.extend_from_slice(extra);
+    let src = src.display().to_string();
+    args.push(&src);
+    cc(dir, &args);
+    dir.join(fixture_name)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `migrate run --checkpoint-at N --image IMG BASE -- ARGS` on `isa`.
+fn checkpoint(isa: &str, base: &Path, n: u64, image: &Path, args: &[&str]) -> Output {
+    migrate()
+        .args(["run", "--arch", isa, "--checkpoint-at", &n.to_string()])
+        .arg("--image")
+        .arg(image)
+        .arg(base)
+        .arg("--")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn restore(image: &Path, extra: &[&str]) -> Output {
+    migrate()
+        .arg("restore")
+        .args(extra)
+        .arg(image)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn plain_run(isa: &str, base: &Path, args: &[&str]) -> Output {
+    migrate()
+        .args(["run", "--arch", isa])
+        .arg(base)
+        .arg("--")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// The program's own stderr: the run's, without migrate's report line.
+fn program_stderr(out: &Output) -> String {
+    let all = text(&out.stderr);
+    match all.rsplit_once("migrate: checkpoint written to ") {
+        Some((before, _)) => before.to_string(),
+        None => all,
+    }
+}
+
+#[test]
+fn gdb_shows_the_call_chain_of_an_image() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    for (isa, gdb) in [("x86_64", "gdb"), ("aarch64", "gdb-multiarch")] {
+        let image = dir.path().join(format!("chain.{isa}.core"));
+        let out = checkpoint(isa, &base, 4000, &image, &[]);
+        assert!(out.status.success(), "{isa}: {}", text(&out.stderr));
+        let exe = format!("{}.{isa}", base.display());
+        let bt = Command::new(gdb)
+            .args(["-batch", "-nx", "-ex", "bt"])
+            .arg(&exe)
+            .arg(&image)
+            .output()
+            .unwrap();
+        let bt = text(&bt.stdout);
+        let frames: Vec<&str> = bt.lines().filter(|l| l.starts_with('#')).collect();
+        let order: Vec<&str> = ["leaf", "middle", "main"]
+            .into_iter()
+            .filter(|f| frames.iter().any(|l| l.contains(&format!(" {f} ("))))
+            .collect();
+        assert_eq!(order, ["leaf", "middle", "main"], "{isa} backtrace:\n{bt}");
+        let pos = |f: &str| {
+            frames
+                .iter()
+                .position(|l| l.contains(&format!(" {f} (")))
+                .unwrap()
+        };
+        assert!(
+            pos("leaf") < pos("middle") && pos("middle") < pos("main"),
+            "{isa}:\n{bt}"
+        );
+
+        // migrate inspect names the same frames and the landmark.
+        let json = migrate()
+            .args(["inspect", "--json"])
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert!(json.status.success(), "{}", text(&json.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(v["isa"], isa);
+        assert_eq!(v["executable_matches"], true);
+        let names: Vec<&str> = v["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["function"].as_str().unwrap_or("?"))
+            .collect();
+        assert_eq!(names, ["leaf", "middle", "main"], "{isa}");
+        assert!(v["landmark"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("in leaf"));
+        assert_eq!(v["landmark"]["hits"], 4000);
+        let kinds: Vec<&str> = v["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap())
+            .collect();
+        assert!(
+            kinds.contains(&"stack") && kinds.contains(&"data"),
+            "{kinds:?}"
+        );
+        let text_view = migrate().arg("inspect").arg(&image).output().unwrap();
+        let shown = text(&text_view.stdout);
+        assert!(
+            shown.contains("build-id:") && shown.contains("middle"),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn keep_running_finishes_and_leaves_a_restorable_image() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    for isa in ISAS {
+        let reference = plain_run(isa, &base, &[]);
+        let image = dir.path().join(format!("keep.{isa}.core"));
+        let out = migrate()
+            .args([
+                "run",
+                "--arch",
+                isa,
+                "--checkpoint-at",
+                "3000",
+                "--keep-running",
+            ])
+            .arg("--image")
+            .arg(&image)
+            .arg(&base)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), text(&reference.stdout), "{isa}");
+        assert_eq!(program_stderr(&out), text(&reference.stderr), "{isa}");
+        let restored = restore(&image, &[]);
+        assert!(restored.status.success(), "{}", text(&restored.stderr));
+        let tail = text(&restored.stdout);
+        assert!(
+            !tail.is_empty() && text(&reference.stdout).ends_with(&tail),
+            "{isa}: the restored run printed {tail:?}"
+        );
+    }
+}
+
+#[test]
+fn checkpoint_a_running_process_and_after_a_delay() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    let args = ["3000", "wait"];
+    for isa in ISAS {
+        let reference = plain_run(isa, &base, &args);
+        assert!(reference.status.success());
+        // Started without migrate run: the runtime makes itself migratable.
+        let exe = format!("{}.{isa}", base.display());
+        let mut cmd = if isa == "aarch64" {
+            let mut c = Command::new("qemu-aarch64");
+            c.arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        only_standard_streams(&mut cmd);
+        let mut child = cmd
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert_eq!(first, "started\n");
+        let image = dir.path().join(format!("pid.{isa}.core"));
+        let ck = migrate()
+            .arg("checkpoint")
+            .arg(child.id().to_string())
+            .arg("--image")
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert!(ck.status.success(), "{isa}: {}", text(&ck.stderr));
+        assert!(text(&ck.stderr).contains("checkpoint written"));
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+        assert!(child.wait().unwrap().success());
+        let restored = restore(&image, &[]);
+        assert!(restored.status.success(), "{}", text(&restored.stderr));
+        assert_eq!(
+            first + &rest + &text(&restored.stdout),
+            text(&reference.stdout),
+            "{isa}: migrate checkpoint PID"
+        );
+
+        // The timer trigger.
+        let image = dir.path().join(format!("after.{isa}.core"));
+        let out = migrate()
+            .args(["run", "--arch", isa, "--checkpoint-after", "50ms"])
+            .arg("--image")
+            .arg(&image)
+            .arg(&base)
+            .arg("--")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{isa}: {}", text(&out.stderr));
+        let restored = restore(&image, &[]);
+        assert_eq!(
+            text(&out.stdout) + &text(&restored.stdout),
+            text(&reference.stdout),
+            "{isa}: --checkpoint-after"
+        );
+    }
+    // Not a migratable program: refused before any signal is sent.
+    let mut sleeper = Command::new("sleep").arg("5").spawn().unwrap();
+    let ck = migrate()
+        .arg("checkpoint")
+        .arg(sleeper.id().to_string())
+        .output()
+        .unwrap();
+    assert!(!ck.status.success());
+    assert!(
+        text(&ck.stderr).contains("not run a program built with `migrate cc`"),
+        "{}",
+        text(&ck.stderr)
+    );
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+}
+
+/// Closes every inherited descriptor but stdin, stdout and stderr in the
+/// child (as `migrate run` does): a pipe inherited from whatever started
+/// the test suite would make the runtime refuse the checkpoint.
+fn only_standard_streams(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: close_range(2) is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            Ok(())
+        });
+    }
+}
+
+/// A checkpoint the runtime must refuse: the program runs to its end, the
+/// reason is on stderr, `migrate run` fails, and no image is left.
+/// `fresh`: a file to (re)create before each run (the program deletes it).
+fn refused(isa: &str, base: &Path, args: &[&str], fresh: Option<&Path>, reason: &str) {
+    let images = tempdir();
+    let image = images.path().join("refused.core");
+    let recreate = || {
+        if let Some(f) = fresh {
+            std::fs::write(f, "x\n").unwrap();
+        }
+    };
+    recreate();
+    let reference = plain_run(isa, base, args);
+    assert!(reference.status.success(), "{}", text(&reference.stderr));
+    recreate();
+    let out = checkpoint(isa, base, 100, &image, args);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{isa} {args:?}: {err}");
+    assert!(
+        err.contains("checkpoint failed, the program keeps running"),
+        "{err}"
+    );
+    assert!(
+        err.contains(reason),
+        "{isa} {args:?}: want {reason:?} in {err}"
+    );
+    assert!(err.contains("no checkpoint was taken"), "{err}");
+    assert_eq!(text(&out.stdout), text(&reference.stdout), "{isa} {args:?}");
+    assert!(
+        files_in(images.path()).is_empty(),
+        "{isa} {args:?}: a refused checkpoint left files behind"
+    );
+}
+
+#[test]
+fn unsupported_resources_are_refused_and_the_program_keeps_running() {
+    let dir = tempdir();
+    let base = build(dir.path(), "resources", &[]);
+    for isa in ISAS {
+        refused(isa, &base, &["socket"], None, "is a socket");
+        refused(isa, &base, &["pipe"], None, "is a pipe or FIFO");
+        refused(isa, &base, &["thread"], None, "second thread");
+        let victim = dir.path().join("victim.txt");
+        refused(
+            isa,
+            &base,
+            &["deleted", victim.to_str().unwrap()],
+            Some(&victim),
+            "was deleted while open",
+        );
+    }
+}
+
+#[test]
+fn bad_images_and_missing_files_are_clear_errors() {
+    let dir = tempdir();
+    let base = build(dir.path(), "resources", &[]);
+    let other = tempdir();
+    let other_base = build(other.path(), "resources", &["-DOTHER_BUILD=1"]);
+    for isa in ISAS {
+        let data = dir.path().join("data.txt");
+        std::fs::write(&data, "line one\n").unwrap();
+        let image = dir.path().join(format!("good.{isa}.core"));
+        let args = ["file", data.to_str().unwrap()];
+        let out = checkpoint(isa, &base, 200, &image, &args);
+        assert!(out.status.success(), "{isa}: {}", text(&out.stderr));
+        let good = std::fs::read(&image).unwrap();
+
+        // Truncated, and corrupted in the header, in the notes, the version.
+        let fails = |bytes: &[u8], want: &str| {
+            let bad = dir.path().join("bad.core");
+            std::fs::write(&bad, bytes).unwrap();
+            for cmd in ["restore", "inspect"] {
+                let out = migrate().arg(cmd).arg(&bad).output().unwrap();
+                assert!(!out.status.success(), "{isa} {cmd} {want}");
+                let err = text(&out.stderr);
+                assert!(err.contains(want), "{isa} {cmd}: want {want:?} in {err}");
+                assert!(!err.contains("panicked"), "{err}");
+            }
+        };
+        fails(&good[..good.len() / 2], "truncated");
+        fails(&good[..100], "truncated");
+        let mut bytes = good.clone();
+        bytes[..4].copy_from_slice(b"JUNK");
+        fails(&bytes, "not an ELF file");
+        let notes = u64::from_le_bytes(good[64 + 8..64 + 16].try_into().unwrap()) as usize;
+        let mut bytes = good.clone();
+        bytes[notes..notes + 4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        fails(&bytes, "corrupt notes");
+        let at = good
+            .windows(9)
+            .position(|w| w == b"LANDMARK\0")
+            .expect("a LANDMARK note");
+        let mut bytes = good.clone();
+        // The state note is the first LANDMARK note: its version follows the
+        // name (padded to 12 bytes).
+        bytes[at + 12..at + 16].copy_from_slice(&99u32.to_le_bytes());
+        fails(&bytes, "another version of landmark-rt");
+
+        // Another build of the same program.
+        let out = restore(
+            &image,
+            &["--exe", &format!("{}.{isa}", other_base.display())],
+        );
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("is not the build the image was taken from"),
+            "{}",
+            text(&out.stderr)
+        );
+        // The runtime checks too, for a restore started without migrate.
+        let exe = format!("{}.{isa}", other_base.display());
+        let mut direct = if isa == "aarch64" {
+            let mut c = Command::new("qemu-aarch64");
+            c.arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        only_standard_streams(&mut direct);
+        let out = direct
+            .env("LANDMARK_RESTORE", &image)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("another build"),
+            "{}",
+            text(&out.stderr)
+        );
+
+        // The good image restores, and then fails once its file is gone.
+        let ok = restore(&image, &[]);
+        assert!(ok.status.success(), "{isa}: {}", text(&ok.stderr));
+        assert_eq!(
+            text(&out_stdout_of(&base, isa, &args)),
+            text(&ok.stdout),
+            "{isa}: the restored run"
+        );
+        std::fs::remove_file(&data).unwrap();
+        let gone = restore(&image, &[]);
+        assert!(!gone.status.success());
+        assert!(
+            text(&gone.stderr).contains("data.txt open (file descriptor 3), and it is gone"),
+            "{}",
+            text(&gone.stderr)
+        );
+    }
+    // Not an image at all.
+    let out = migrate()
+        .arg("restore")
+        .arg(format!("{}.x86_64", base.display()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not a checkpoint image"));
+}
+
+fn out_stdout_of(base: &Path, isa: &str, args: &[&str]) -> Vec<u8> {
+    plain_run(isa, base, args).stdout
+}

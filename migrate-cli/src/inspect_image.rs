@@ -138,7 +138,7 @@ fn view(image: &Image) -> ImageView {
                     if seg.execute { 'x' } else { '-' }
                 ),
                 saved: seg.saved,
-                kind: region_kind(seg.address, s),
+                kind: region_kind(seg.address, seg.address + seg.size, s),
             })
             .collect(),
         files: image.files.clone(),
@@ -148,12 +148,17 @@ fn view(image: &Image) -> ImageView {
     }
 }
 
-fn region_kind(address: u64, s: &State) -> &'static str {
-    if address >= s.stack_low && address < s.stack_high {
+/// What a region holds. qemu-user reports the executable's bss and the brk
+/// heap after it as one mapping: "data + heap (brk)".
+fn region_kind(start: u64, end: u64, s: &State) -> &'static str {
+    let in_brk = start < s.brk && end > s.brk_start;
+    if start >= s.stack_low && start < s.stack_high {
         "stack"
-    } else if address >= s.brk_start && address < s.brk.max(s.brk_start + 1) {
+    } else if in_brk && start < s.brk_start {
+        "data + heap (brk)"
+    } else if in_brk {
         "heap (brk)"
-    } else if address >= ARENA_START {
+    } else if start >= ARENA_START {
         "heap (mmap)"
     } else {
         "data"

@@ -3,7 +3,7 @@
 
 use migrate_cli::{cc, check, checkpoint, inspect, inspect_image, isa, restore, run};
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -56,7 +56,9 @@ enum Cmd {
         #[arg(long, value_name = "DURATION", value_parser = checkpoint::parse_duration)]
         checkpoint_after: Option<std::time::Duration>,
         /// Where to write the checkpoint image (an ELF core file, mode 0600, written to a
-        /// temporary name and renamed into place). Default: BASE.<arch>.core.
+        /// temporary name and renamed into place). Default: BASE.<arch>.core. Alone, it is
+        /// where a checkpoint the program asks for (`landmark_request_checkpoint` in
+        /// <migrate.h>) or `migrate checkpoint PID` writes.
         #[arg(long, value_name = "IMG")]
         image: Option<PathBuf>,
         /// Keep running after the checkpoint (default: the program ends there, without
@@ -161,10 +163,12 @@ fn real_main() -> Result<i32> {
         } => {
             let t = isa::by_name(&arch)
                 .ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
-            let wanted = checkpoint_at.is_some() || checkpoint_after.is_some();
-            if !wanted && (image.is_some() || keep_running) {
-                bail!("--image and --keep-running need --checkpoint-at or --checkpoint-after");
-            }
+            // An image path alone serves checkpoints the program asks for
+            // (landmark_request_checkpoint) or a signal sends.
+            let wanted = checkpoint_at.is_some()
+                || checkpoint_after.is_some()
+                || image.is_some()
+                || keep_running;
             let request = wanted.then(|| checkpoint::Request {
                 at_hit: checkpoint_at,
                 after: checkpoint_after,

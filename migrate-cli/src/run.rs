@@ -71,17 +71,16 @@ pub fn run(
     }
     let code = process::exit_code(status);
     if let (Some(request), Some(before)) = (checkpoint, image_before) {
-        if FileId::of(&request.image) == before {
-            bail!(
-                "no checkpoint was taken: the program ended (exit code {code}) before {}",
-                match (request.at_hit, request.after) {
-                    (Some(n), _) => format!("landmark hit {n}"),
-                    (None, Some(d)) => format!("{:.3} s had passed", d.as_secs_f64()),
-                    _ => "it was asked".to_string(),
-                }
-            );
+        if FileId::of(&request.image) != before {
+            eprintln!("{}", describe(&request.image)?);
+        } else if let Some(when) = match (request.at_hit, request.after) {
+            (Some(n), _) => Some(format!("landmark hit {n}")),
+            (None, Some(d)) => Some(format!("{:.3} s had passed", d.as_secs_f64())),
+            // Only an image path: a checkpoint only if the program asked.
+            _ => None,
+        } {
+            bail!("no checkpoint was taken: the program ended (exit code {code}) before {when}");
         }
-        eprintln!("{}", describe(&request.image)?);
     }
     Ok(code)
 }

@@ -439,3 +439,55 @@ fn bad_images_and_missing_files_are_clear_errors() {
 fn out_stdout_of(base: &Path, isa: &str, args: &[&str]) -> Vec<u8> {
     plain_run(isa, base, args).stdout
 }
+
+#[test]
+fn a_program_can_ask_for_its_own_checkpoint() {
+    // benches/programs/heapfill.c calls landmark_request_checkpoint (from
+    // <migrate.h>, which `migrate cc` provides) when given "checkpoint".
+    let dir = tempdir();
+    let src = repo().join("benches/programs/heapfill.c");
+    cc(
+        dir.path(),
+        &["-O2", "-o", "heapfill", src.to_str().unwrap()],
+    );
+    let base = dir.path().join("heapfill");
+    for isa in ISAS {
+        let reference = plain_run(isa, &base, &["3"]);
+        assert!(reference.status.success());
+        let image = dir.path().join(format!("asked.{isa}.core"));
+        let out = migrate()
+            .args(["run", "--arch", isa, "--image"])
+            .arg(&image)
+            .arg(&base)
+            .args(["--", "3", "checkpoint"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{isa}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("checkpoint written"), "{isa}");
+        let restored = restore(&image, &[]);
+        assert_eq!(
+            text(&out.stdout) + &text(&restored.stdout),
+            text(&reference.stdout),
+            "{isa}"
+        );
+        let v: serde_json::Value = serde_json::from_slice(
+            &migrate()
+                .args(["inspect", "--json"])
+                .arg(&image)
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        // The 3 MiB heap is in the image (musl's malloc took it with brk).
+        let heap: u64 = v["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["kind"].as_str().unwrap().contains("heap") && r["saved"] == true)
+            .map(|r| r["end"].as_u64().unwrap() - r["start"].as_u64().unwrap())
+            .sum();
+        assert!(heap >= 3 << 20, "{isa}: {heap} bytes of heap saved");
+    }
+}

@@ -9,7 +9,7 @@
  * standard streams that are something else (a terminal, a pipe: the restored
  * process uses its own). stdin, stdout and stderr are never reopened: a
  * restored program reads and writes the restorer's; if its stdin is the
- * same regular file, it continues at the recorded offset.
+ * same regular file, it continues reading at the recorded offset.
  * Refused, with the reason: sockets, pipes and FIFOs beyond the standard
  * streams, anonymous inodes (eventfd, epoll, ...), files deleted since they
  * were opened.
@@ -167,11 +167,13 @@ int landmark_reopen_files(const char *buf, size_t len, char *err, size_t errlen)
 			return -1;
 		}
 		if (r.fd <= 2) {
-			/* The restorer's own stream; continue a regular file where it was. */
+			/* The restorer's own stream. An input file continues where the
+			 * program had read to; outputs are left where the restorer
+			 * opened them (appending or truncated: the user's choice). */
 			struct stat st;
-			if (r.kind == KIND_REGULAR && fstat(r.fd, &st) == 0 && st.st_dev == r.dev &&
-			    st.st_ino == r.ino)
-				lseek(r.fd, r.offset, SEEK_SET);
+			if (r.fd == 0 && r.kind == KIND_REGULAR && fstat(0, &st) == 0 &&
+			    st.st_dev == r.dev && st.st_ino == r.ino)
+				lseek(0, r.offset, SEEK_SET);
 			continue;
 		}
 		int flags = r.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -105,6 +106,7 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 		.stack_hi = landmark_stack_hi,
 		.thread_pointer = __landmark_thread_pointer(),
 		.pid = (uint32_t)getpid(),
+		.vdso = getauxval(AT_SYSINFO_EHDR),
 	};
 	mode_t mask = umask(0);
 	umask(mask);

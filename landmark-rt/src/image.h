@@ -51,6 +51,8 @@ struct image_state {
 	uint64_t sigmask;      /* blocked signals, bit n-1 for signal n */
 	uint32_t umask;
 	uint32_t pid;          /* of the checkpointed process */
+	uint64_t vdso;         /* AT_SYSINFO_EHDR: musl caches clock_gettime's
+	                        * address in it, so a restore needs the same */
 };
 
 struct image_signal {

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -236,6 +237,9 @@ _Noreturn void landmark_restore(const char *image)
 	struct landmark_regs regs;
 	if (landmark_regs_from_notes(&regs, n.prstatus, n.prsize, n.fpregs, n.fpsize) != 0)
 		die(image, "its register notes have the wrong size");
+	if (n.state->vdso != getauxval(AT_SYSINFO_EHDR))
+		die(image, "the kernel's vDSO is at another address here (another kernel?): musl "
+			   "keeps a pointer into it");
 	if (n.state->thread_pointer != __landmark_thread_pointer())
 		die(image, "the thread pointer differs from this process's (TLS layout changed?)");
 

@@ -95,6 +95,8 @@ pub struct State {
     pub signal_mask: u64,
     pub umask: u32,
     pub pid: u32,
+    /// Where the kernel's vDSO was (musl keeps a pointer into it).
+    pub vdso: u64,
 }
 
 /// An open file descriptor as recorded (landmark-rt's `files.c`).
@@ -268,7 +270,7 @@ impl Image {
                             if desc.len() >= 4 { u32_at(desc, 0) } else { 0 }
                         );
                     }
-                    if desc.len() != 72 {
+                    if desc.len() != 80 {
                         bail!("corrupt runtime state note");
                     }
                     self.state = State {
@@ -282,6 +284,7 @@ impl Image {
                         signal_mask: u64_at(desc, 56),
                         umask: u32_at(desc, 64),
                         pid: u32_at(desc, 68),
+                        vdso: u64_at(desc, 72),
                     };
                     seen.state = true;
                 }

@@ -41,49 +41,24 @@ static struct {
 
 #define FRAMES_BYTES (MAX_FRAMES * sizeof(struct walked_frame))
 
-static void *outside_window(size_t len)
-{
-	long at = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-	if (at == -1)
-		return 0;
-	if ((uint64_t)at < WINDOW_END) {
-		syscall(SYS_munmap, at, len);
-		return 0;
-	}
-	return (void *)at;
-}
-
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	char *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n <= 0)
-			return -1;
-		p += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Finds section `name` of the ELF file `fd`: its offset and size. */
 static int find_section(int fd, const char *name, uint64_t *off, uint64_t *size)
 {
 	Elf64_Ehdr eh;
-	if (pread_all(fd, &eh, sizeof eh, 0) || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	if (landmark_pread_all(fd, &eh, sizeof eh, 0) || eh.e_shentsize != sizeof(Elf64_Shdr) ||
 	    eh.e_shstrndx >= eh.e_shnum)
 		return -1;
 	Elf64_Shdr strtab;
-	if (pread_all(fd, &strtab, sizeof strtab, eh.e_shoff + eh.e_shstrndx * sizeof strtab))
+	if (landmark_pread_all(fd, &strtab, sizeof strtab, eh.e_shoff + eh.e_shstrndx * sizeof strtab))
 		return -1;
 	size_t want = strlen(name) + 1;
 	for (unsigned i = 0; i < eh.e_shnum; i++) {
 		Elf64_Shdr sh;
 		char got[32];
-		if (pread_all(fd, &sh, sizeof sh, eh.e_shoff + i * sizeof sh))
+		if (landmark_pread_all(fd, &sh, sizeof sh, eh.e_shoff + i * sizeof sh))
 			return -1;
 		if (sh.sh_name + want > strtab.sh_size ||
-		    pread_all(fd, got, want, strtab.sh_offset + sh.sh_name))
+		    landmark_pread_all(fd, got, want, strtab.sh_offset + sh.sh_name))
 			continue;
 		if (!memcmp(got, name, want)) {
 			*off = sh.sh_offset, *size = sh.sh_size;
@@ -104,13 +79,13 @@ static int load_table(void)
 	uint64_t off, size;
 	unsigned char head[16];
 	int ok = !find_section(fd, ".migrate.frames", &off, &size) && size >= 16 &&
-		 !pread_all(fd, head, 16, off) && !memcmp(head, "MIGFRAME", 8);
+		 !landmark_pread_all(fd, head, 16, off) && !memcmp(head, "MIGFRAME", 8);
 	uint32_t version, count;
 	memcpy(&version, head + 8, 4);
 	memcpy(&count, head + 12, 4);
 	ok = ok && version == 1 && size == 16 + (uint64_t)count * sizeof(struct frame_rule);
-	void *rules = ok && count ? outside_window(size) : 0;
-	if (rules && !pread_all(fd, rules, size - 16, off + 16)) {
+	void *rules = ok && count ? landmark_outside_window(size) : 0;
+	if (rules && !landmark_pread_all(fd, rules, size - 16, off + 16)) {
 		table.rules = rules;
 		table.count = count;
 		table.mapped = size;
@@ -125,7 +100,7 @@ static int load_table(void)
 struct walked_frame *landmark_frames_buffer(void)
 {
 	if (!table.frames)
-		table.frames = outside_window(FRAMES_BYTES);
+		table.frames = landmark_outside_window(FRAMES_BYTES);
 	return table.frames;
 }
 

@@ -195,15 +195,7 @@ struct scratch {
 
 static struct scratch *scratch(void)
 {
-	long at = syscall(SYS_mmap, 0, sizeof(struct scratch), PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (at == -1)
-		return 0;
-	if ((uint64_t)at < WINDOW_END) {
-		syscall(SYS_munmap, at, sizeof(struct scratch));
-		return 0;
-	}
-	return (struct scratch *)at;
+	return landmark_outside_window(sizeof(struct scratch));
 }
 
 static int write_image(struct scratch *w, const char *path, unsigned id,

@@ -56,18 +56,6 @@ static _Noreturn void die(const char *image, const char *what)
 	_exit(RESTORE_FAILED);
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	char *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n <= 0)
-			return -1;
-		p += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
-}
-
 static const char *string_note(const void *desc, size_t size)
 {
 	const char *s = desc;
@@ -141,11 +129,10 @@ static const char *check_segments(const Elf64_Phdr *ph, int count, uint64_t file
 
 static void *outside_window(size_t len, const char *image)
 {
-	long at = syscall(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
-	if (at == -1 || (uint64_t)at < WINDOW_END)
+	void *p = landmark_outside_window(len);
+	if (!p)
 		die(image, "cannot allocate memory outside the migration window");
-	return (void *)at;
+	return p;
 }
 
 static int prot_of(Elf64_Word flags)
@@ -206,7 +193,7 @@ _Noreturn void landmark_restore(const char *image)
 	Elf64_Ehdr eh;
 	if (fd < 0 || fstat(fd, &st) != 0)
 		die(image, strerror(errno));
-	if (pread_all(fd, &eh, sizeof eh, 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	if (landmark_pread_all(fd, &eh, sizeof eh, 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_CORE)
 		die(image, "it is not an ELF core image (truncated or corrupt?)");
 	if (eh.e_machine != landmark_elf_machine)
@@ -217,12 +204,12 @@ _Noreturn void landmark_restore(const char *image)
 	 * choice of address, not the arena's): the window is replaced below. */
 	size_t ph_size = eh.e_phnum * sizeof(Elf64_Phdr);
 	Elf64_Phdr *ph = outside_window(ph_size, image);
-	if (pread_all(fd, ph, ph_size, eh.e_phoff) != 0)
+	if (landmark_pread_all(fd, ph, ph_size, eh.e_phoff) != 0)
 		die(image, "it is truncated (program headers)");
 	if (ph[0].p_type != PT_NOTE || !ph[0].p_filesz || ph[0].p_filesz > MAX_NOTES)
 		die(image, "its notes are missing or too large");
 	unsigned char *notes_buf = outside_window(ph[0].p_filesz, image);
-	if (pread_all(fd, notes_buf, ph[0].p_filesz, ph[0].p_offset) != 0)
+	if (landmark_pread_all(fd, notes_buf, ph[0].p_filesz, ph[0].p_offset) != 0)
 		die(image, "it is truncated (notes)");
 	struct notes n;
 	const char *why = parse_notes(notes_buf, ph[0].p_filesz, &n);

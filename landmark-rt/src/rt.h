@@ -114,6 +114,11 @@ int landmark_reopen_files(const char *buf, size_t len, char *err, size_t errlen)
 /* buildid.c */
 const unsigned char *landmark_build_id(size_t *len);
 
+/* memory.c: memory outside the migration window (not part of an image),
+ * or NULL; and pread of exactly len bytes (0, or -1). */
+void *landmark_outside_window(size_t len);
+int landmark_pread_all(int fd, void *buf, size_t len, uint64_t off);
+
 /* Writes a message to stderr without stdio (whose buffers belong to the
  * program and must not change). */
 void landmark_say(const char *a, const char *b, const char *c);

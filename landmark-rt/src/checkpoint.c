@@ -12,7 +12,9 @@
  *   LANDMARK_SIGNAL=N               the checkpoint signal (default SIGUSR2)
  *   LANDMARK_TIMING=FILE            append how long writing the image took
  *                                   (and restore.c: how long restoring took)
- * and, any time, the checkpoint signal (`migrate checkpoint PID` sends it,
+ * (`migrate restore` passes the same variables but the signal; a restored
+ * program counts LANDMARK_CHECKPOINT_AT from the restore), and, any time,
+ * the checkpoint signal (`migrate checkpoint PID` sends it,
  * after writing the request file /tmp/landmark-rt-PID.request with
  * "image=PATH" and optionally "keep-running" lines), or a call to
  * landmark_request_checkpoint() (migrate.h).
@@ -72,35 +74,66 @@ static unsigned long long env_number(const char *name)
 	return v && *v ? strtoull(v, 0, 10) : 0;
 }
 
-void landmark_triggers_init(void)
+/* Copies a NUL-terminated string without libc (restore calls this after
+ * libc's data is replaced). */
+static void copy_string(char *dst, const char *src, size_t cap)
+{
+	size_t i = 0;
+	for (; src[i] && i + 1 < cap; i++)
+		dst[i] = src[i];
+	dst[i] = 0;
+}
+
+void landmark_triggers_read(struct landmark_triggers *t)
 {
 	const char *image = getenv("LANDMARK_IMAGE");
-	if (image && *image)
-		snprintf(ck.image, sizeof ck.image, "%s", image);
 	const char *timing = getenv("LANDMARK_TIMING");
-	if (timing && *timing)
-		snprintf(ck.timing, sizeof ck.timing, "%s", timing);
-	ck.at_hit = env_number("LANDMARK_CHECKPOINT_AT");
-	ck.keep_running = env_number("LANDMARK_KEEP_RUNNING") != 0;
+	copy_string(t->image, image ? image : "", sizeof t->image);
+	copy_string(t->timing, timing ? timing : "", sizeof t->timing);
+	t->at_hit = env_number("LANDMARK_CHECKPOINT_AT");
+	t->after_ms = env_number("LANDMARK_CHECKPOINT_AFTER_MS");
+	t->keep_running = env_number("LANDMARK_KEEP_RUNNING") != 0;
+}
+
+void landmark_triggers_apply(const struct landmark_triggers *t)
+{
+	if (t->image[0])
+		copy_string(ck.image, t->image, sizeof ck.image);
+	if (t->timing[0])
+		copy_string(ck.timing, t->timing, sizeof ck.timing);
+	if (t->keep_running)
+		ck.keep_running = 1;
+	if (t->at_hit) {
+		/* Counted from now: a restored program has hits behind it. */
+		ck.at_hit = landmark_hits + t->at_hit;
+		__landmark_pending = 1;
+	}
+	if (t->after_ms) {
+		/* The system calls, not musl's timer_create: that one links in
+		 * pthread_create for SIGEV_THREAD, and restore may not use libc. */
+		int timer;
+		struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = ck.signal};
+		struct itimerspec when = {.it_value = {(time_t)(t->after_ms / 1000),
+						       (long)(t->after_ms % 1000) * 1000000}};
+		if (__landmark_syscall(SYS_timer_create, CLOCK_MONOTONIC, (long)&ev, (long)&timer, 0, 0,
+				       0) != 0 ||
+		    __landmark_syscall(SYS_timer_settime, timer, 0, (long)&when, 0, 0, 0) != 0) {
+			static const char msg[] = "landmark-rt: cannot start the checkpoint timer\n";
+			__landmark_syscall(SYS_write, 2, (long)msg, sizeof msg - 1, 0, 0, 0);
+		}
+	}
+}
+
+void landmark_triggers_init(void)
+{
 	ck.signal = (int)env_number("LANDMARK_SIGNAL");
 	if (ck.signal <= 0 || ck.signal >= 65)
 		ck.signal = SIGUSR2;
 	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
 	sigaction(ck.signal, &sa, 0);
-	if (ck.at_hit)
-		__landmark_pending = 1;
-	unsigned long long after = env_number("LANDMARK_CHECKPOINT_AFTER_MS");
-	if (after) {
-		/* The system calls, not musl's timer_create: that one links in
-		 * pthread_create for SIGEV_THREAD. */
-		int timer;
-		struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = ck.signal};
-		struct itimerspec when = {.it_value = {(time_t)(after / 1000),
-						       (long)(after % 1000) * 1000000}};
-		if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &timer) != 0 ||
-		    syscall(SYS_timer_settime, timer, 0, &when, 0) != 0)
-			landmark_say("landmark-rt: ", "cannot start the checkpoint timer", "\n");
-	}
+	struct landmark_triggers t;
+	landmark_triggers_read(&t);
+	landmark_triggers_apply(&t);
 	/* The program's environment is the copy startup.c makes; these do not
 	 * belong in it (nor in its children). */
 	static const char *const names[] = {"LANDMARK_IMAGE", "LANDMARK_CHECKPOINT_AT",
@@ -185,6 +218,9 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 #endif
 	if (nframes < 0)
 		return; /* a frame is not at a migratable call site: a later landmark */
+	/* Nothing in the image may point at memory outside the window. */
+	landmark_frames_release();
+	frames = landmark_frames_take();
 	if (ck.signalled) {
 		ck.signalled = 0;
 		read_request_file();
@@ -204,7 +240,7 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = landmark_write_image(image, id, regs, frames, nframes, err, sizeof err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	landmark_frames_release();
+	landmark_frames_free(frames);
 	if (rc == 0 && ck.timing[0])
 		report_timing(image, (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 	if (rc != 0) {

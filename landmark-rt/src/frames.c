@@ -6,8 +6,9 @@
  * How to step from a frame to its caller comes from the executable's frame
  * table (section .migrate.frames, written by `migrate cc`; format in
  * stack-translator's frames.rs), read from the executable file on the
- * first walk into memory outside the migration window. It is dropped
- * before an image is written, so the image never points at it.
+ * first walk into memory outside the migration window. Both it and the
+ * walk's buffer are let go of before an image is written, so that the
+ * image never points at them (a restored process does not have them).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -108,12 +109,22 @@ void landmark_frames_release(void)
 {
 	if (table.rules)
 		syscall(SYS_munmap, table.rules, table.mapped);
-	if (table.frames)
-		syscall(SYS_munmap, table.frames, FRAMES_BYTES);
-	table.frames = 0;
 	table.rules = 0;
 	table.count = table.mapped = 0;
 	table.failed = 0;
+}
+
+struct walked_frame *landmark_frames_take(void)
+{
+	struct walked_frame *f = table.frames;
+	table.frames = 0;
+	return f;
+}
+
+void landmark_frames_free(struct walked_frame *frames)
+{
+	if (frames)
+		syscall(SYS_munmap, frames, FRAMES_BYTES);
 }
 
 static const struct frame_rule *rule_for(uint64_t ra)

@@ -249,6 +249,11 @@ _Noreturn void landmark_restore(const char *image)
 	if ((uint64_t)syscall(SYS_brk, n.state->brk) != n.state->brk)
 		die(image, "cannot set the heap break to the image's");
 
+	/* Checkpoint triggers for the restored program (the image's runtime
+	 * state has none pending). */
+	struct landmark_triggers *wanted = outside_window(sizeof *wanted, image);
+	landmark_triggers_read(wanted);
+
 	/* What belongs to this process, not to the program. */
 	size_t *auxv = __libc.auxv;
 	size_t hwcap = __hwcap;
@@ -291,6 +296,7 @@ _Noreturn void landmark_restore(const char *image)
 		__landmark_syscall(SYS_rt_sigaction, sigs[i].signo, (long)&sigs[i].handler, 0, 8, 0, 0);
 	__landmark_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&sigmask, 0, 8, 0, 0);
 	__landmark_syscall(SYS_close, fd, 0, 0, 0, 0, 0);
+	landmark_triggers_apply(wanted);
 	if (timing_fd >= 0)
 		report_restore_timing(timing_fd, start_ns);
 	__landmark_resume(&regs);

@@ -72,6 +72,17 @@ extern uint64_t landmark_stack_lo, landmark_stack_hi;
 extern uint64_t landmark_brk_start;
 
 /* checkpoint.c */
+struct landmark_triggers {
+	char image[4096], timing[4096]; /* PATH_MAX */
+	unsigned long long at_hit, after_ms;
+	int keep_running;
+};
+/* Reads the LANDMARK_* trigger variables (libc). */
+void landmark_triggers_read(struct landmark_triggers *t);
+/* Arms them; uses no libc, so restore can call it after the image replaced
+ * libc's data. */
+void landmark_triggers_apply(const struct landmark_triggers *t);
+extern unsigned long long landmark_hits;
 void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs);
 int landmark_checkpoint_wanted(unsigned long long hits);
 void landmark_triggers_init(void);
@@ -96,8 +107,11 @@ enum { MAX_FRAMES = 1 << 16 };
 int landmark_walk(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *out, int max);
 /* A buffer for MAX_FRAMES frames outside the window, or NULL. */
 struct walked_frame *landmark_frames_buffer(void);
-/* Unmaps the frame table and buffer (before an image is written). */
+/* Unmaps the frame table (before an image is written). */
 void landmark_frames_release(void);
+/* Hands the buffer over to the caller (the runtime forgets it), and frees it. */
+struct walked_frame *landmark_frames_take(void);
+void landmark_frames_free(struct walked_frame *frames);
 
 /* image.c */
 int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,

@@ -41,6 +41,25 @@ impl Request {
     }
 }
 
+impl Request {
+    /// After the program ended with `code`: prints what was written, or
+    /// fails if a checkpoint was asked for at a hit or a time and none came.
+    /// `before`: the image path's identity before the run.
+    pub fn report(&self, before: FileId, code: i32) -> Result<()> {
+        if FileId::of(&self.image) != before {
+            eprintln!("{}", describe(&self.image)?);
+        } else if let Some(when) = match (self.at_hit, self.after) {
+            (Some(n), _) => Some(format!("landmark hit {n}")),
+            (None, Some(d)) => Some(format!("{:.3} s had passed", d.as_secs_f64())),
+            // Only an image path: a checkpoint only if the program asked.
+            _ => None,
+        } {
+            bail!("no checkpoint was taken: the program ended (exit code {code}) before {when}");
+        }
+        Ok(())
+    }
+}
+
 /// Identity of the file at a path, to tell a new image from an old one
 /// (the runtime renames a new file into place).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -97,6 +97,20 @@ enum Cmd {
         /// way it must be the same build (same build-id).
         #[arg(long, value_name = "FILE")]
         exe: Option<PathBuf>,
+        /// Checkpoint the restored program again at its N-th landmark hit after the restore.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
+              conflicts_with = "checkpoint_after")]
+        checkpoint_at: Option<u64>,
+        /// Checkpoint the restored program again this long after the restore.
+        #[arg(long, value_name = "DURATION", value_parser = checkpoint::parse_duration)]
+        checkpoint_after: Option<std::time::Duration>,
+        /// Where the next image goes (default: IMAGE itself, replaced atomically once the new
+        /// one is complete).
+        #[arg(long = "image", value_name = "IMG")]
+        next_image: Option<PathBuf>,
+        /// Keep running after the next checkpoint.
+        #[arg(long)]
+        keep_running: bool,
     },
     /// Check that both executables' live-value records correspond (same call-site IDs,
     /// same number of values, compatible sizes, same functions); fail listing the first
@@ -187,7 +201,26 @@ fn real_main() -> Result<i32> {
             keep_running,
             timeout,
         } => checkpoint::checkpoint_process(pid, image.as_deref(), keep_running, timeout),
-        Cmd::Restore { image, exe } => restore::restore(&image, exe.as_deref()),
+        Cmd::Restore {
+            image,
+            exe,
+            checkpoint_at,
+            checkpoint_after,
+            next_image,
+            keep_running,
+        } => {
+            let wanted = checkpoint_at.is_some()
+                || checkpoint_after.is_some()
+                || next_image.is_some()
+                || keep_running;
+            let next = wanted.then(|| checkpoint::Request {
+                at_hit: checkpoint_at,
+                after: checkpoint_after,
+                image: next_image.unwrap_or_else(|| image.clone()),
+                keep_running,
+            });
+            restore::restore(&image, exe.as_deref(), next.as_ref())
+        }
         Cmd::Check {
             base,
             certify,

@@ -7,8 +7,11 @@
 //! maps the image back before the program's own code runs
 //! (landmark-rt/src/restore.c). stdin, stdout and stderr are this
 //! process's; if stdin is the regular file the program was reading, it
-//! continues at the offset it had reached.
+//! continues at the offset it had reached. The restored program can be
+//! asked for its next checkpoint as `migrate run` asks (hits counted from
+//! the restore).
 
+use crate::checkpoint::{FileId, Request};
 use crate::{isa, process};
 use anyhow::{anyhow, bail, Context, Result};
 use stack_translator::image::{executable_build_id, hex, FileKind, Image};
@@ -17,7 +20,7 @@ use std::process::Command;
 
 /// Checks `image` against the executable and its open files, then runs the
 /// restore; returns the program's exit code.
-pub fn restore(image_path: &Path, exe: Option<&Path>) -> Result<i32> {
+pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) -> Result<i32> {
     let image = Image::read(image_path)?;
     let exe = exe.unwrap_or(&image.executable);
     if !exe.is_file() {
@@ -58,9 +61,17 @@ pub fn restore(image_path: &Path, exe: Option<&Path>) -> Result<i32> {
         None => Command::new(&exe),
     };
     cmd.env("LANDMARK_RESTORE", std::path::absolute(image_path)?);
+    let before = next.map(|r| FileId::of(&r.image));
+    if let Some(request) = next {
+        request.apply(&mut cmd)?;
+    }
     process::migratable(&mut cmd);
     let status = cmd
         .status()
         .with_context(|| format!("cannot start {}", crate::tools::describe(&cmd)))?;
-    Ok(process::exit_code(status))
+    let code = process::exit_code(status);
+    if let (Some(request), Some(before)) = (next, before) {
+        request.report(before, code)?;
+    }
+    Ok(code)
 }

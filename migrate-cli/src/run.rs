@@ -3,7 +3,7 @@
 //! checkpoint.
 
 use crate::cc::link::output_path;
-use crate::checkpoint::{describe, FileId, Request};
+use crate::checkpoint::{FileId, Request};
 use crate::isa::Toolchain;
 use crate::process;
 use anyhow::{bail, Context, Result};
@@ -71,16 +71,7 @@ pub fn run(
     }
     let code = process::exit_code(status);
     if let (Some(request), Some(before)) = (checkpoint, image_before) {
-        if FileId::of(&request.image) != before {
-            eprintln!("{}", describe(&request.image)?);
-        } else if let Some(when) = match (request.at_hit, request.after) {
-            (Some(n), _) => Some(format!("landmark hit {n}")),
-            (None, Some(d)) => Some(format!("{:.3} s had passed", d.as_secs_f64())),
-            // Only an image path: a checkpoint only if the program asked.
-            _ => None,
-        } {
-            bail!("no checkpoint was taken: the program ended (exit code {code}) before {when}");
-        }
+        request.report(before, code)?;
     }
     Ok(code)
 }

@@ -491,3 +491,40 @@ fn a_program_can_ask_for_its_own_checkpoint() {
         assert!(heap >= 3 << 20, "{isa}: {heap} bytes of heap saved");
     }
 }
+
+#[test]
+fn a_restored_program_checkpoints_again() {
+    // Three checkpoints in a row, each restored, same ISA: the output of
+    // the four pieces is the uninterrupted run's.
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    for isa in ISAS {
+        let reference = plain_run(isa, &base, &["200"]);
+        let images: Vec<PathBuf> = (0..3)
+            .map(|i| dir.path().join(format!("hop{i}.{isa}.core")))
+            .collect();
+        let first = checkpoint(isa, &base, 20000, &images[0], &["200"]);
+        assert!(first.status.success(), "{isa}: {}", text(&first.stderr));
+        let mut stdout = text(&first.stdout);
+        for hop in 1..3 {
+            let out = migrate()
+                .args(["restore", "--checkpoint-at", "30000", "--image"])
+                .arg(&images[hop])
+                .arg(&images[hop - 1])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{isa} hop {hop}: {}",
+                text(&out.stderr)
+            );
+            assert!(text(&out.stderr).contains("checkpoint written"), "{isa}");
+            stdout += &text(&out.stdout);
+        }
+        let last = restore(&images[2], &[]);
+        assert!(last.status.success(), "{isa}: {}", text(&last.stderr));
+        stdout += &text(&last.stdout);
+        assert_eq!(stdout, text(&reference.stdout), "{isa}");
+    }
+}

@@ -477,3 +477,111 @@ fn parse_files(desc: &[u8]) -> Result<Vec<OpenFile>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(out: &mut Vec<u8>, name: &[u8], kind: u32, desc: &[u8]) {
+        out.extend_from_slice(&(name.len() as u32 + 1).to_le_bytes());
+        out.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(name);
+        out.push(0);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+        out.extend_from_slice(desc);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+
+    /// A minimal x86_64 image: the notes a landmark-rt image has, and one
+    /// saved page of memory at 0x1000_0000 filled with 0xab.
+    fn synthetic() -> Vec<u8> {
+        let mut notes = Vec::new();
+        let mut prstatus = vec![0u8; 336];
+        prstatus[PR_REG + 16 * 8..PR_REG + 17 * 8].copy_from_slice(&0x1000_1234u64.to_le_bytes());
+        note(&mut notes, b"CORE", NT_PRSTATUS, &prstatus);
+        note(&mut notes, b"CORE", NT_FPREGSET, &[0; 512]);
+        note(&mut notes, b"GNU", NT_GNU_BUILD_ID, &[1, 2, 3, 4]);
+        let mut state = vec![0u8; 80];
+        state[..4].copy_from_slice(&VERSION.to_le_bytes());
+        state[4..8].copy_from_slice(&7u32.to_le_bytes());
+        note(&mut notes, NOTE_NAME, NOTE_STATE, &state);
+        note(&mut notes, NOTE_NAME, NOTE_EXE, b"/nowhere/prog.x86_64\0");
+        let mut file = vec![0u8; 64 + 2 * 56];
+        file[..4].copy_from_slice(b"\x7fELF");
+        file[4] = 2; // 64-bit
+        file[5] = 1; // little-endian
+        file[6] = 1;
+        file[16..18].copy_from_slice(&4u16.to_le_bytes()); // ET_CORE
+        file[18..20].copy_from_slice(&62u16.to_le_bytes()); // x86_64
+        file[20..24].copy_from_slice(&1u32.to_le_bytes());
+        file[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+        file[52..54].copy_from_slice(&64u16.to_le_bytes());
+        file[54..56].copy_from_slice(&56u16.to_le_bytes());
+        file[56..58].copy_from_slice(&2u16.to_le_bytes());
+        let notes_at = file.len() as u64;
+        let memory_at = 0x1000u64;
+        let ph = |kind: u32, off: u64, vaddr: u64, size: u64| {
+            let mut p = vec![0u8; 56];
+            p[..4].copy_from_slice(&kind.to_le_bytes());
+            p[4..8].copy_from_slice(&6u32.to_le_bytes()); // rw
+            p[8..16].copy_from_slice(&off.to_le_bytes());
+            p[16..24].copy_from_slice(&vaddr.to_le_bytes());
+            p[32..40].copy_from_slice(&size.to_le_bytes());
+            p[40..48].copy_from_slice(&size.to_le_bytes());
+            p
+        };
+        file[64..120].copy_from_slice(&ph(PT_NOTE, notes_at, 0, notes.len() as u64));
+        file[120..176].copy_from_slice(&ph(PT_LOAD, memory_at, 0x1000_0000, 0x1000));
+        file.extend_from_slice(&notes);
+        file.resize(memory_at as usize, 0);
+        file.extend_from_slice(&[0xab; 0x1000]);
+        file
+    }
+
+    fn read_bytes(bytes: &[u8]) -> Result<Image> {
+        let dir = std::env::temp_dir().join(format!("image-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!(
+            "{:x}.core",
+            bytes.len() ^ bytes.iter().map(|&b| b as usize).sum::<usize>()
+        ));
+        std::fs::write(&path, bytes).unwrap();
+        let r = Image::read(&path);
+        let _ = std::fs::remove_file(&path);
+        r
+    }
+
+    #[test]
+    fn reads_a_synthetic_image() {
+        let image = read_bytes(&synthetic()).unwrap();
+        assert_eq!(image.isa.name(), "x86_64");
+        assert_eq!(image.register("rip"), Some(0x1000_1234));
+        assert_eq!(image.state.call_site, 7);
+        assert_eq!(image.build_id_hex(), "01020304");
+        assert_eq!(image.executable, PathBuf::from("/nowhere/prog.x86_64"));
+        assert_eq!(image.read_u64(0x1000_0008).unwrap(), 0xabab_abab_abab_abab);
+        assert!(image.read_memory(0x1000_0ff9, 8).is_err());
+    }
+
+    #[test]
+    fn truncated_or_corrupted_images_are_errors_not_panics() {
+        let good = synthetic();
+        // Every truncation of the headers and notes, then coarser steps.
+        for len in (0..1200).chain((1200..good.len()).step_by(97)) {
+            assert!(read_bytes(&good[..len]).is_err(), "length {len} accepted");
+        }
+        // Each byte of the headers and notes set to extreme values.
+        for at in 0..1200 {
+            for value in [0u8, 0x7f, 0xff] {
+                let mut bad = good.clone();
+                bad[at] = value;
+                let _ = read_bytes(&bad); // Ok or Err, never a panic
+            }
+        }
+    }
+}

@@ -488,11 +488,11 @@ mod tests {
         out.extend_from_slice(&kind.to_le_bytes());
         out.extend_from_slice(name);
         out.push(0);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
         out.extend_from_slice(desc);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }

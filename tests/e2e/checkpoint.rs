@@ -192,14 +192,7 @@ fn example(name: &str) -> (tempfile::TempDir, Program) {
     let src_dir = repo().join("examples").join(name);
     let dir = tempdir();
     let mut args = vec!["-O2".to_string(), "-o".into(), name.into()];
-    let mut sources: Vec<String> = std::fs::read_dir(&src_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "c"))
-        .map(|p| p.display().to_string())
-        .collect();
-    sources.sort();
-    args.extend(sources);
+    args.extend(example_sources(name));
     args.push("-lm".into());
     cc(
         dir.path(),
@@ -234,19 +227,7 @@ macro_rules! examples {
     };
 }
 
-examples!(
-    bigoutput,
-    binarytrees,
-    fileio,
-    logger,
-    nbody,
-    recursion,
-    setjmp,
-    sortfuncs,
-    stackarrays,
-    vecloop,
-    wordfreq,
-);
+with_examples!(examples);
 
 #[test]
 fn lua() {

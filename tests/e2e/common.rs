@@ -183,3 +183,36 @@ pub fn callsites_json(base: &Path) -> serde_json::Value {
     assert!(out.status.success(), "{}", show(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Calls `$m!` with the name of every program in examples/ (one list for
+/// every test module that runs them all).
+macro_rules! with_examples {
+    ($m:ident) => {
+        $m!(
+            bigoutput,
+            binarytrees,
+            fileio,
+            logger,
+            nbody,
+            recursion,
+            setjmp,
+            sortfuncs,
+            stackarrays,
+            vecloop,
+            wordfreq,
+        );
+    };
+}
+
+/// The C sources of examples/NAME, sorted, as strings for `migrate cc`.
+pub fn example_sources(name: &str) -> Vec<String> {
+    let dir = repo().join("examples").join(name);
+    let mut sources: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .map(|p| p.display().to_string())
+        .collect();
+    sources.sort();
+    sources
+}

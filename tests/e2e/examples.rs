@@ -12,13 +12,7 @@ use std::path::Path;
 fn example(name: &str, opt: &str) {
     let src_dir = repo().join("examples").join(name);
     let dir = tempdir();
-    let mut sources: Vec<String> = std::fs::read_dir(&src_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "c"))
-        .map(|p| p.display().to_string())
-        .collect();
-    sources.sort();
+    let sources = example_sources(name);
     let mut args = vec![opt, "-o", name];
     args.extend(sources.iter().map(String::as_str));
     args.push("-lm");
@@ -73,16 +67,4 @@ macro_rules! examples {
     };
 }
 
-examples!(
-    bigoutput,
-    binarytrees,
-    fileio,
-    logger,
-    nbody,
-    recursion,
-    setjmp,
-    sortfuncs,
-    stackarrays,
-    vecloop,
-    wordfreq,
-);
+with_examples!(examples);

@@ -58,6 +58,17 @@ fn plain_run(isa: &str, base: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs an executable without `migrate` (aarch64 under qemu-aarch64).
+fn direct(isa: &str, exe: &str) -> Command {
+    if isa == "aarch64" {
+        let mut c = Command::new("qemu-aarch64");
+        c.arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    }
+}
+
 /// The program's own stderr: the run's, without migrate's report line.
 fn program_stderr(out: &Output) -> String {
     let all = text(&out.stderr);
@@ -186,13 +197,7 @@ fn checkpoint_a_running_process_and_after_a_delay() {
         assert!(reference.status.success());
         // Started without migrate run: the runtime makes itself migratable.
         let exe = format!("{}.{isa}", base.display());
-        let mut cmd = if isa == "aarch64" {
-            let mut c = Command::new("qemu-aarch64");
-            c.arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
+        let mut cmd = direct(isa, &exe);
         only_standard_streams(&mut cmd);
         let mut child = cmd
             .args(args)
@@ -389,13 +394,7 @@ fn bad_images_and_missing_files_are_clear_errors() {
         );
         // The runtime checks too, for a restore started without migrate.
         let exe = format!("{}.{isa}", other_base.display());
-        let mut direct = if isa == "aarch64" {
-            let mut c = Command::new("qemu-aarch64");
-            c.arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
+        let mut direct = direct(isa, &exe);
         only_standard_streams(&mut direct);
         let out = direct
             .env("LANDMARK_RESTORE", &image)

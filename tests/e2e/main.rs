@@ -2,10 +2,13 @@
 //! ISAs (aarch64 under qemu-aarch64). Every test checks output that could
 //! differ; none skips: scripts/setup.sh installs what they need.
 
+// First: its macros are used by the modules after it.
+#[macro_use]
+mod common;
+
 mod abi;
 mod checkpoint;
 mod cli;
-mod common;
 mod examples;
 mod images;
 mod landmarks;

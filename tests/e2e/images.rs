@@ -82,6 +82,7 @@ fn program_stderr(out: &Output) -> String {
 fn gdb_shows_the_call_chain_of_an_image() {
     let dir = tempdir();
     let base = build(dir.path(), "chain", &[]);
+    let mut heap_starts = Vec::new();
     for (isa, gdb) in [("x86_64", "gdb"), ("aarch64", "gdb-multiarch")] {
         let image = dir.path().join(format!("chain.{isa}.core"));
         let out = checkpoint(isa, &base, 4000, &image, &[]);
@@ -143,6 +144,7 @@ fn gdb_shows_the_call_chain_of_an_image() {
             kinds.contains(&"stack") && kinds.contains(&"data"),
             "{kinds:?}"
         );
+        heap_starts.push(v["state"]["brk_start"].as_u64().unwrap());
         let text_view = migrate().arg("inspect").arg(&image).output().unwrap();
         let shown = text(&text_view.stdout);
         assert!(
@@ -150,6 +152,9 @@ fn gdb_shows_the_call_chain_of_an_image() {
             "{shown}"
         );
     }
+    // The executables end at the same address, so the brk heap starts at
+    // the same place on both ISAs.
+    assert_eq!(heap_starts[0], heap_starts[1]);
 }
 
 #[test]

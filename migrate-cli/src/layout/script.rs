@@ -40,6 +40,11 @@ pub fn render(plan: &Plan, isa: usize) -> String {
         if !spec.private.is_empty() {
             let _ = writeln!(s, "    . = {:#x}; {}", region.shared_end, spec.private);
         }
+        if std::ptr::eq(region, plan.regions.last().unwrap()) {
+            // Both images end at the same address, so the heap (brk) starts
+            // at the same place on both ISAs and pointers into it stay valid.
+            let _ = writeln!(s, "    . = {:#x};", region.end);
+        }
         s.push_str("  }\n");
     }
     s.push_str("}\n");

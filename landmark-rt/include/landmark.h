@@ -10,7 +10,9 @@ extern const char __landmark_rt_id[];
 extern volatile int __landmark_pending;
 
 /* Called by a landmark, with the call-site ID of that call (the ID its
- * stackmap record and the side table use), when __landmark_pending is set. */
+ * stackmap record and the side table use), when __landmark_pending is set.
+ * Assembly (arch/<isa>/machine.S): it saves the registers the program will
+ * have when the call returns, for a checkpoint taken here. */
 void __landmark_hit(unsigned id);
 
 /* 1 if a frame suspended at call site `id` can be translated to either ISA

@@ -20,7 +20,8 @@
  * landmark_request_checkpoint() (migrate.h).
  *
  * A trigger sets __landmark_pending; the checkpoint is taken at the next
- * landmark whose call site is certified migratable. Then, by default, the
+ * landmark where every frame, down to main, is suspended at a call site
+ * certified migratable (frames.c walks the stack). Then, by default, the
  * process ends at once with status 0 and without flushing stdio or running
  * atexit handlers: unflushed output is in the image and is written once, by
  * the restored program. If the image cannot be written the program keeps

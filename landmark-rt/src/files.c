@@ -108,8 +108,7 @@ static int record_fd(int fd, char *buf, size_t cap, size_t *len, char *err, size
 	return 0;
 }
 
-int landmark_collect_files(int skip_fd, char *buf, size_t cap, size_t *len, char *err,
-			   size_t errlen)
+int landmark_collect_files(char *buf, size_t cap, size_t *len, char *err, size_t errlen)
 {
 	*len = 0;
 	/* getdents64 directly: opendir would allocate from the program's heap. */
@@ -130,7 +129,7 @@ int landmark_collect_files(int skip_fd, char *buf, size_t cap, size_t *len, char
 			int fd = 0;
 			for (const char *p = d->d_name; *p; p++)
 				fd = fd * 10 + (*p - '0');
-			if (fd == dir || fd == skip_fd)
+			if (fd == dir)
 				continue;
 			if (record_fd(fd, buf, cap, len, err, errlen) != 0) {
 				rc = -1;

@@ -256,7 +256,7 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 		       int nframes, char *err, size_t errlen)
 {
 	size_t files_len;
-	if (landmark_collect_files(-1, w->files, sizeof w->files, &files_len, err, errlen) != 0)
+	if (landmark_collect_files(w->files, sizeof w->files, &files_len, err, errlen) != 0)
 		return -1;
 	struct note_buf b = {w->notes, 0, sizeof w->notes};
 	if (build_notes(&b, id, regs, frames, nframes, w->files, files_len, err, errlen) != 0)

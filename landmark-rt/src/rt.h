@@ -121,8 +121,7 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 _Noreturn void landmark_restore(const char *image);
 
 /* files.c */
-int landmark_collect_files(int skip_fd, char *buf, size_t cap, size_t *len, char *err,
-			   size_t errlen);
+int landmark_collect_files(char *buf, size_t cap, size_t *len, char *err, size_t errlen);
 int landmark_reopen_files(const char *buf, size_t len, char *err, size_t errlen);
 
 /* buildid.c */

@@ -39,9 +39,7 @@ impl Request {
         }
         Ok(())
     }
-}
 
-impl Request {
     /// After the program ended with `code`: prints what was written, or
     /// fails if a checkpoint was asked for at a hit or a time and none came.
     /// `before`: the image path's identity before the run.

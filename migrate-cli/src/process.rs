@@ -1,8 +1,23 @@
 //! Starting a migratable program: what `migrate run` and `migrate restore`
 //! do to the child before it executes.
 
+use crate::isa::Toolchain;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::Command;
+
+/// The command that runs `exe`, an executable for `t`: the file itself, or
+/// its runner (qemu-aarch64) with the file as first argument.
+pub fn command(t: &dyn Toolchain, exe: &Path) -> Command {
+    match t.runner() {
+        Some(runner) => {
+            let mut c = Command::new(runner);
+            c.arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    }
+}
 
 /// Makes `cmd`'s child migratable from its first instruction: address
 /// randomization off (so landmark-rt need not re-execute it, and the heap

@@ -16,7 +16,6 @@ use crate::{isa, process};
 use anyhow::{anyhow, bail, Context, Result};
 use stack_translator::image::{executable_build_id, hex, FileKind, Image};
 use std::path::Path;
-use std::process::Command;
 
 /// Checks `image` against the executable and its open files, then runs the
 /// restore; returns the program's exit code.
@@ -52,14 +51,7 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
     }
     let t = isa::by_name(image.isa.name()).ok_or_else(|| anyhow!("unsupported ISA"))?;
     let exe = std::path::absolute(exe)?;
-    let mut cmd = match t.runner() {
-        Some(runner) => {
-            let mut c = Command::new(runner);
-            c.arg(&exe);
-            c
-        }
-        None => Command::new(&exe),
-    };
+    let mut cmd = process::command(t, &exe);
     cmd.env("LANDMARK_RESTORE", std::path::absolute(image_path)?);
     let before = next.map(|r| FileId::of(&r.image));
     if let Some(request) = next {

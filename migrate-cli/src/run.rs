@@ -8,7 +8,6 @@ use crate::isa::Toolchain;
 use crate::process;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
-use std::process::Command;
 
 /// Runs `BASE.<isa>` with `args`; returns the exit code to exit with
 /// (128 + signal number if the program was killed, as shells report it).
@@ -33,14 +32,7 @@ pub fn run(
             base.display()
         );
     }
-    let mut cmd = match t.runner() {
-        Some(runner) => {
-            let mut c = Command::new(runner);
-            c.arg(&exe);
-            c
-        }
-        None => Command::new(&exe),
-    };
+    let mut cmd = process::command(t, &exe);
     cmd.args(args);
     let stats = stats.map(std::path::absolute).transpose()?;
     if let Some(path) = &stats {

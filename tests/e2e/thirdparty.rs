@@ -5,9 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Root directory of a downloaded dependency crate.
+///
+/// Filtered to the host platform: a fresh cargo home holds only the crates
+/// this platform builds, and unfiltered metadata resolves every target's
+/// (Windows-only crates among them), which `--offline` cannot download.
 pub fn crate_dir(repo: &Path, name: &str) -> PathBuf {
+    let host = host_triple();
     let out = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host])
         .current_dir(repo)
         .output()
         .unwrap();
@@ -27,6 +33,19 @@ pub fn crate_dir(repo: &Path, name: &str) -> PathBuf {
         .unwrap()
         .to_string();
     PathBuf::from(manifest).parent().unwrap().to_path_buf()
+}
+
+/// The triple rustc builds for by default (`host:` in `rustc -vV`).
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc).arg("-vV").output().unwrap();
+    assert!(out.status.success(), "rustc -vV failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV prints its host")
+        .trim()
+        .to_string()
 }
 
 /// Lua 5.4's sources (from lua-src) and the C files that make the library,

@@ -191,10 +191,16 @@ pub fn successors(bb: LLVMBasicBlockRef) -> Vec<LLVMBasicBlockRef> {
 
 /// The successors of each of `blocks` (entry first), as indices into it.
 pub fn successor_indices(blocks: &[LLVMBasicBlockRef]) -> Vec<Vec<usize>> {
-    let index = |b: LLVMBasicBlockRef| blocks.iter().position(|x| *x == b);
+    let index: std::collections::HashMap<LLVMBasicBlockRef, usize> =
+        blocks.iter().enumerate().map(|(i, b)| (*b, i)).collect();
     blocks
         .iter()
-        .map(|b| successors(*b).into_iter().filter_map(index).collect())
+        .map(|b| {
+            successors(*b)
+                .into_iter()
+                .filter_map(|s| index.get(&s).copied())
+                .collect()
+        })
         .collect()
 }
 

@@ -14,6 +14,7 @@
 //! inserted between 1 and 2, once, so that landmark *k* and call site *k*
 //! mean the same point in both executables.
 
+mod dominators;
 mod ir;
 pub mod isa;
 pub mod landmarks;

@@ -105,6 +105,7 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
             }
             let fname = f.get_name().to_string_lossy().into_owned();
             let memory_live = allocas_in_use_after_calls(f.as_value_ref());
+            let defined = Definitions::new(f.as_value_ref());
             let frame = static_allocas(f.as_value_ref());
             let frame_index: HashMap<Value, u32> = frame
                 .iter()
@@ -116,8 +117,7 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
                 // address, once per function (the addresses are the same at
                 // every call site, so call sites only list which are in use).
                 let id = FRAME_ID_BASE + table.frames.len() as u64;
-                let entry = ir::blocks(f.as_value_ref())[0];
-                LLVMPositionBuilderBefore(builder, first_non_alloca(entry));
+                LLVMPositionBuilderBefore(builder, after_last(&frame));
                 let mut operands = header(id);
                 operands.extend(frame.iter().copied());
                 emit(&mut operands);
@@ -177,9 +177,14 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
                             Some(i) => {
                                 in_use.insert(*i);
                             }
-                            None => {
+                            // A dynamic allocation exists only after its
+                            // alloca ran (a VLA, `alloca(n)`): before that
+                            // there is nothing to record, and naming it
+                            // would not verify.
+                            None if defined.dominates(*a, site.call) => {
                                 dynamic.insert(*a);
                             }
+                            None => {}
                         }
                     }
                 }
@@ -266,12 +271,52 @@ fn static_allocas(f: Value) -> Vec<Value> {
         .collect()
 }
 
-/// Where the frame record goes: after the entry block's allocas.
-fn first_non_alloca(entry: LLVMBasicBlockRef) -> Value {
-    ir::block_instructions(entry)
-        .into_iter()
-        .find(|i| !is_alloca(*i))
-        .expect("a block ends with a terminator")
+/// Where the frame record goes: after the last of the entry block's
+/// fixed-size allocations (which need not all come first: a VLA's size can
+/// be computed between them), so that it names only defined values.
+fn after_last(frame: &[Value]) -> Value {
+    let last = *frame.last().expect("a frame record has allocations");
+    unsafe { LLVMGetNextInstruction(last) }
+}
+
+/// Whether an instruction's definition dominates another instruction of the
+/// same function: the function's dominator tree, built once.
+struct Definitions {
+    block_index: HashMap<LLVMBasicBlockRef, usize>,
+    dominators: crate::dominators::Dominators,
+}
+
+impl Definitions {
+    fn new(f: Value) -> Definitions {
+        let blocks = ir::blocks(f);
+        Definitions {
+            block_index: blocks.iter().enumerate().map(|(i, b)| (*b, i)).collect(),
+            dominators: crate::dominators::Dominators::new(&ir::successor_indices(&blocks)),
+        }
+    }
+
+    /// True if `def` dominates `user`: it comes first in the same block, or
+    /// its block dominates `user`'s.
+    fn dominates(&self, def: Value, user: Value) -> bool {
+        let (db, ub) = unsafe {
+            (
+                LLVMGetInstructionParent(def),
+                LLVMGetInstructionParent(user),
+            )
+        };
+        if db == ub {
+            let mut i = unsafe { LLVMGetNextInstruction(def) };
+            while !i.is_null() {
+                if i == user {
+                    return true;
+                }
+                i = unsafe { LLVMGetNextInstruction(i) };
+            }
+            return false;
+        }
+        self.dominators
+            .dominates(self.block_index[&db], self.block_index[&ub])
+    }
 }
 
 /// `declare void @llvm.experimental.stackmap(i64, i32, ...)`

@@ -23,10 +23,10 @@ struct Outcome {
 }
 
 /// A program to checkpoint: its build, arguments and stdin file.
-struct Program {
-    base: PathBuf,
-    args: Vec<String>,
-    stdin: Option<PathBuf>,
+pub struct Program {
+    pub base: PathBuf,
+    pub args: Vec<String>,
+    pub stdin: Option<PathBuf>,
 }
 
 impl Program {
@@ -146,7 +146,7 @@ impl Rng {
 /// same landmarks the same number of times (tests/e2e/landmarks.rs checks
 /// that), so the hits are counted once, natively: counting under qemu,
 /// where every hit reads the clock, would take minutes.
-fn checkpoint_anywhere(name: &str, program: &Program) {
+pub fn checkpoint_anywhere(name: &str, program: &Program) {
     let (x86_reference, hits) = program.reference("x86_64");
     assert!(hits > 0, "{name}: no landmark hits");
     for isa in ISAS {

@@ -9,6 +9,7 @@ mod common;
 mod abi;
 mod checkpoint;
 mod cli;
+mod dynamic;
 mod examples;
 mod images;
 mod landmarks;

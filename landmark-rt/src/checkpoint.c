@@ -12,6 +12,9 @@
  *   LANDMARK_SIGNAL=N               the checkpoint signal (default SIGUSR2)
  *   LANDMARK_TIMING=FILE            append how long writing the image took
  *                                   (and restore.c: how long restoring took)
+ *   LANDMARK_REPORT=FILE            if the program ends with a checkpoint
+ *                                   still wanted, write why as JSON (see
+ *                                   write_report)
  * (`migrate restore` passes the same variables but the signal; a restored
  * program counts LANDMARK_CHECKPOINT_AT from the restore), and, any time,
  * the checkpoint signal (`migrate checkpoint PID` sends it,
@@ -52,6 +55,13 @@ static struct {
 	int keep_running;
 	int signal;
 	char timing[PATH_MAX]; /* LANDMARK_TIMING: where to append how long it took */
+	char report[PATH_MAX]; /* LANDMARK_REPORT: where to say why none was taken */
+	unsigned long long hits_base; /* landmark_hits when the triggers were armed */
+	/* Since the checkpoint became wanted: landmark hits, and of those the
+	 * hits at a call site certified migratable (where an older frame's call
+	 * site was not, or the walk failed). */
+	unsigned long long waited, waited_migratable;
+	int failed; /* the last checkpoint could not be written */
 	volatile sig_atomic_t signalled; /* the signal came: read the request file */
 	volatile int requested;          /* a checkpoint is wanted */
 } ck;
@@ -89,8 +99,10 @@ void landmark_triggers_read(struct landmark_triggers *t)
 {
 	const char *image = getenv("LANDMARK_IMAGE");
 	const char *timing = getenv("LANDMARK_TIMING");
+	const char *report = getenv("LANDMARK_REPORT");
 	copy_string(t->image, image ? image : "", sizeof t->image);
 	copy_string(t->timing, timing ? timing : "", sizeof t->timing);
+	copy_string(t->report, report ? report : "", sizeof t->report);
 	t->at_hit = env_number("LANDMARK_CHECKPOINT_AT");
 	t->after_ms = env_number("LANDMARK_CHECKPOINT_AFTER_MS");
 	t->keep_running = env_number("LANDMARK_KEEP_RUNNING") != 0;
@@ -102,6 +114,12 @@ void landmark_triggers_apply(const struct landmark_triggers *t)
 		copy_string(ck.image, t->image, sizeof ck.image);
 	if (t->timing[0])
 		copy_string(ck.timing, t->timing, sizeof ck.timing);
+	/* Always replaced: a restored program must not report to the path
+	 * the checkpointed one was given. */
+	copy_string(ck.report, t->report, sizeof ck.report);
+	ck.hits_base = landmark_hits;
+	ck.waited = ck.waited_migratable = 0;
+	ck.failed = 0;
 	if (t->keep_running)
 		ck.keep_running = 1;
 	if (t->at_hit) {
@@ -125,6 +143,35 @@ void landmark_triggers_apply(const struct landmark_triggers *t)
 	}
 }
 
+/* At exit, if a checkpoint is still wanted or the last one failed: writes
+ * to LANDMARK_REPORT
+ *   {"wanted":W,"reached":R,"hits":H,"waited":N,"waited_migratable":M,"failed":F}
+ * W: 1 if a checkpoint was asked for; R: 1 if the trigger had fired (the
+ * N-th hit came, the signal or the request); H: landmark hits counted since
+ * the triggers were armed (all of them with a hit-count trigger); N: hits
+ * since the trigger fired; M: of those, hits at call sites certified
+ * migratable (each deferred because an older frame was not); F: 1 if the
+ * last checkpoint could not be written (the reason went to stderr). `migrate`
+ * turns it into its message. */
+static void write_report(void)
+{
+	int wanted = ck.requested || ck.at_hit;
+	if (!ck.report[0] || !(wanted || ck.failed))
+		return;
+	int reached = ck.requested || (ck.at_hit && landmark_hits >= ck.at_hit);
+	char line[256];
+	int n = snprintf(line, sizeof line,
+			 "{\"wanted\":%d,\"reached\":%d,\"hits\":%llu,\"waited\":%llu,"
+			 "\"waited_migratable\":%llu,\"failed\":%d}\n",
+			 wanted, reached, landmark_hits - ck.hits_base, ck.waited,
+			 ck.waited_migratable, ck.failed);
+	int fd = open(ck.report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		landmark_say("landmark-rt: cannot write the report to ", ck.report, "\n");
+	if (fd >= 0)
+		close(fd);
+}
+
 void landmark_triggers_init(void)
 {
 	ck.signal = (int)env_number("LANDMARK_SIGNAL");
@@ -137,11 +184,15 @@ void landmark_triggers_init(void)
 	landmark_triggers_apply(&t);
 	/* The program's environment is the copy startup.c makes; these do not
 	 * belong in it (nor in its children). */
-	static const char *const names[] = {"LANDMARK_IMAGE", "LANDMARK_CHECKPOINT_AT",
+	static const char *const names[] = {"LANDMARK_IMAGE",	  "LANDMARK_CHECKPOINT_AT",
 					    "LANDMARK_CHECKPOINT_AFTER_MS", "LANDMARK_KEEP_RUNNING",
-					    "LANDMARK_SIGNAL", "LANDMARK_TIMING"};
+					    "LANDMARK_SIGNAL",	  "LANDMARK_TIMING",
+					    "LANDMARK_REPORT"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		unsetenv(names[i]);
+	/* Registered in every process: a restored program inherits the
+	 * checkpointed one's exit handlers with its memory. */
+	atexit(write_report);
 }
 
 int landmark_request_checkpoint(const char *image, int keep_running)
@@ -209,8 +260,10 @@ int landmark_checkpoint_wanted(unsigned long long hits)
 
 void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 {
+	ck.waited++;
 	if (!__landmark_site_migratable(id))
 		return; /* a later landmark */
+	ck.waited_migratable++;
 	struct walked_frame *frames = landmark_frames_buffer();
 #if defined(__x86_64__)
 	int nframes = frames ? landmark_walk(regs->rip, regs->rsp, regs->rbp, frames, MAX_FRAMES) : -1;
@@ -235,6 +288,7 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	 * or the restored program would checkpoint again at once. */
 	ck.requested = 0;
 	ck.at_hit = 0;
+	ck.waited = ck.waited_migratable = 0;
 	__landmark_pending = landmark_stats_mode;
 	char err[512];
 	struct timespec t0, t1;
@@ -244,6 +298,7 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	landmark_frames_free(frames);
 	if (rc == 0 && ck.timing[0])
 		report_timing(image, (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+	ck.failed = rc != 0;
 	if (rc != 0) {
 		landmark_say("landmark-rt: checkpoint failed, the program keeps running: ", err, "\n");
 		return;

@@ -73,7 +73,7 @@ extern uint64_t landmark_brk_start;
 
 /* checkpoint.c */
 struct landmark_triggers {
-	char image[4096], timing[4096]; /* PATH_MAX */
+	char image[4096], timing[4096], report[4096]; /* PATH_MAX */
 	unsigned long long at_hit, after_ms;
 	int keep_running;
 };

@@ -22,9 +22,19 @@ pub struct Request {
 
 impl Request {
     /// Puts the request in the environment landmark-rt reads at start-up
-    /// (landmark-rt/src/checkpoint.c).
-    pub fn apply(&self, cmd: &mut Command) -> Result<()> {
+    /// (landmark-rt/src/checkpoint.c). Keep what it returns for
+    /// [`Request::report`].
+    pub fn apply(&self, cmd: &mut Command) -> Result<Pending> {
+        let pending = Pending {
+            before: FileId::of(&self.image),
+            report: tempfile::Builder::new()
+                .prefix("migrate-report-")
+                .tempfile()
+                .context("cannot create a temporary file")?
+                .into_temp_path(),
+        };
         cmd.env("LANDMARK_IMAGE", std::path::absolute(&self.image)?);
+        cmd.env("LANDMARK_REPORT", &pending.report);
         if let Some(n) = self.at_hit {
             cmd.env("LANDMARK_CHECKPOINT_AT", n.to_string());
         }
@@ -37,24 +47,104 @@ impl Request {
         if self.keep_running {
             cmd.env("LANDMARK_KEEP_RUNNING", "1");
         }
-        Ok(())
+        Ok(pending)
     }
 
-    /// After the program ended with `code`: prints what was written, or
-    /// fails if a checkpoint was asked for at a hit or a time and none came.
-    /// `before`: the image path's identity before the run.
-    pub fn report(&self, before: FileId, code: i32) -> Result<()> {
-        if FileId::of(&self.image) != before {
+    /// After the program (`base`, as given to `migrate cc -o`) ended with
+    /// `code`: prints what was written, or fails if a checkpoint was asked
+    /// for at a hit or a time and none came, saying why.
+    pub fn report(&self, pending: Pending, code: i32, base: &Path) -> Result<()> {
+        if FileId::of(&self.image) != pending.before {
             eprintln!("{}", describe(&self.image)?);
-        } else if let Some(when) = match (self.at_hit, self.after) {
-            (Some(n), _) => Some(format!("landmark hit {n}")),
-            (None, Some(d)) => Some(format!("{:.3} s had passed", d.as_secs_f64())),
-            // Only an image path: a checkpoint only if the program asked.
-            _ => None,
-        } {
-            bail!("no checkpoint was taken: the program ended (exit code {code}) before {when}");
+            return Ok(());
         }
-        Ok(())
+        let when = match (self.at_hit, self.after) {
+            (Some(n), _) => format!("landmark hit {n}"),
+            (None, Some(d)) => format!("{:.3} s had passed", d.as_secs_f64()),
+            // Only an image path: a checkpoint only if the program asked.
+            _ => return Ok(()),
+        };
+        let report = std::fs::read(&pending.report)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<RuntimeReport>(&b).ok());
+        bail!(
+            "no checkpoint was taken: {}",
+            why_none(report, &when, code, base)
+        )
+    }
+}
+
+/// A checkpoint asked for and not yet reported on: the image's identity
+/// before the run, and the file landmark-rt says why none came in.
+pub struct Pending {
+    before: FileId,
+    report: tempfile::TempPath,
+}
+
+/// What landmark-rt writes to `LANDMARK_REPORT` when the program ends with a
+/// checkpoint still wanted (landmark-rt/src/checkpoint.c, `write_report`).
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+struct RuntimeReport {
+    /// The trigger had fired: the N-th hit came, or the time had passed.
+    reached: u8,
+    /// Landmark hits counted since the triggers were armed.
+    hits: u64,
+    /// Hits since the trigger fired.
+    waited: u64,
+    /// Of those, hits at call sites certified migratable.
+    waited_migratable: u64,
+    /// The last checkpoint could not be written (the runtime said why).
+    failed: u8,
+}
+
+/// The reason no checkpoint came, for a program that ended with `code`.
+fn why_none(report: Option<RuntimeReport>, when: &str, code: i32, base: &Path) -> String {
+    let ended = format!("the program ended (exit code {code})");
+    let Some(r) = report else {
+        // Killed, or it left through _exit: the runtime could not say.
+        return format!("{ended} before {when}");
+    };
+    if r.failed != 0 {
+        return format!(
+            "{ended} after landmark-rt failed to write the image (its reason is above)"
+        );
+    }
+    if r.reached == 0 {
+        let hits = plural(r.hits, "landmark hit");
+        return if when.starts_with("landmark hit") {
+            format!("{ended} after {hits}, before {when}")
+        } else {
+            format!("{ended} before {when}")
+        };
+    }
+    let inspect = format!("`migrate inspect --callsites {}`", base.display());
+    let reached = if when.starts_with("landmark hit") {
+        format!("the program reached {when}")
+    } else {
+        when.to_string()
+    };
+    let which = if r.waited_migratable == 0 {
+        format!("none at a call site certified migratable ({inspect} shows why each is not)")
+    } else {
+        format!(
+            "{} at a call site certified migratable but each with an older frame that was not (a \
+             libc function that calls back into the program, or a call site {inspect} shows as \
+             not migratable)",
+            r.waited_migratable
+        )
+    };
+    format!(
+        "{reached}, but from then until the program ended (exit code {code}) no landmark had \
+         every frame at a migratable call site: {} came, {which}",
+        plural(r.waited, "landmark hit"),
+    )
+}
+
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 

@@ -11,7 +11,7 @@
 //! asked for its next checkpoint as `migrate run` asks (hits counted from
 //! the restore).
 
-use crate::checkpoint::{FileId, Request};
+use crate::checkpoint::Request;
 use crate::{isa, process};
 use anyhow::{anyhow, bail, Context, Result};
 use stack_translator::image::{executable_build_id, hex, FileKind, Image};
@@ -53,17 +53,15 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
     let exe = std::path::absolute(exe)?;
     let mut cmd = process::command(t, &exe);
     cmd.env("LANDMARK_RESTORE", std::path::absolute(image_path)?);
-    let before = next.map(|r| FileId::of(&r.image));
-    if let Some(request) = next {
-        request.apply(&mut cmd)?;
-    }
+    let pending = next.map(|r| r.apply(&mut cmd)).transpose()?;
     process::migratable(&mut cmd);
     let status = cmd
         .status()
         .with_context(|| format!("cannot start {}", crate::tools::describe(&cmd)))?;
     let code = process::exit_code(status);
-    if let (Some(request), Some(before)) = (next, before) {
-        request.report(before, code)?;
+    if let (Some(request), Some(pending)) = (next, pending) {
+        // The build's base name, for the hint at `migrate inspect`.
+        request.report(pending, code, &exe.with_extension(""))?;
     }
     Ok(code)
 }

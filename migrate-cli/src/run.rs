@@ -3,7 +3,7 @@
 //! checkpoint.
 
 use crate::cc::link::output_path;
-use crate::checkpoint::{FileId, Request};
+use crate::checkpoint::Request;
 use crate::isa::Toolchain;
 use crate::process;
 use anyhow::{bail, Context, Result};
@@ -39,10 +39,7 @@ pub fn run(
         let _ = std::fs::remove_file(path);
         cmd.env(STATS_ENV, path);
     }
-    let image_before = checkpoint.map(|r| FileId::of(&r.image));
-    if let Some(request) = checkpoint {
-        request.apply(&mut cmd)?;
-    }
+    let pending = checkpoint.map(|r| r.apply(&mut cmd)).transpose()?;
     process::migratable(&mut cmd);
     let status = cmd.status().with_context(|| {
         let hint = if t.runner().is_some() {
@@ -62,8 +59,8 @@ pub fn run(
         }
     }
     let code = process::exit_code(status);
-    if let (Some(request), Some(before)) = (checkpoint, image_before) {
-        request.report(before, code)?;
+    if let (Some(request), Some(pending)) = (checkpoint, pending) {
+        request.report(pending, code, base)?;
     }
     Ok(code)
 }

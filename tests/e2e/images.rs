@@ -532,3 +532,76 @@ fn a_restored_program_checkpoints_again() {
         assert_eq!(stdout, text(&reference.stdout), "{isa}");
     }
 }
+
+/// Landmark hits of a run with `--stats`.
+fn landmark_hits(isa: &str, base: &Path) -> u64 {
+    let dir = tempdir();
+    let stats = dir.path().join("stats.json");
+    let out = migrate()
+        .args(["run", "--arch", isa, "--stats"])
+        .arg(&stats)
+        .arg(base)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    json["landmark_hits"].as_u64().unwrap()
+}
+
+/// When no checkpoint comes, `migrate run` says why, with the counts: the
+/// hit was never reached, or it was and no landmark after it had a whole
+/// migratable stack (only unmigratable call sites, or a libc frame below
+/// migratable ones).
+#[test]
+fn no_checkpoint_says_why_with_the_counts() {
+    let dir = tempdir();
+    let lone = build(dir.path(), "unmigratable_loop", &["--no-migration-codegen"]);
+    let callback = build(dir.path(), "libc_callback", &[]);
+    let images = tempdir();
+    let image = images.path().join("never.core");
+    for isa in ISAS {
+        let hits = landmark_hits(isa, &lone);
+        assert!(hits > 1000, "{isa}: {hits}");
+        let out = checkpoint(isa, &lone, hits + 5, &image, &[]);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains(&format!(
+                "no checkpoint was taken: the program ended (exit code 0) after {hits} landmark \
+                 hits, before landmark hit {}",
+                hits + 5
+            )),
+            "{isa}: {}",
+            text(&out.stderr)
+        );
+        // From hit 2 on, only the loop's landmark, never migratable.
+        let out = checkpoint(isa, &lone, 2, &image, &[]);
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{isa}: {err}");
+        assert!(
+            err.contains(&format!(
+                "the program reached landmark hit 2, but from then until the program ended (exit \
+                 code 0) no landmark had every frame at a migratable call site: {} landmark hits \
+                 came, none at a call site certified migratable (`migrate inspect --callsites {}` \
+                 shows why each is not)",
+                hits - 1,
+                lone.display()
+            )),
+            "{isa}: {err}"
+        );
+        // Inside the walk, every hit is at a migratable call site under
+        // libc's twalk: deferred to the end, which never comes.
+        let hits = landmark_hits(isa, &callback);
+        let out = checkpoint(isa, &callback, hits - 10, &image, &[]);
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{isa}: {err}");
+        assert!(
+            err.contains(
+                "11 landmark hits came, 11 at a call site certified migratable but each with an \
+                 older frame that was not"
+            ),
+            "{isa}: {err}"
+        );
+        assert!(files_in(images.path()).is_empty(), "{isa}");
+    }
+}

@@ -9,7 +9,6 @@ mod common;
 
 use common::*;
 use migrate_cli::cc::link::output_path;
-use migrate_cli::isa;
 
 const OPTIONS: &[&[&str]] = &[
     &["-disable-lsr"],
@@ -36,14 +35,14 @@ fn main() {
     for p in selected() {
         let default = bench.path(&p.name);
         migrate_cc(&p, &default, &[]);
-        let default_exe = output_path(&default, isa::X86_64);
+        let default_exe = output_path(&default, migrate_format::Arch::X86_64);
         let expected = output_of(&default_exe, &p, cwd);
         let mut row = Vec::new();
         for (i, opts) in OPTIONS.iter().enumerate() {
             let base = bench.path(&format!("{}.opt{i}", p.name));
             let extra: Vec<&str> = opts.iter().flat_map(|o| ["-mllvm", o]).collect();
             migrate_cc(&p, &base, &extra);
-            let exe = output_path(&base, isa::X86_64);
+            let exe = output_path(&base, migrate_format::Arch::X86_64);
             assert_eq!(
                 output_of(&exe, &p, cwd),
                 expected,

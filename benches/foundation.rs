@@ -43,16 +43,16 @@ fn main() {
         let base = bench.path(&p.name);
         migrate_cc(&p, &base, &["--landmarks=none"]);
         let mut ratios = Vec::new();
-        for t in isa::ALL {
+        for t in isa::all() {
             let plain_exe = bench.path(&format!("{}.plain.{}", p.name, t.name()));
             plain(&p, t, &plain_exe);
             let (pc, pi) = sizes(&plain_exe);
-            let (ac, ai) = sizes(&output_path(&base, t));
+            let (ac, ai) = sizes(&output_path(&base, t.arch()));
             ratios.push(ac as f64 / pc as f64);
             ratios.push(ai as f64 / pi as f64);
         }
         let plain_exe = bench.path(&format!("{}.plain.x86_64", p.name));
-        let aligned = output_path(&base, isa::X86_64);
+        let aligned = output_path(&base, migrate_format::Arch::X86_64);
         assert_eq!(
             output_of(&plain_exe, &p, cwd),
             output_of(&aligned, &p, cwd),

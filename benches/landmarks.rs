@@ -29,6 +29,7 @@ mod common;
 use common::*;
 use migrate_cli::cc::link::output_path;
 use migrate_cli::isa;
+use migrate_format::Arch;
 use std::process::{Command, Stdio};
 
 fn main() {
@@ -64,15 +65,15 @@ fn main() {
         migrate_cc(&p, &none, &["--landmarks=none"]);
         migrate_cc(&p, &all, &[]);
         let mut code = Vec::new();
-        for t in isa::ALL {
+        for t in isa::all() {
             let plain_exe = bench.path(&format!("{}.plain.{}", p.name, t.name()));
             plain(&p, t, &plain_exe);
-            code.push(sizes(&output_path(&all, t)).0 as f64 / sizes(&plain_exe).0 as f64);
+            code.push(sizes(&output_path(&all, t.arch())).0 as f64 / sizes(&plain_exe).0 as f64);
         }
         let plain_exe = bench.path(&format!("{}.plain.x86_64", p.name));
         let (none_exe, all_exe) = (
-            output_path(&none, isa::X86_64),
-            output_path(&all, isa::X86_64),
+            output_path(&none, Arch::X86_64),
+            output_path(&all, Arch::X86_64),
         );
         assert_eq!(
             output_of(&plain_exe, &p, cwd),
@@ -82,7 +83,7 @@ fn main() {
         );
         let m = alternating_medians(&[&plain_exe, &none_exe, &all_exe], &p, cwd, runs);
         let stats = response(&p, &all, cwd);
-        let exe = stack_translator::records::Executable::read(&all_exe, "x86_64").unwrap();
+        let exe = stack_translator::records::Executable::read(&all_exe, Arch::X86_64).unwrap();
         let sites = exe.table.sites.len();
         let migratable = exe
             .sites

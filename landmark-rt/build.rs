@@ -1,6 +1,8 @@
 //! Builds the C runtime for both ISAs with clang-19 against each ISA's musl
 //! headers and packs each into a static archive that `migrate cc` links.
-//! Portable sources are `src/*.c`; ISA-specific ones `arch/<isa>/*.c`.
+//! Portable sources are `src/*.c`; ISA-specific ones `arch/<isa>/*.c`. Their
+//! formats come from `migrate_format.h`, generated here from the
+//! migrate-format crate.
 //!
 //! It also compiles the musl sources listed in `musl/SOURCES` to bitcode
 //! for the single IR (aarch64, as `migrate cc` does) and packs them into an
@@ -10,10 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const ISAS: [(&str, &str); 2] = [
-    ("x86_64", "x86_64-unknown-linux-musl"),
-    ("aarch64", "aarch64-unknown-linux-musl"),
-];
+use migrate_format::Arch;
 
 /// The C and assembly (`.S`) sources in `dir`.
 fn c_files(dir: &Path) -> Vec<PathBuf> {
@@ -47,7 +46,16 @@ fn main() {
     )
     .unwrap();
     build_instrumented_libc(&root, &out, resource.trim());
-    for (isa, triple) in ISAS {
+    // Every format shared with the tools, generated from migrate-format.
+    let generated = out.join("include");
+    std::fs::create_dir_all(&generated).unwrap();
+    std::fs::write(
+        generated.join("migrate_format.h"),
+        migrate_format::c_header::generate(),
+    )
+    .unwrap();
+    for arch in Arch::ALL {
+        let (isa, triple) = (arch.name(), arch.triple());
         let mut sources = c_files(&root.join("src"));
         sources.extend(c_files(&root.join("arch").join(isa)));
         let mut objects = Vec::new();
@@ -74,9 +82,11 @@ fn main() {
                 .arg("-isystem")
                 .arg(format!("{}/include", resource.trim()))
                 .arg("-isystem")
-                .arg(format!("/usr/include/{isa}-linux-musl"))
+                .arg(format!("/usr/include/{}", arch.musl_multiarch()))
                 .arg("-I")
                 .arg(root.join("include"))
+                .arg("-I")
+                .arg(&generated)
                 .arg("-c")
                 .arg(src)
                 .arg("-o")
@@ -128,13 +138,16 @@ fn build_libc_archive(root: &Path, out: &Path, resource: &str, musl: &Path, list
         // musl's own flags (its Makefile), then the IR flags `migrate cc`'s
         // front end uses; include order as musl's, with our atomic.h first.
         let mut cmd = Command::new("clang-19");
-        cmd.args(["--target=aarch64-unknown-linux-musl", "-nostdinc"])
-            .args(["-std=c99", "-ffreestanding", "-D_XOPEN_SOURCE=700"])
-            .arg(format!("-O{opt}"))
-            .args(["-gline-tables-only", "-fno-pic", "-fno-pie"])
-            .args(["-ffp-contract=off", "-fno-fast-math", "-Wall", "-Werror"])
-            // Debug info names `musl-1.2.3/src/...`, not this machine's path.
-            .arg(format!("-ffile-prefix-map={}=musl-1.2.3", musl.display()));
+        cmd.args([
+            format!("--target={}", Arch::Aarch64.triple()).as_str(),
+            "-nostdinc",
+        ])
+        .args(["-std=c99", "-ffreestanding", "-D_XOPEN_SOURCE=700"])
+        .arg(format!("-O{opt}"))
+        .args(["-gline-tables-only", "-fno-pic", "-fno-pie"])
+        .args(["-ffp-contract=off", "-fno-fast-math", "-Wall", "-Werror"])
+        // Debug info names `musl-1.2.3/src/...`, not this machine's path.
+        .arg(format!("-ffile-prefix-map={}=musl-1.2.3", musl.display()));
         for dir in ["arch/aarch64", "arch/generic", "src/include"] {
             cmd.arg("-I").arg(musl.join(dir));
         }
@@ -143,7 +156,11 @@ fn build_libc_archive(root: &Path, out: &Path, resource: &str, musl: &Path, list
             cmd.arg("-I").arg(musl.join(dir));
         }
         run(cmd
-            .args(["-isystem", "/usr/include/aarch64-linux-musl", "-isystem"])
+            .args([
+                "-isystem",
+                &format!("/usr/include/{}", Arch::Aarch64.musl_multiarch()),
+                "-isystem",
+            ])
             .arg(format!("{resource}/include"))
             .args(["-emit-llvm", "-c"])
             .arg(&src)

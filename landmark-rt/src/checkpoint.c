@@ -97,15 +97,15 @@ static void copy_string(char *dst, const char *src, size_t cap)
 
 void landmark_triggers_read(struct landmark_triggers *t)
 {
-	const char *image = getenv("LANDMARK_IMAGE");
-	const char *timing = getenv("LANDMARK_TIMING");
-	const char *report = getenv("LANDMARK_REPORT");
+	const char *image = getenv(ENV_IMAGE);
+	const char *timing = getenv(ENV_TIMING);
+	const char *report = getenv(ENV_REPORT);
 	copy_string(t->image, image ? image : "", sizeof t->image);
 	copy_string(t->timing, timing ? timing : "", sizeof t->timing);
 	copy_string(t->report, report ? report : "", sizeof t->report);
-	t->at_hit = env_number("LANDMARK_CHECKPOINT_AT");
-	t->after_ms = env_number("LANDMARK_CHECKPOINT_AFTER_MS");
-	t->keep_running = env_number("LANDMARK_KEEP_RUNNING") != 0;
+	t->at_hit = env_number(ENV_CHECKPOINT_AT);
+	t->after_ms = env_number(ENV_CHECKPOINT_AFTER_MS);
+	t->keep_running = env_number(ENV_KEEP_RUNNING) != 0;
 }
 
 void landmark_triggers_apply(const struct landmark_triggers *t)
@@ -174,7 +174,7 @@ static void write_report(void)
 
 void landmark_triggers_init(void)
 {
-	ck.signal = (int)env_number("LANDMARK_SIGNAL");
+	ck.signal = (int)env_number(ENV_SIGNAL);
 	if (ck.signal <= 0 || ck.signal >= 65)
 		ck.signal = SIGUSR2;
 	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
@@ -184,10 +184,9 @@ void landmark_triggers_init(void)
 	landmark_triggers_apply(&t);
 	/* The program's environment is the copy startup.c makes; these do not
 	 * belong in it (nor in its children). */
-	static const char *const names[] = {"LANDMARK_IMAGE",	  "LANDMARK_CHECKPOINT_AT",
-					    "LANDMARK_CHECKPOINT_AFTER_MS", "LANDMARK_KEEP_RUNNING",
-					    "LANDMARK_SIGNAL",	  "LANDMARK_TIMING",
-					    "LANDMARK_REPORT"};
+	static const char *const names[] = {ENV_IMAGE,	      ENV_CHECKPOINT_AT, ENV_CHECKPOINT_AFTER_MS,
+					    ENV_KEEP_RUNNING, ENV_SIGNAL,	 ENV_TIMING,
+					    ENV_REPORT};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		unsetenv(names[i]);
 	/* Registered in every process: a restored program inherits the

@@ -26,14 +26,6 @@
 
 #include "rt.h"
 
-enum { KIND_REGULAR = 1, KIND_DIRECTORY, KIND_DEVICE, KIND_STREAM };
-
-struct file_record {
-	int32_t fd, flags, fd_flags, kind;
-	int64_t offset;
-	uint64_t dev, ino;
-	uint32_t path_len, pad;
-};
 
 static const char *kind_name(mode_t mode)
 {
@@ -55,7 +47,7 @@ static int add_record(int fd, int kind, const struct stat *st, const char *path,
 	r.flags = fcntl(fd, F_GETFL);
 	r.fd_flags = fcntl(fd, F_GETFD);
 	r.kind = kind;
-	r.offset = kind == KIND_DEVICE ? 0 : lseek(fd, 0, SEEK_CUR);
+	r.offset = kind == FILE_DEVICE ? 0 : lseek(fd, 0, SEEK_CUR);
 	if (r.offset < 0)
 		r.offset = 0;
 	r.dev = st->st_dev;
@@ -83,13 +75,13 @@ static int record_fd(int fd, char *buf, size_t cap, size_t *len, char *err, size
 	if (n < 0)
 		n = 0;
 	path[n] = 0;
-	int kind = S_ISREG(st.st_mode)	 ? KIND_REGULAR
-		   : S_ISDIR(st.st_mode) ? KIND_DIRECTORY
-		   : S_ISCHR(st.st_mode) ? KIND_DEVICE
+	int kind = S_ISREG(st.st_mode)	 ? FILE_REGULAR
+		   : S_ISDIR(st.st_mode) ? FILE_DIRECTORY
+		   : S_ISCHR(st.st_mode) ? FILE_DEVICE
 					 : 0;
 	if (fd <= 2) {
-		if (kind != KIND_REGULAR)
-			kind = KIND_STREAM;
+		if (kind != FILE_REGULAR)
+			kind = FILE_STREAM;
 	} else if (!kind || path[0] != '/') {
 		snprintf(err, errlen, "file descriptor %d (%s) is %s, which cannot be checkpointed", fd,
 			 n ? path : "?", kind ? "not a path in the file system" : kind_name(st.st_mode));
@@ -97,7 +89,7 @@ static int record_fd(int fd, char *buf, size_t cap, size_t *len, char *err, size
 	}
 	static const char deleted[] = " (deleted)";
 	size_t dl = sizeof deleted - 1;
-	if (kind != KIND_STREAM && (size_t)n > dl && !strcmp(path + n - dl, deleted)) {
+	if (kind != FILE_STREAM && (size_t)n > dl && !strcmp(path + n - dl, deleted)) {
 		snprintf(err, errlen, "file descriptor %d: %s was deleted while open", fd, path);
 		return -1;
 	}
@@ -149,7 +141,7 @@ static int place(int opened, const struct file_record *r)
 			return -1;
 		close(opened);
 	}
-	if (r->kind == KIND_REGULAR && lseek(r->fd, r->offset, SEEK_SET) < 0)
+	if (r->kind == FILE_REGULAR && lseek(r->fd, r->offset, SEEK_SET) < 0)
 		return -1;
 	return fcntl(r->fd, F_SETFD, r->fd_flags);
 }
@@ -170,7 +162,7 @@ int landmark_reopen_files(const char *buf, size_t len, char *err, size_t errlen)
 			 * program had read to; outputs are left where the restorer
 			 * opened them (appending or truncated: the user's choice). */
 			struct stat st;
-			if (r.fd == 0 && r.kind == KIND_REGULAR && fstat(0, &st) == 0 &&
+			if (r.fd == 0 && r.kind == FILE_REGULAR && fstat(0, &st) == 0 &&
 			    st.st_dev == r.dev && st.st_ino == r.ino)
 				lseek(0, r.offset, SEEK_SET);
 			continue;

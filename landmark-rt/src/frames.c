@@ -4,8 +4,8 @@
  * defer the migration to a later landmark).
  *
  * How to step from a frame to its caller comes from the executable's frame
- * table (section .migrate.frames, written by `migrate cc`; format in
- * stack-translator's frames.rs), read from the executable file on the
+ * table (section FRAMES_SECTION, written by `migrate cc`; format in
+ * migrate-format's frames.rs), read from the executable file on the
  * first walk into memory outside the migration window. Both it and the
  * walk's buffer are let go of before an image is written, so that the
  * image never points at them (a restored process does not have them).
@@ -22,16 +22,6 @@
 #include "rt.h"
 
 extern const char __landmark_main_returned[];
-
-struct frame_rule {
-	uint64_t return_address;
-	uint32_t call_site;
-	int32_t cfa_offset;
-	uint8_t cfa_base; /* 0: stack pointer, 1: frame pointer */
-	uint8_t fp_saved;
-	int16_t ra_at, fp_at;
-	uint16_t pad;
-};
 
 static struct {
 	const struct frame_rule *rules;
@@ -78,17 +68,16 @@ static int load_table(void)
 	if (fd < 0)
 		return -1;
 	uint64_t off, size;
-	unsigned char head[16];
-	int ok = !find_section(fd, ".migrate.frames", &off, &size) && size >= 16 &&
-		 !landmark_pread_all(fd, head, 16, off) && !memcmp(head, "MIGFRAME", 8);
-	uint32_t version, count;
-	memcpy(&version, head + 8, 4);
-	memcpy(&count, head + 12, 4);
-	ok = ok && version == 1 && size == 16 + (uint64_t)count * sizeof(struct frame_rule);
-	void *rules = ok && count ? landmark_outside_window(size) : 0;
-	if (rules && !landmark_pread_all(fd, rules, size - 16, off + 16)) {
+	struct frame_table_header head;
+	int ok = !find_section(fd, FRAMES_SECTION, &off, &size) && size >= sizeof head &&
+		 !landmark_pread_all(fd, &head, sizeof head, off) &&
+		 !memcmp(head.magic, FRAMES_MAGIC, sizeof head.magic);
+	ok = ok && head.version == FRAMES_VERSION &&
+	     size == sizeof head + (uint64_t)head.count * sizeof(struct frame_rule);
+	void *rules = ok && head.count ? landmark_outside_window(size) : 0;
+	if (rules && !landmark_pread_all(fd, rules, size - sizeof head, off + sizeof head)) {
 		table.rules = rules;
-		table.count = count;
+		table.count = head.count;
 		table.mapped = size;
 		table.failed = 0;
 	} else if (rules) {
@@ -156,12 +145,12 @@ int landmark_walk(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *ou
 		const struct frame_rule *r = rule_for(pc);
 		if (!r || !__landmark_site_migratable(r->call_site))
 			return -1;
-		uint64_t cfa = (r->cfa_base ? fp : sp) + (int64_t)r->cfa_offset, ra;
+		uint64_t cfa = (r->cfa_base == CFA_FRAME_POINTER ? fp : sp) + (int64_t)r->cfa_offset, ra;
 		if (read_stack(cfa + r->ra_at, &ra) != 0)
 			return -1;
 		if (r->fp_saved && read_stack(cfa + r->fp_at, &fp) != 0)
 			return -1;
-		out[n] = (struct walked_frame){pc, sp, r->call_site};
+		out[n] = (struct walked_frame){pc, sp, r->call_site, 0};
 		if (ra == (uint64_t)__landmark_main_returned)
 			return n + 1;
 		pc = ra, sp = cfa;

@@ -20,7 +20,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "image.h"
 #include "rt.h"
 
 extern char *__progname;

@@ -37,29 +37,27 @@
 
 volatile int __landmark_pending;
 
-/* The migratable-sites table (stack-translator's certificates.rs): a magic
- * string, the number of call sites, 4 bytes of padding, then one bit per
- * call-site ID, set when every record of that call site is certified on
- * both ISAs. The landmark pass reserves it with every bit clear and
- * `migrate cc` fills it in after linking. Weak: a build without landmarks
- * has none, and then nothing is migratable. */
-extern const unsigned char __migrate_migratable[] __attribute__((weak));
-enum { SITES_HEADER = 16 };
+/* The migratable-sites table (migrate-format's sites.rs): a struct
+ * sites_header, then one bit per call-site ID, set when every record of
+ * that call site is certified on both ISAs. The landmark pass reserves it
+ * with every bit clear and `migrate cc` fills it in after linking. Weak: a
+ * build without landmarks has none, and then nothing is migratable. */
+extern const unsigned char sites_table[] __asm__(SITES_SYMBOL) __attribute__((weak));
 
 /* The number of call sites the table covers (0 without one). */
 static unsigned site_count(void)
 {
-	const unsigned char *t = __migrate_migratable;
-	unsigned count = 0;
-	if (t && memcmp(t, "MIGSITES", 8) == 0)
-		memcpy(&count, t + 8, sizeof count);
-	return count;
+	struct sites_header h;
+	if (!sites_table)
+		return 0;
+	memcpy(&h, sites_table, sizeof h);
+	return memcmp(h.magic, SITES_MAGIC, sizeof h.magic) == 0 ? h.count : 0;
 }
 
 int __landmark_site_migratable(unsigned id)
 {
 	return id < site_count() &&
-	       (__migrate_migratable[SITES_HEADER + id / 8] >> (id % 8) & 1);
+	       (sites_table[sizeof(struct sites_header) + id / 8] >> (id % 8) & 1);
 }
 
 /* Intervals between hits are counted in logarithmic buckets, 8 per power of
@@ -187,7 +185,7 @@ static void write_stats(void)
 
 __attribute__((constructor)) static void landmark_init(void)
 {
-	const char *path = getenv("LANDMARK_STATS");
+	const char *path = getenv(ENV_STATS);
 	if (!path || !*path)
 		return;
 	stats.path = path;

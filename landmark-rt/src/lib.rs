@@ -4,20 +4,19 @@
 //! layout) are compiled by `build.rs`; `migrate cc` writes the archive for
 //! each ISA next to the program's objects and links it.
 
-/// The runtime as a static archive for `isa` (`"x86_64"` or `"aarch64"`).
-pub fn archive(isa: &str) -> Option<&'static [u8]> {
-    match isa {
-        "x86_64" => Some(include_bytes!(concat!(
-            env!("OUT_DIR"),
-            "/liblandmark-x86_64.a"
-        ))),
-        "aarch64" => Some(include_bytes!(concat!(
-            env!("OUT_DIR"),
-            "/liblandmark-aarch64.a"
-        ))),
-        _ => None,
+use migrate_format::Arch;
+
+/// The runtime as a static archive for `arch`.
+pub fn archive(arch: Arch) -> &'static [u8] {
+    match arch {
+        Arch::X86_64 => include_bytes!(concat!(env!("OUT_DIR"), "/liblandmark-x86_64.a")),
+        Arch::Aarch64 => include_bytes!(concat!(env!("OUT_DIR"), "/liblandmark-aarch64.a")),
     }
 }
+
+/// The header of every format the runtime shares with the tools, as the
+/// runtime was built with (generated from migrate-format by `build.rs`).
+pub const FORMAT_H: &str = include_str!(concat!(env!("OUT_DIR"), "/include/migrate_format.h"));
 
 /// The libc functions `migrate cc` compiles through the landmark pipeline
 /// (`musl/SOURCES`): an archive of aarch64 bitcode members, linked by need

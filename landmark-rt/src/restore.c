@@ -35,7 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "image.h"
 #include "rt.h"
 
 enum { RESTORE_FAILED = 125, MAX_SEGMENTS = 2048, MAX_NOTES = 1 << 20 };
@@ -175,7 +174,7 @@ static void report_restore_timing(int out, long long start_ns)
 _Noreturn void landmark_restore(const char *image)
 {
 	long long start_ns = raw_now_ns();
-	const char *timing = getenv("LANDMARK_TIMING");
+	const char *timing = getenv(ENV_TIMING);
 	int timing_fd = -1;
 	if (timing && *timing) {
 		int t = open(timing, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

@@ -1,14 +1,9 @@
 /* rt.h: what the runtime's files share (not installed).
  *
- * The migration window (DESIGN.md decision 5): everything a migrating
- * program owns lives in [WINDOW_START, WINDOW_END), at the same addresses on
- * both ISAs and below 2^39:
- *   0x10000000              the executable (code, data, bss), then the brk heap
- *   ARENA_START..ARENA_END  every anonymous mmap (musl's malloc groups, the
- *                           program's own mappings): heap.c
- *   STACK_TOP - size        the program's stack, argv and envp: startup.c
- * qemu-user keeps its guest mappings from 2^38 up, so the window ends there;
- * natively nothing else is mapped below 2^39 with address randomization off.
+ * Every format the runtime shares with the tools (the migration window,
+ * image notes, the frame table, the migratable-sites table, environment
+ * variable names) comes from migrate_format.h, which landmark-rt's build
+ * script generates from the migrate-format crate: nothing here repeats it.
  */
 #ifndef LANDMARK_RT_H
 #define LANDMARK_RT_H
@@ -16,15 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WINDOW_START 0x10000000UL
-#define ARENA_START 0x100000000UL /* 4 GiB */
-#define ARENA_END 0x3e00000000UL  /* 248 GiB */
-#define STACK_TOP 0x3f00000000UL  /* 252 GiB */
-#define WINDOW_END 0x4000000000UL /* 2^38 */
-
-/* Image file offsets of memory are multiples of this plus the address's
- * remainder, so restore can map them on kernels with pages up to 64 KiB. */
-#define IMAGE_ALIGN 0x10000UL
+#include "migrate_format.h"
 
 /* The registers of the program at a landmark, as if the landmark call had
  * just returned (decision 8): the callee-saved registers, the stack pointer
@@ -96,11 +83,7 @@ struct region {
 };
 int landmark_window_regions(struct region *out, int max);
 
-/* frames.c: the stack walk at a landmark. */
-struct walked_frame {
-	uint64_t pc, sp; /* the return address the frame is suspended at; its stack pointer */
-	uint32_t call_site, pad;
-};
+/* frames.c: the stack walk at a landmark (struct walked_frame). */
 enum { MAX_FRAMES = 1 << 16 };
 /* Fills `out` (innermost first) and returns the number of frames if every
  * frame from `pc` down to main is at a migratable call site; else -1. */

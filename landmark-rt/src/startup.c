@@ -111,7 +111,7 @@ static char **copy_vector(char **v, char **top)
  * checkpointed program before any of the program's own constructors run. */
 __attribute__((constructor(101))) static void restore_if_asked(void)
 {
-	const char *image = getenv("LANDMARK_RESTORE");
+	const char *image = getenv(ENV_RESTORE);
 	if (image && *image)
 		landmark_restore(image);
 }

@@ -33,7 +33,7 @@ use inkwell::module::Module;
 use inkwell::targets::{CodeModel, RelocMode, Target, TargetMachine, TargetTriple};
 use inkwell::OptimizationLevel;
 use isa::IrIsa;
-use stack_translator::callsites::CallSiteTable;
+use migrate_format::callsites::CallSiteTable;
 use std::path::Path;
 
 pub use unsupported::{find_unsupported, Diagnostic};

@@ -1,6 +1,6 @@
 //! Live-value records: a stock LLVM stackmap after every call site where a
 //! frame can be suspended during a migration, plus the side table
-//! (`stack_translator::callsites`) that says what each recorded location is.
+//! (`migrate_format::callsites`) that says what each recorded location is.
 //!
 //! Which calls get a record: the landmark calls themselves, calls through
 //! pointers, calls to program functions that can (transitively) reach a
@@ -41,7 +41,7 @@ use inkwell::llvm_sys::{LLVMOpcode, LLVMTypeKind};
 use inkwell::module::Module;
 use inkwell::targets::TargetData;
 use inkwell::values::AsValueRef;
-use stack_translator::callsites::{
+use migrate_format::callsites::{
     Base, CallKind, CallSite, CallSiteTable, DerivedValue, Frame, RecordedPart, FRAME_ID_BASE,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -50,13 +50,13 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 const STACKMAP: &str = "llvm.experimental.stackmap";
 
 /// Adds the migratable-sites table the runtime reads
-/// ([`stack_translator::certificates::SITES_SYMBOL`]) with every site
+/// ([`migrate_format::sites`]) with every site
 /// marked not migratable; the build fills it in once the executables are
 /// certified. A constant (read-only data) of the same size on both ISAs.
 pub fn reserve_sites_table(module: &Module, count: usize) {
-    use stack_translator::certificates::{sites_placeholder, SITES_SYMBOL};
+    use migrate_format::sites::{placeholder, SYMBOL as SITES_SYMBOL};
     let ctx = module.get_context();
-    let bytes = sites_placeholder(count);
+    let bytes = placeholder(count);
     let init = ctx.const_string(&bytes, false);
     let g = module.add_global(init.get_type(), None, SITES_SYMBOL);
     g.set_initializer(&init);

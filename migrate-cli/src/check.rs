@@ -2,12 +2,14 @@
 //! live-value records? Run by every `migrate cc` link, and on its own.
 
 use crate::cc::link::output_path;
-use crate::isa;
 use anyhow::Result;
+use migrate_format::callsites::FRAME_ID_BASE;
+use migrate_format::certificates::{
+    migratable_sites, Certificates, RecordOutcome, Refusal, RefusalKind,
+};
+use migrate_format::{Arch, PerArch};
 use serde::Serialize;
-use stack_translator::callsites::FRAME_ID_BASE;
-use stack_translator::certificates::{migratable_sites, Certificates};
-use stack_translator::certify::{certify_file, Explanation, RecordOutcome};
+use stack_translator::certify::certify_file;
 use stack_translator::isa as tisa;
 use stack_translator::records::{check, Executable, Report};
 use std::collections::BTreeMap;
@@ -37,7 +39,7 @@ pub fn summary(report: &Report) -> String {
 /// Certification results of one ISA's executable.
 #[derive(Serialize)]
 pub struct Certified {
-    pub isa: String,
+    pub isa: Arch,
     /// Records (call-site copies) examined.
     pub records: usize,
     /// Of those, with every live location explained.
@@ -50,7 +52,7 @@ pub struct Certified {
 /// the file cannot be examined at all, every record carries that reason.
 pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Certificates {
     let records = certify_file(path, isa, &exe.table).unwrap_or_else(|e| {
-        let why = format!("{e:#}");
+        let why = Refusal::new(RefusalKind::UnreadableExecutable, None, format!("{e:#}"));
         exe.records
             .values()
             .flatten()
@@ -63,45 +65,40 @@ pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Certificat
             .collect()
     });
     Certificates {
-        isa: isa.name().into(),
+        isa: isa.arch(),
         records,
     }
 }
 
 /// Certifies both executables of a build at once (one core each).
-pub fn certify_both(paths: [&Path; 2], exes: &[Executable; 2]) -> [Certificates; 2] {
+pub fn certify_both(
+    paths: PerArch<&std::path::PathBuf>,
+    exes: &PerArch<Executable>,
+) -> PerArch<Certificates> {
     std::thread::scope(|s| {
-        let handles = [0, 1].map(|i| s.spawn(move || certify(paths[i], tisa::ALL[i], &exes[i])));
-        handles.map(|h| h.join().expect("certification thread panicked"))
+        let handles =
+            PerArch::new(|arch| s.spawn(move || certify(paths[arch], tisa::of(arch), &exes[arch])));
+        handles.map(|_, h| h.join().expect("certification thread panicked"))
     })
 }
 
 /// Counts certified records and groups the reasons of the others.
 pub fn summarize(c: &Certificates) -> Certified {
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reasons: BTreeMap<RefusalKind, usize> = BTreeMap::new();
     let mut certified = 0;
     for o in &c.records {
-        let why = match &o.certificate {
-            Ok(c) if c.migratable() => {
-                certified += 1;
-                continue;
-            }
-            Ok(c) => c
-                .live
-                .iter()
-                .find_map(|(_, e)| match e {
-                    Explanation::Unknown { why } => Some(reason_kind(why)),
-                    _ => None,
-                })
-                .unwrap_or_default(),
-            Err(e) => reason_kind(e),
-        };
-        *reasons.entry(why).or_default() += 1;
+        match o.refusal_kind() {
+            None => certified += 1,
+            Some(kind) => *reasons.entry(kind).or_default() += 1,
+        }
     }
-    let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
+    let mut reasons: Vec<(String, usize)> = reasons
+        .into_iter()
+        .map(|(kind, n)| (kind.to_string(), n))
+        .collect();
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Certified {
-        isa: c.isa.clone(),
+        isa: c.isa,
         records: c.records.len(),
         certified,
         reasons,
@@ -128,38 +125,26 @@ fn percent(part: usize, whole: usize) -> String {
     format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
 }
 
-/// A reason without its addresses, so that equal causes group together.
-fn reason_kind(why: &str) -> String {
-    why.split(" at 0x")
-        .next()
-        .unwrap_or(why)
-        .split(" (")
-        .next()
-        .unwrap_or(why)
-        .to_string()
-}
-
 /// `migrate check BASE [--certify] [--json]`; returns the exit code.
 ///
 /// With `--certify`, the certificates are computed afresh and compared with
 /// the ones the build stored: a difference (an executable modified after
 /// the build) fails the check.
 pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
-    let paths = isa::ALL.map(|t| output_path(base, t));
-    let exes = [
-        Executable::read(&paths[0], tisa::ALL[0].name())?,
-        Executable::read(&paths[1], tisa::ALL[1].name())?,
-    ];
-    let mut report = check(&exes);
+    let paths = PerArch::new(|arch| output_path(base, arch));
+    let exes = PerArch::try_new(|arch| Executable::read(&paths[arch], arch))?;
+    let mut report = check(&exes.0);
     let mut certified = Vec::new();
     let mut sites = Vec::new();
     if certify_too && report.ok() {
-        let fresh = certify_both([&paths[0], &paths[1]], &exes);
-        sites = migratable_sites(exes[0].table.sites.len(), [&fresh[0], &fresh[1]]);
-        for (exe, c) in exes.iter().zip(&fresh) {
-            report.mismatches.extend(stored_mismatch(exe, c, &sites));
+        let fresh = certify_both(paths.each_ref(), &exes);
+        sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), fresh.each_ref().0);
+        for arch in Arch::ALL {
+            report
+                .mismatches
+                .extend(stored_mismatch(&exes[arch], &fresh[arch], &sites));
         }
-        certified = fresh.iter().map(summarize).collect();
+        certified = fresh.0.iter().map(summarize).collect();
     }
     // Written through a handle, not println!, so that a closed pipe
     // (`| head`) is an error main() treats as the end, not a panic.
@@ -203,7 +188,7 @@ fn stored_mismatch(exe: &Executable, fresh: &Certificates, sites: &[bool]) -> Op
         (None, _) => Some(format!(
             "{}: no {} section {rebuild}",
             exe.isa,
-            stack_translator::certificates::SECTION
+            migrate_format::certificates::SECTION
         )),
         (Some(stored), _) if stored != fresh => Some(format!(
             "{}: the stored certificates differ from the code {rebuild}",

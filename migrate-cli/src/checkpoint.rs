@@ -3,7 +3,8 @@
 //! (`migrate checkpoint PID`), and reporting the image it wrote.
 
 use anyhow::{anyhow, bail, Context, Result};
-use stack_translator::image::Image;
+use migrate_format::env;
+use migrate_format::image::Image;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,19 +34,16 @@ impl Request {
                 .context("cannot create a temporary file")?
                 .into_temp_path(),
         };
-        cmd.env("LANDMARK_IMAGE", std::path::absolute(&self.image)?);
-        cmd.env("LANDMARK_REPORT", &pending.report);
+        cmd.env(env::IMAGE, std::path::absolute(&self.image)?);
+        cmd.env(env::REPORT, &pending.report);
         if let Some(n) = self.at_hit {
-            cmd.env("LANDMARK_CHECKPOINT_AT", n.to_string());
+            cmd.env(env::CHECKPOINT_AT, n.to_string());
         }
         if let Some(d) = self.after {
-            cmd.env(
-                "LANDMARK_CHECKPOINT_AFTER_MS",
-                d.as_millis().max(1).to_string(),
-            );
+            cmd.env(env::CHECKPOINT_AFTER_MS, d.as_millis().max(1).to_string());
         }
         if self.keep_running {
-            cmd.env("LANDMARK_KEEP_RUNNING", "1");
+            cmd.env(env::KEEP_RUNNING, "1");
         }
         Ok(pending)
     }
@@ -169,7 +167,7 @@ pub fn describe(path: &Path) -> Result<String> {
     Ok(format!(
         "migrate: checkpoint written to {} ({} at call site {}, {} frames, {} of memory)",
         path.display(),
-        image.isa.name(),
+        image.arch,
         image.state.call_site,
         image.frames.len(),
         human_bytes(image.saved_bytes())
@@ -238,10 +236,8 @@ fn is_migratable_process(pid: u32) -> Result<bool> {
     Ok(candidates.iter().any(|path| {
         std::fs::read(path).is_ok_and(|data| {
             use object::Object;
-            object::File::parse(&data[..]).is_ok_and(|f| {
-                f.section_by_name(stack_translator::frames::SECTION)
-                    .is_some()
-            })
+            object::File::parse(&data[..])
+                .is_ok_and(|f| f.section_by_name(migrate_format::frames::SECTION).is_some())
         })
     }))
 }

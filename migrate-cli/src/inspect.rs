@@ -2,11 +2,11 @@
 //! a build, with both ISAs' locations side by side.
 
 use crate::cc::link::output_path;
-use crate::isa;
 use anyhow::{bail, Result};
+use migrate_format::callsites::{Base, CallKind, CallSite, Frame};
+use migrate_format::certificates::{Explanation, Loc};
+use migrate_format::{Arch, PerArch};
 use serde::Serialize;
-use stack_translator::callsites::{Base, CallKind, CallSite, Frame};
-use stack_translator::certify::{Explanation, Loc};
 use stack_translator::isa as tisa;
 use stack_translator::records::{site_description, Executable};
 use std::collections::HashMap;
@@ -66,13 +66,11 @@ pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) ->
     if !callsites {
         bail!("say what to inspect: --callsites, or give a checkpoint image");
     }
-    let paths = isa::ALL.map(|t| output_path(base, t));
-    let exes = [
-        Executable::read(&paths[0], tisa::ALL[0].name())?,
-        Executable::read(&paths[1], tisa::ALL[1].name())?,
-    ];
+    let paths = PerArch::new(|arch| output_path(base, arch));
+    let exes = PerArch::try_new(|arch| Executable::read(&paths[arch], arch))?.0;
     let table = &exes[0].table;
-    let certs = [0, 1].map(|i| certificates(&paths[i], tisa::ALL[i], &exes[i]));
+    let certs =
+        Arch::ALL.map(|arch| certificates(&paths[arch], tisa::of(arch), &exes[arch.index()]));
     let views: Vec<SiteView> = table
         .sites
         .iter()
@@ -125,7 +123,7 @@ fn certificates(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> HashMap<u
                 error: None,
             },
             Err(e) => CertView {
-                error: Some(e.clone()),
+                error: Some(e.to_string()),
                 ..Default::default()
             },
         });
@@ -244,7 +242,7 @@ fn view(
             locations: [0, 1].map(|i| {
                 records[i]
                     .and_then(|r| r.locations.get(k))
-                    .map(|l| l.render(tisa::ALL[i]))
+                    .map(|l| l.render(tisa::of(Arch::ALL[i])))
             }),
         })
         .collect();
@@ -262,7 +260,7 @@ fn view(
                 frame_records
                     .and_then(|r| r[i])
                     .and_then(|r| r.locations.get(a as usize))
-                    .map(|l| l.render(tisa::ALL[i]))
+                    .map(|l| l.render(tisa::of(Arch::ALL[i])))
             }),
         })
         .collect();
@@ -354,7 +352,7 @@ fn print_site(out: &mut impl Write, site: &CallSite, v: &SiteView) -> Result<()>
     for d in &v.derived {
         writeln!(out, "  {d}")?;
     }
-    for (isa, c) in tisa::ALL.iter().zip(&v.certificates) {
+    for (isa, c) in Arch::ALL.map(tisa::of).iter().zip(&v.certificates) {
         let verdict = match (&c.error, c.migratable) {
             (Some(e), _) => format!("not migratable: {e}"),
             (None, true) => "migratable".into(),

@@ -4,16 +4,15 @@
 //! the image's build.
 
 use anyhow::Result;
-use serde::Serialize;
-use stack_translator::image::{
-    executable_build_id, FileKind, Image, OpenFile, SignalHandler, State,
+use migrate_format::image::{
+    executable_build_id, FileKind, Image, ImageSignal, ImageState, OpenFile,
 };
+use serde::Serialize;
 use stack_translator::records::{site_description, Executable};
 use std::io::Write;
 use std::path::Path;
 
-/// Start of landmark-rt's mmap arena (landmark-rt/src/rt.h).
-const ARENA_START: u64 = 0x1_0000_0000;
+use migrate_format::window::ARENA_START;
 
 #[derive(Serialize)]
 struct ImageView {
@@ -31,9 +30,9 @@ struct ImageView {
     frames: Vec<FrameView>,
     regions: Vec<RegionView>,
     files: Vec<OpenFile>,
-    signals: Vec<SignalHandler>,
+    signals: Vec<ImageSignal>,
     cwd: String,
-    state: State,
+    state: ImageState,
 }
 
 #[derive(Serialize)]
@@ -85,7 +84,7 @@ fn view(image: &Image) -> ImageView {
         .ok()
         .map(|id| id == image.build_id);
     let exe = (matches == Some(true))
-        .then(|| Executable::read(&image.executable, image.isa.name()).ok())
+        .then(|| Executable::read(&image.executable, image.arch).ok())
         .flatten();
     let describe = |id: u32| {
         exe.as_ref()
@@ -95,7 +94,7 @@ fn view(image: &Image) -> ImageView {
     let s = &image.state;
     ImageView {
         image: image.path.display().to_string(),
-        isa: image.isa.name(),
+        isa: image.arch.name(),
         file_size: image.file_size(),
         saved_bytes: image.saved_bytes(),
         executable: image.executable.display().to_string(),
@@ -144,15 +143,15 @@ fn view(image: &Image) -> ImageView {
         files: image.files.clone(),
         signals: image.signals.clone(),
         cwd: image.cwd.display().to_string(),
-        state: s.clone(),
+        state: *s,
     }
 }
 
 /// What a region holds. qemu-user reports the executable's bss and the brk
 /// heap after it as one mapping: "data + heap (brk)".
-fn region_kind(start: u64, end: u64, s: &State) -> &'static str {
+fn region_kind(start: u64, end: u64, s: &ImageState) -> &'static str {
     let in_brk = start < s.brk && end > s.brk_start;
-    if start >= s.stack_low && start < s.stack_high {
+    if start >= s.stack_lo && start < s.stack_hi {
         "stack"
     } else if in_brk && start < s.brk_start {
         "data + heap (brk)"
@@ -229,7 +228,7 @@ fn print_text(out: &mut impl Write, v: &ImageView) -> Result<()> {
     writeln!(
         out,
         "  heap break {:#x} (started at {:#x}); stack {:#x}-{:#x}",
-        v.state.brk, v.state.brk_start, v.state.stack_low, v.state.stack_high
+        v.state.brk, v.state.brk_start, v.state.stack_lo, v.state.stack_hi
     )?;
     writeln!(out, "files:")?;
     for f in &v.files {
@@ -246,7 +245,7 @@ fn print_text(out: &mut impl Write, v: &ImageView) -> Result<()> {
         let list: Vec<String> = v
             .signals
             .iter()
-            .map(|s| format!("{} -> {:#x}", s.signal, s.handler))
+            .map(|s| format!("{} -> {:#x}", s.signo, s.handler))
             .collect();
         writeln!(out, "signal handlers: {}", list.join(", "))?;
     }

@@ -2,8 +2,9 @@
 //! while running, and run them.
 
 use migrate_cli::{cc, check, checkpoint, inspect, inspect_image, isa, restore, run};
+use migrate_format::{Arch, PerArch};
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -37,9 +38,9 @@ enum Cmd {
     },
     /// Run one ISA's executable of a build (aarch64 under qemu-aarch64).
     Run {
-        /// ISA to run: x86_64 or aarch64.
-        #[arg(long, default_value = "x86_64")]
-        arch: String,
+        /// ISA to run.
+        #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+        arch: Arch,
         /// Write landmark statistics to FILE at exit (JSON: landmark_hits, migratable_hits,
         /// max_interval_us and the two landmark IDs around it, p50/p99_interval_us,
         /// startup_us to the first hit, exit_us from the last).
@@ -175,8 +176,7 @@ fn real_main() -> Result<i32> {
             base,
             args,
         } => {
-            let t = isa::by_name(&arch)
-                .ok_or_else(|| anyhow!("unknown ISA {arch:?}: use x86_64 or aarch64"))?;
+            let t = isa::of(arch);
             // An image path alone serves checkpoints the program asks for
             // (landmark_request_checkpoint) or a signal sends.
             let wanted = checkpoint_at.is_some()
@@ -187,7 +187,7 @@ fn real_main() -> Result<i32> {
                 at_hit: checkpoint_at,
                 after: checkpoint_after,
                 image: image.unwrap_or_else(|| {
-                    let mut p = cc::link::output_path(&base, t).into_os_string();
+                    let mut p = cc::link::output_path(&base, arch).into_os_string();
                     p.push(".core");
                     PathBuf::from(p)
                 }),
@@ -243,9 +243,8 @@ fn real_main() -> Result<i32> {
 }
 
 fn check_layout(base: &std::path::Path, json: bool) -> Result<i32> {
-    let paths = isa::ALL.map(|t| cc::link::output_path(base, t));
     let report =
-        stack_translator::layout::compare([&paths[0], &paths[1]], isa::ALL.map(|t| t.name()))?;
+        stack_translator::layout::compare(PerArch::new(|arch| cc::link::output_path(base, arch)))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -13,8 +13,8 @@
 
 use crate::checkpoint::Request;
 use crate::{isa, process};
-use anyhow::{anyhow, bail, Context, Result};
-use stack_translator::image::{executable_build_id, hex, FileKind, Image};
+use anyhow::{bail, Context, Result};
+use migrate_format::image::{executable_build_id, hex, FileKind, Image};
 use std::path::Path;
 
 /// Checks `image` against the executable and its open files, then runs the
@@ -49,10 +49,13 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
             );
         }
     }
-    let t = isa::by_name(image.isa.name()).ok_or_else(|| anyhow!("unsupported ISA"))?;
+    let t = isa::of(image.arch);
     let exe = std::path::absolute(exe)?;
     let mut cmd = process::command(t, &exe);
-    cmd.env("LANDMARK_RESTORE", std::path::absolute(image_path)?);
+    cmd.env(
+        migrate_format::env::RESTORE,
+        std::path::absolute(image_path)?,
+    );
     let pending = next.map(|r| r.apply(&mut cmd)).transpose()?;
     process::migratable(&mut cmd);
     let status = cmd

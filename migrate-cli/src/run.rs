@@ -24,7 +24,7 @@ pub fn run(
     checkpoint: Option<&Request>,
 ) -> Result<i32> {
     // Absolute, so that a bare name is not looked up in PATH.
-    let exe = std::path::absolute(output_path(base, t))?;
+    let exe = std::path::absolute(output_path(base, t.arch()))?;
     if !exe.is_file() {
         bail!(
             "{}: no such executable (build it with `migrate cc -o {}`)",
@@ -37,7 +37,7 @@ pub fn run(
     let stats = stats.map(std::path::absolute).transpose()?;
     if let Some(path) = &stats {
         let _ = std::fs::remove_file(path);
-        cmd.env(STATS_ENV, path);
+        cmd.env(migrate_format::env::STATS, path);
     }
     let pending = checkpoint.map(|r| r.apply(&mut cmd)).transpose()?;
     process::migratable(&mut cmd);
@@ -64,7 +64,3 @@ pub fn run(
     }
     Ok(code)
 }
-
-/// Environment variable through which landmark-rt learns where to write
-/// statistics (landmark-rt/src/landmark.c).
-pub const STATS_ENV: &str = "LANDMARK_STATS";

@@ -18,10 +18,21 @@
 use crate::isa::{Isa, Memory};
 use crate::machine::{Flow, MInst, Op, Place, Reg};
 use crate::stackmaps::{Location, Record};
-use anyhow::{bail, Result};
-use serde::Serialize;
+pub use migrate_format::certificates::{
+    Certificate, Explanation, Loc, RecordOutcome, Refusal, RefusalKind,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+
+/// The analysis fails with the reason the call site cannot migrate.
+type Result<T, E = Refusal> = std::result::Result<T, E>;
+
+/// Returns a [`Refusal`] of `kind` at `at` with `detail`.
+macro_rules! refuse {
+    ($kind:ident, $at:expr, $($detail:tt)*) => {
+        return Err(Refusal::new(RefusalKind::$kind, $at, format!($($detail)*)))
+    };
+}
 
 /// Location -> value maps, hashed cheaply: the analysis hashes millions
 /// of small keys, and SipHash's flood resistance buys nothing here.
@@ -71,114 +82,6 @@ const MAX_TABLE: u64 = 4096;
 const MAX_VISITS: usize = 64;
 /// The same for the optimistic analysis, before falling back.
 const OPTIMISTIC_VISITS: usize = 16;
-
-/// A place a value can be in across a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Loc {
-    /// A register (DWARF number).
-    Reg { reg: Reg },
-    /// The 4 bytes at CFA + `offset` (offset a multiple of 4; an 8-byte
-    /// spill is two slots, so a 4-byte store does not make the other half
-    /// look live).
-    Slot { offset: i64 },
-}
-
-/// What a live location holds at the return address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Explanation {
-    /// Recorded part `part` (index into the record's locations), possibly
-    /// plus a constant (`&p->field` kept in a register).
-    Recorded { part: usize, plus: i64 },
-    /// Recorded part `part` times `times` plus `plus`, wrapping at 64 bits
-    /// (`i * 40`, the byte offset of element `i`, kept across a call), plus
-    /// the frame's CFA if `frame` (`&buf[i]` for a stack array `buf`).
-    Scaled {
-        part: usize,
-        times: i64,
-        plus: i64,
-        frame: bool,
-    },
-    /// The value the call returns (the callee provides it).
-    CallResult,
-    /// A register the call does not preserve and no return value: its
-    /// content after the call is arbitrary, so any value will do.
-    Clobbered,
-    /// A constant (or a symbol's address: the same on both ISAs).
-    Constant { value: i64 },
-    /// An address in this frame: CFA + `offset`.
-    FrameAddress { offset: i64 },
-    /// Part of a stack allocation (index into the frame record), which
-    /// moves with the frame as a whole.
-    AllocaContents { alloca: usize },
-    /// Bytes `4 * part` to `4 * part + 3` of the value `of` explains
-    /// (`part` 1: the upper half of an 8-byte value spilled to two
-    /// slots): of a recorded value, one plus or times a constant, a sum, a
-    /// constant or a frame address.
-    Upper { of: Box<Explanation>, part: u8 },
-    /// The caller's value of a register the function has not touched or
-    /// has saved (restored on return), or the save slot holding it.
-    CallersValue { of: Loc },
-    /// The low `size` bytes of recorded part `part`: at byte `at` of a
-    /// stack slot, or zero-extended in a register (`at` 0). A byte-sized
-    /// value spilled with `movb`/`strb`.
-    Narrow { part: usize, at: u8, size: u8 },
-    /// Recorded part `part`'s low `size` bytes, extended to 64 bits: with
-    /// zeros, or with copies of the sign bit (of bit `8 * size - 1`; with
-    /// `to32`, only up to bit 31, zeros above); then times `times` plus
-    /// `plus`, plus the CFA if `frame`, wrapping. A register holds all of
-    /// it; a stack slot its 4 bytes `4 * half` to `4 * half + 3`
-    /// (`movslq %edi,%rdx` spilled whole; `movzbl %r14b,%eax` stored in a
-    /// slot; `movslq %edi,%rax; shl $4,%rax`, an array offset).
-    Extended {
-        part: usize,
-        size: u8,
-        signed: bool,
-        to32: bool,
-        times: i64,
-        plus: i64,
-        frame: bool,
-        half: u8,
-    },
-    /// Recorded part `a` plus part `b` times `times` plus `plus`, wrapping
-    /// at 64 bits (a pointer plus an index kept across a call).
-    Sum {
-        a: usize,
-        b: usize,
-        times: i64,
-        plus: i64,
-    },
-    /// Stack memory below the stack pointer at entry that no path to here
-    /// wrote: the code reads it only where the program's value is
-    /// undefined (an IR `undef` the backend gave a slot), so any value
-    /// will do.
-    Undefined,
-    /// Nothing the certificate can name: the call site is not migratable.
-    Unknown { why: String },
-}
-
-/// The certificate of one record (one copy of a call site).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Certificate {
-    pub id: u64,
-    /// Address the call returns to.
-    pub return_address: u64,
-    /// Address of the record's point (after the instructions, if any,
-    /// between the return address and the record).
-    pub record_address: u64,
-    /// Every location live at the return address, explained.
-    pub live: Vec<(Loc, Explanation)>,
-}
-
-impl Certificate {
-    /// True if every live location is explained.
-    pub fn migratable(&self) -> bool {
-        self.live
-            .iter()
-            .all(|(_, e)| !matches!(e, Explanation::Unknown { .. }))
-    }
-}
 
 /// A value, as far as the analysis can tell: `base * scale + offset`
 /// (64-bit, wrapping), plus the CFA if `frame` (`&buf[i]` for a stack
@@ -358,7 +261,7 @@ impl<'a> Function<'a> {
     /// Analyses the decoded instructions of one function.
     pub fn new(isa: &'a dyn Isa, insts: Vec<MInst>, memory: &dyn Memory) -> Result<Self> {
         if insts.is_empty() {
-            bail!("empty function");
+            refuse!(EmptyFunction, None, "");
         }
         let index: HashMap<u64, usize> = insts
             .iter()
@@ -409,11 +312,7 @@ impl<'a> Function<'a> {
                 && !f.resolved.contains_key(&i)
                 && f.frame[i].0 != Some(isa.entry_sp())
             {
-                bail!(
-                    "an indirect jump with unknown targets at {:#x} ({})",
-                    m.address,
-                    m.text
-                );
+                refuse!(UnknownJumpTargets, Some(m.address), "{}", m.text);
             }
         }
         Ok(f)
@@ -426,9 +325,10 @@ impl<'a> Function<'a> {
         let end = insts.last().unwrap().next();
         let inside = |t: u64| t >= start && t < end;
         let at = |t: u64| -> Result<usize> {
-            self.index.get(&t).copied().ok_or_else(|| {
-                anyhow::anyhow!("a jump into the middle of an instruction at {t:#x}")
-            })
+            self.index
+                .get(&t)
+                .copied()
+                .ok_or_else(|| Refusal::new(RefusalKind::JumpIntoInstruction, Some(t), ""))
         };
         let mut succs = Vec::with_capacity(insts.len());
         for (i, m) in insts.iter().enumerate() {
@@ -786,9 +686,10 @@ impl<'a> Function<'a> {
             queued[b] = false;
             evaluations += 1;
             if evaluations > max_visits * nb {
-                bail!(
-                    "the value analysis did not settle in {max_visits} visits per block of the function at {:#x}",
-                    self.insts[0].address
+                refuse!(
+                    AnalysisDiverged,
+                    Some(self.insts[0].address),
+                    "{max_visits} visits per block of the function"
                 );
             }
             let input = if b == 0 {
@@ -1380,26 +1281,20 @@ impl<'a> Function<'a> {
         let point = record.address();
         let p = match self.index.get(&point) {
             Some(&p) => p,
-            None => bail!(
-                "record {} at {point:#x} is not at an instruction",
-                record.id
-            ),
+            None => refuse!(RecordNotAtInstruction, Some(point), "record {}", record.id),
         };
         // The call: the nearest one before the record, with only straight-
         // line instructions in between.
         let mut c = p;
         loop {
             if c == 0 {
-                bail!("record {} at {point:#x} follows no call", record.id);
+                refuse!(RecordFollowsNoCall, Some(point), "record {}", record.id);
             }
             c -= 1;
             match self.insts[c].flow {
                 Flow::Call { .. } => break,
                 Flow::Next => {}
-                _ => bail!(
-                    "record {} at {point:#x}: control flow between the call and the record",
-                    record.id
-                ),
+                _ => refuse!(ControlFlowBeforeRecord, Some(point), "record {}", record.id),
             }
         }
         let ra = c + 1;
@@ -1787,22 +1682,12 @@ fn sum(a: Val, b: Val, times: i64, disp: i64) -> Option<Val> {
     }
 }
 
-fn unknown_frame(m: &MInst) -> anyhow::Error {
-    anyhow::anyhow!(
-        "a stack access where the stack pointer is not known, at {:#x} ({})",
-        m.address,
-        m.text
+fn unknown_frame(m: &MInst) -> Refusal {
+    Refusal::new(
+        RefusalKind::UnknownStackPointer,
+        Some(m.address),
+        m.text.clone(),
     )
-}
-
-/// The outcome for one record of an executable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RecordOutcome {
-    pub id: u64,
-    pub record_address: u64,
-    /// The certificate, or why none could be computed (the call site is
-    /// then not migratable).
-    pub certificate: std::result::Result<Certificate, String>,
 }
 
 /// The loaded sections of an ELF file, for reading jump tables.
@@ -1835,8 +1720,8 @@ fn mark_noreturn_calls(insts: &mut [MInst], noreturn: &HashSet<u64>) {
 pub fn certify_file(
     path: &std::path::Path,
     isa: &dyn Isa,
-    table: &crate::callsites::CallSiteTable,
-) -> Result<Vec<RecordOutcome>> {
+    table: &migrate_format::callsites::CallSiteTable,
+) -> anyhow::Result<Vec<RecordOutcome>> {
     use anyhow::Context as _;
     use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
     let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -1874,7 +1759,7 @@ pub fn certify_file(
     let mut by_function: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
     let mut frame_records: HashMap<u64, &Record> = HashMap::new();
     for r in &maps.records {
-        if r.id < crate::callsites::FRAME_ID_BASE {
+        if r.id < migrate_format::callsites::FRAME_ID_BASE {
             by_function.entry(r.function).or_default().push(r);
         } else {
             frame_records.insert(r.function, r);
@@ -1884,12 +1769,14 @@ pub fn certify_file(
     for (start, records) in by_function {
         let analysed = functions
             .get(&start)
-            .ok_or_else(|| anyhow::anyhow!("no function symbol at {start:#x}"))
+            .ok_or_else(|| Refusal::new(RefusalKind::NoFunctionSymbol, Some(start), ""))
             .and_then(|&size| {
                 let code = image
                     .read(start, size as usize)
-                    .ok_or_else(|| anyhow::anyhow!("function at {start:#x} is not in the image"))?;
-                let mut insts = isa.decode(code, start, &image)?;
+                    .ok_or_else(|| Refusal::new(RefusalKind::FunctionNotLoaded, Some(start), ""))?;
+                let mut insts = isa.decode(code, start, &image).map_err(|e| {
+                    Refusal::new(RefusalKind::Undecodable, Some(start), format!("{e:#}"))
+                })?;
                 mark_noreturn_calls(&mut insts, &noreturn);
                 Function::new(isa, insts, &image)
             });
@@ -1902,8 +1789,8 @@ pub fn certify_file(
         };
         for r in records {
             let certificate = match &analysed {
-                Ok(f) => f.certify(r, &allocas).map_err(|e| e.to_string()),
-                Err(e) => Err(format!("{e:#}")),
+                Ok(f) => f.certify(r, &allocas),
+                Err(e) => Err(e.clone()),
             };
             out.push(RecordOutcome {
                 id: r.id,

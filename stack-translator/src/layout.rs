@@ -6,6 +6,7 @@
 //! only that ISA's code refers to them.
 
 use anyhow::{Context, Result};
+use migrate_format::{Arch, PerArch};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -123,7 +124,9 @@ fn section_starts(file: &object::File) -> BTreeMap<String, u64> {
 }
 
 /// Compares two executables; `names` label them in messages.
-pub fn compare(paths: [&Path; 2], names: [&str; 2]) -> Result<Report> {
+pub fn compare<P: AsRef<Path>>(paths: PerArch<P>) -> Result<Report> {
+    let names = Arch::ALL.map(Arch::name);
+    let paths = paths.0.each_ref().map(AsRef::as_ref);
     let data: Vec<Vec<u8>> = paths
         .iter()
         .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))

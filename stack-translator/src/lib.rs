@@ -1,15 +1,13 @@
-//! Reads the two executables of a migratable build.
-//!
-//! Today: [`layout`], the check that every object both executables share sits
-//! at the same address (what makes pointers in memory valid on either ISA).
-//! Frame translation builds on the same symbol view.
+//! Reads and analyses the two executables of a migratable build: the
+//! layout check ([`layout`]: every object both share at the same address),
+//! the record check ([`records`]: both executables' live-value records
+//! correspond), the certifier ([`certify`]: what every live register and
+//! slot holds at each call site, decoded from the machine code of each ISA,
+//! [`isa`]) and the frame table builder ([`frames`]). The formats these
+//! read and write live in the `migrate-format` crate.
 
-mod bytes;
-pub mod callsites;
-pub mod certificates;
 pub mod certify;
 pub mod frames;
-pub mod image;
 pub mod isa;
 pub mod layout;
 pub mod machine;

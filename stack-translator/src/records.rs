@@ -9,10 +9,11 @@
 //! each record inside the function the table names, at the same function
 //! address on both ISAs. `migrate cc` fails the build when it does not hold.
 
-use crate::callsites::{self, Base, CallKind, CallSiteTable, FRAME_ID_BASE};
-use crate::certificates::{self, Certificates};
 use crate::stackmaps::{self, Location, Record, StackMaps};
 use anyhow::{Context, Result};
+use migrate_format::callsites::{self, Base, CallKind, CallSiteTable, FRAME_ID_BASE};
+use migrate_format::certificates::{self, Certificates};
+use migrate_format::{sites, Arch};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -20,8 +21,8 @@ use std::path::Path;
 
 /// One executable's records, read and indexed.
 pub struct Executable {
-    /// Its ISA's name, for messages.
-    pub isa: String,
+    /// Its ISA.
+    pub isa: Arch,
     pub table: CallSiteTable,
     /// Records by ID. Usually one per ID; more when the backend duplicated
     /// the call (tail duplication): each copy describes the same IR values
@@ -42,7 +43,7 @@ pub struct Executable {
 
 impl Executable {
     /// Reads the records of the executable at `path`.
-    pub fn read(path: &Path, isa: &str) -> Result<Self> {
+    pub fn read(path: &Path, isa: Arch) -> Result<Self> {
         let data =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let file = object::File::parse(&data[..])
@@ -96,10 +97,9 @@ impl Executable {
             ),
             None => None,
         };
-        let sites =
-            certificates::sites_in(&data, &file).with_context(|| what("migratable sites"))?;
+        let sites = sites::read_from(&data, &file).with_context(|| what("migratable sites"))?;
         Ok(Executable {
-            isa: isa.to_string(),
+            isa,
             table,
             records,
             functions,

@@ -4,15 +4,13 @@ use super::IrIsa;
 use anyhow::Result;
 use inkwell::module::Module;
 use inkwell::targets::{InitializationConfig, Target};
+use migrate_format::Arch;
 
 pub struct Aarch64;
 
 impl IrIsa for Aarch64 {
-    fn name(&self) -> &'static str {
-        "aarch64"
-    }
-    fn triple(&self) -> &'static str {
-        "aarch64-unknown-linux-musl"
+    fn arch(&self) -> Arch {
+        Arch::Aarch64
     }
     fn cpu(&self) -> &'static str {
         "generic"

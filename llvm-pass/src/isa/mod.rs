@@ -8,14 +8,21 @@ pub use x64::X64;
 
 use anyhow::Result;
 use inkwell::module::Module;
+use migrate_format::Arch;
 
 /// Per-ISA knowledge the IR stage needs. The IR is produced for aarch64 (see
 /// DESIGN.md decision 3) and lowered for every `IrIsa`.
 pub trait IrIsa {
+    /// Which ISA this is.
+    fn arch(&self) -> Arch;
     /// Short name used in file names and messages: `x86_64`, `aarch64`.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.arch().name()
+    }
     /// LLVM target triple.
-    fn triple(&self) -> &'static str;
+    fn triple(&self) -> &'static str {
+        self.arch().triple()
+    }
     /// `target-cpu` given to every function.
     fn cpu(&self) -> &'static str;
     /// `target-features` given to every function.
@@ -27,7 +34,10 @@ pub trait IrIsa {
     fn bridge_abi(&self, module: &Module) -> Result<()>;
 }
 
-/// Both ISAs, in the order outputs are produced.
-pub fn all() -> [&'static dyn IrIsa; 2] {
-    [&X64, &Aarch64]
+/// The IR stage's view of `arch`.
+pub fn of(arch: Arch) -> &'static dyn IrIsa {
+    match arch {
+        Arch::X86_64 => &X64,
+        Arch::Aarch64 => &Aarch64,
+    }
 }

@@ -19,6 +19,7 @@ use inkwell::targets::{InitializationConfig, Target};
 use inkwell::types::AsTypeRef;
 use inkwell::values::AsValueRef;
 use inkwell::AddressSpace;
+use migrate_format::Arch;
 
 pub struct X64;
 
@@ -26,11 +27,8 @@ pub struct X64;
 const AAPCS64_VA_LIST_SIZE: u64 = 32;
 
 impl IrIsa for X64 {
-    fn name(&self) -> &'static str {
-        "x86_64"
-    }
-    fn triple(&self) -> &'static str {
-        "x86_64-unknown-linux-musl"
+    fn arch(&self) -> Arch {
+        Arch::X86_64
     }
     fn cpu(&self) -> &'static str {
         "x86-64"

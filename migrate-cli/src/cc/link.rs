@@ -7,11 +7,12 @@ use crate::tools;
 use anyhow::{anyhow, bail, Context as _, Result};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
-use stack_translator::callsites::SECTION as CALLSITE_SECTION;
-use stack_translator::certificates::{
-    migratable_sites, sites_blob, sites_range, Certificates, SECTION as CERTIFICATE_SECTION,
+use migrate_format::callsites::SECTION as CALLSITE_SECTION;
+use migrate_format::certificates::{
+    migratable_sites, Certificates, SECTION as CERTIFICATE_SECTION,
 };
-use stack_translator::frames::SECTION as FRAMES_SECTION;
+use migrate_format::frames::SECTION as FRAMES_SECTION;
+use migrate_format::{sites, Arch, PerArch};
 use stack_translator::layout::{Exempt, Manifest, MANIFEST_SECTION};
 use stack_translator::records::{check, Executable};
 use std::collections::HashSet;
@@ -49,14 +50,11 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     let callsite_table = work.join("callsites.bin");
     std::fs::write(&callsite_table, prepared.callsites.encode())?;
 
-    for t in isa::ALL {
+    for t in isa::all() {
         let dir = work.join(t.name());
         std::fs::create_dir_all(&dir)?;
         llvm_pass::write_for_isa(&program, t.ir(), &dir.join("prog.bc"))?;
-        std::fs::write(
-            dir.join("liblandmark.a"),
-            landmark_rt::archive(t.name()).unwrap(),
-        )?;
+        std::fs::write(dir.join("liblandmark.a"), landmark_rt::archive(t.arch()))?;
     }
     drop(program);
 
@@ -102,22 +100,21 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
             args.verbose,
         )
     })?;
-    let maps = isa::ALL.map(|t| -> Result<Vec<map::InputSection>> {
-        let path = work.join(t.name()).join("free.elf.map");
+    let maps = PerArch::try_new(|arch| -> Result<Vec<map::InputSection>> {
+        let path = work.join(arch.name()).join("free.elf.map");
         map::parse(&std::fs::read_to_string(&path)?).with_context(|| format!("{}", path.display()))
-    });
-    let [m0, m1] = maps;
-    let (m0, m1) = (m0?, m1?);
-    let plan = plan::plan([&m0, &m1], isa::ALL.map(|t| t.name()))?;
+    })?;
+    let plan = plan::plan(maps.each_ref())?;
 
     // Second link: at the planned addresses, to temporary names beside the outputs.
-    let outputs = isa::ALL.map(|t| output_path(base, t));
-    let temps = isa::ALL.map(|t| output_path(base, t).with_extension(format!("{}.tmp", t.name())));
+    let outputs = PerArch::new(|arch| output_path(base, arch));
+    let temps =
+        PerArch::new(|arch| output_path(base, arch).with_extension(format!("{}.tmp", arch.name())));
     let result = (|| {
-        for (i, t) in isa::ALL.iter().enumerate() {
+        for arch in Arch::ALL {
             std::fs::write(
-                work.join(t.name()).join("layout.ld"),
-                script::render(&plan, i),
+                work.join(arch.name()).join("layout.ld"),
+                script::render(&plan, arch),
             )?;
         }
         let manifest = work.join("layout.json");
@@ -132,12 +129,12 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
             })?,
         )?;
         each_isa(|t| {
-            let i = isa::ALL.iter().position(|x| x.name() == t.name()).unwrap();
+            let tmp = &temps[t.arch()];
             ld(
                 t,
                 work,
                 Some(&work.join(t.name()).join("layout.ld")),
-                &temps[i],
+                tmp,
                 args.verbose,
             )?;
             tools::run(
@@ -150,13 +147,12 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                         "--add-section={CALLSITE_SECTION}={}",
                         callsite_table.display()
                     ))
-                    .arg(&temps[i]),
+                    .arg(tmp),
                 args.verbose,
             )
             .map(|_| ())
         })?;
-        let report =
-            stack_translator::layout::compare([&temps[0], &temps[1]], isa::ALL.map(|t| t.name()))?;
+        let report = stack_translator::layout::compare(temps.each_ref())?;
         if !report.ok() {
             bail!(
                 "layout check failed: {} mismatches between the two executables:\n{}",
@@ -164,10 +160,8 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 report.mismatches.join("\n")
             );
         }
-        let exes = [0, 1].map(|i| Executable::read(&temps[i], isa::ALL[i].name()));
-        let [e0, e1] = exes;
-        let exes = [e0?, e1?];
-        let records = check(&exes);
+        let exes = PerArch::try_new(|arch| Executable::read(&temps[arch], arch))?;
+        let records = check(&exes.0);
         if !records.ok() {
             bail!(
                 "record check failed: {} mismatches between the two executables' live-value records:\n{}",
@@ -182,13 +176,15 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
             );
         }
         store_certificates(&temps, &exes, work, args.verbose)?;
-        for (tmp, out) in temps.iter().zip(&outputs) {
-            std::fs::rename(tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+        for arch in Arch::ALL {
+            let out = &outputs[arch];
+            std::fs::rename(&temps[arch], out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
         }
         Ok(())
     })();
     if result.is_err() {
-        for tmp in &temps {
+        for (_, tmp) in temps.iter() {
             let _ = std::fs::remove_file(tmp);
         }
     }
@@ -199,21 +195,21 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
 /// and fills in the migratable-sites table of both; prints how many call
 /// sites can migrate.
 fn store_certificates(
-    temps: &[PathBuf; 2],
-    exes: &[Executable; 2],
+    temps: &PerArch<PathBuf>,
+    exes: &PerArch<Executable>,
     work: &Path,
     verbose: bool,
 ) -> Result<()> {
-    let certs = crate::check::certify_both([&temps[0], &temps[1]], exes);
-    let sites = migratable_sites(exes[0].table.sites.len(), [&certs[0], &certs[1]]);
-    let blob = sites_blob(&sites);
-    for (i, t) in isa::ALL.iter().enumerate() {
-        let section = work.join(t.name()).join("certificates.bin");
-        std::fs::write(&section, certs[i].encode())?;
-        let frames = work.join(t.name()).join("frames.bin");
+    let certs = crate::check::certify_both(temps.each_ref(), exes);
+    let sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), certs.each_ref().0);
+    let blob = sites::encode(&sites);
+    for arch in Arch::ALL {
+        let section = work.join(arch.name()).join("certificates.bin");
+        std::fs::write(&section, certs[arch].encode())?;
+        let frames = work.join(arch.name()).join("frames.bin");
         std::fs::write(
             &frames,
-            frame_table(&temps[i], t.name(), &certs[i], verbose)?,
+            frame_table(&temps[arch], arch, &certs[arch], verbose)?,
         )?;
         tools::run(
             Command::new("llvm-objcopy-19")
@@ -225,13 +221,13 @@ fn store_certificates(
                     "--add-section={FRAMES_SECTION}={}",
                     frames.display()
                 ))
-                .arg(&temps[i]),
+                .arg(&temps[arch]),
             verbose,
         )?;
-        fill_sites_table(&temps[i], &blob)?;
+        fill_sites_table(&temps[arch], &blob)?;
     }
     if !sites.is_empty() {
-        let summaries = certs.each_ref().map(crate::check::summarize);
+        let summaries = certs.each_ref().0.map(crate::check::summarize);
         eprintln!(
             "migrate cc: {}",
             crate::check::sites_summary(&sites, &summaries)
@@ -242,21 +238,21 @@ fn store_certificates(
 
 /// The frame table of one executable (stack-translator's frames.rs): how
 /// landmark-rt steps from each certified call site to its caller.
-fn frame_table(exe: &Path, isa: &str, certs: &Certificates, verbose: bool) -> Result<Vec<u8>> {
+fn frame_table(exe: &Path, arch: Arch, certs: &Certificates, verbose: bool) -> Result<Vec<u8>> {
     let data = std::fs::read(exe)?;
     let sites = certs
         .records
         .iter()
         .filter_map(|r| r.certificate.as_ref().ok())
         .map(|c| (c.return_address, c.id));
-    let isa = stack_translator::isa::by_name(isa).unwrap();
+    let isa = stack_translator::isa::of(arch);
     let (rules, skipped) = stack_translator::frames::build(&data, isa, sites)?;
     if verbose {
         for why in &skipped {
-            eprintln!("migrate cc: {}: not in the frame table: {why}", isa.name());
+            eprintln!("migrate cc: {arch}: not in the frame table: {why}");
         }
     }
-    Ok(stack_translator::frames::encode(&rules))
+    Ok(migrate_format::frames::encode(&rules))
 }
 
 /// Overwrites the reserved migratable-sites table of the executable at
@@ -264,7 +260,7 @@ fn frame_table(exe: &Path, isa: &str, certs: &Certificates, verbose: bool) -> Re
 fn fill_sites_table(path: &Path, blob: &[u8]) -> Result<()> {
     let mut data = std::fs::read(path)?;
     let file = object::File::parse(&data[..])?;
-    let Some((offset, size)) = sites_range(&file)? else {
+    let Some((offset, size)) = sites::range_in(&file)? else {
         return Ok(()); // no landmarks: nothing reads it
     };
     if size != blob.len() {
@@ -279,17 +275,17 @@ fn fill_sites_table(path: &Path, blob: &[u8]) -> Result<()> {
 }
 
 /// `BASE.<isa>`.
-pub fn output_path(base: &Path, t: &dyn Toolchain) -> PathBuf {
+pub fn output_path(base: &Path, arch: Arch) -> PathBuf {
     let mut s = base.as_os_str().to_owned();
     s.push(".");
-    s.push(t.name());
+    s.push(arch.name());
     PathBuf::from(s)
 }
 
 /// Runs `f` for both ISAs at once (two cores, two independent backends).
 fn each_isa(f: impl Fn(&dyn Toolchain) -> Result<()> + Sync) -> Result<()> {
     std::thread::scope(|s| {
-        let handles: Vec<_> = isa::ALL.iter().map(|t| s.spawn(|| f(*t))).collect();
+        let handles: Vec<_> = isa::all().into_iter().map(|t| s.spawn(|| f(t))).collect();
         handles
             .into_iter()
             .try_for_each(|h| h.join().map_err(|_| anyhow!("build thread panicked"))?)

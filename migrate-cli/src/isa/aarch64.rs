@@ -2,24 +2,18 @@
 //! called explicitly).
 
 use super::Toolchain;
-use llvm_pass::isa::IrIsa;
+use migrate_format::Arch;
 use std::path::PathBuf;
 
 pub struct Aarch64;
 
 impl Toolchain for Aarch64 {
-    fn ir(&self) -> &'static dyn IrIsa {
-        &llvm_pass::isa::Aarch64
-    }
-    fn musl_lib_dir(&self) -> PathBuf {
-        PathBuf::from("/usr/lib/aarch64-linux-musl")
+    fn arch(&self) -> Arch {
+        Arch::Aarch64
     }
     fn builtins_archive(&self) -> PathBuf {
         // libgcc from libgcc-12-dev-arm64-cross: Debian has no aarch64 compiler-rt here.
         PathBuf::from("/usr/lib/gcc-cross/aarch64-linux-gnu/12/libgcc.a")
-    }
-    fn max_page_size(&self) -> u64 {
-        0x10000
     }
     fn llc_flags(&self) -> &'static [&'static str] {
         // GlobalMerge packs internal globals into one `_MergedGlobals` blob

@@ -6,23 +6,32 @@ mod aarch64;
 mod x64;
 
 use llvm_pass::isa::IrIsa;
+use migrate_format::Arch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// How a program is linked and run on one ISA.
 pub trait Toolchain: Sync {
+    /// Which ISA this is.
+    fn arch(&self) -> Arch;
     /// The IR-stage description of the same ISA.
-    fn ir(&self) -> &'static dyn IrIsa;
+    fn ir(&self) -> &'static dyn IrIsa {
+        llvm_pass::isa::of(self.arch())
+    }
     /// Short name, also the executable suffix: `BASE.x86_64`.
     fn name(&self) -> &'static str {
-        self.ir().name()
+        self.arch().name()
     }
     /// Directory with this ISA's musl `crt1.o`, `crti.o`, `crtn.o`, `libc.a`.
-    fn musl_lib_dir(&self) -> PathBuf;
+    fn musl_lib_dir(&self) -> PathBuf {
+        Path::new("/usr/lib").join(self.arch().musl_multiarch())
+    }
     /// The compiler support library (soft-float `long double`, ...).
     fn builtins_archive(&self) -> PathBuf;
     /// `-z max-page-size` the linker uses for this ISA.
-    fn max_page_size(&self) -> u64;
+    fn max_page_size(&self) -> u64 {
+        self.arch().max_page_size()
+    }
     /// Extra backend (`llc-19`) options this ISA needs for identical layouts.
     fn llc_flags(&self) -> &'static [&'static str] {
         &[]
@@ -34,16 +43,17 @@ pub trait Toolchain: Sync {
 pub const X86_64: &dyn Toolchain = &x64::X64;
 pub const AARCH64: &dyn Toolchain = &aarch64::Aarch64;
 
-/// Both ISAs: index 0 is x86_64, 1 is aarch64, everywhere in this crate.
-pub const ALL: [&dyn Toolchain; 2] = [X86_64, AARCH64];
-
-/// Looks up an ISA by the name users type.
-pub fn by_name(name: &str) -> Option<&'static dyn Toolchain> {
-    match name {
-        "x86_64" | "x86-64" | "amd64" => Some(X86_64),
-        "aarch64" | "arm64" => Some(AARCH64),
-        _ => None,
+/// How `arch` is built and run.
+pub fn of(arch: Arch) -> &'static dyn Toolchain {
+    match arch {
+        Arch::X86_64 => X86_64,
+        Arch::Aarch64 => AARCH64,
     }
+}
+
+/// Both ISAs, in [`Arch::ALL`] order.
+pub fn all() -> [&'static dyn Toolchain; 2] {
+    Arch::ALL.map(of)
 }
 
 /// The ld.lld-19 command that links `objects` into a static musl executable

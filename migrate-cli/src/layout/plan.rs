@@ -15,12 +15,13 @@
 
 use super::map::InputSection;
 use anyhow::{bail, Result};
+use migrate_format::PerArch;
 use std::collections::HashMap;
 
 /// Start of the migratable image: everything the program's code and data
 /// occupy lies above it, in both executables. Below 2 GiB so that x86_64's
 /// small code model (and musl's libc.a, built for it) can reach everything.
-pub const IMAGE_BASE: u64 = 0x1000_0000;
+pub const IMAGE_BASE: u64 = migrate_format::window::WINDOW_START;
 /// First unit address: leaves the first page for ELF headers and build-id.
 const TEXT_START: u64 = IMAGE_BASE + 0x1000;
 /// Alignment where access permissions change (largest page size, aarch64's 64 KiB).
@@ -170,7 +171,7 @@ pub struct Unit {
     pub address: u64,
     /// Size reserved: the larger of the two ISAs'.
     pub size: u64,
-    /// Per ISA (index as `isa::ALL`), absent if that ISA has no such object.
+    /// Per ISA (index: `Arch::index`), absent if that ISA has no such object.
     pub pieces: [Option<Piece>; 2],
 }
 
@@ -350,12 +351,9 @@ fn collect(inputs: &[InputSection], isa_name: &str) -> Result<IsaPieces> {
     })
 }
 
-/// Computes the plan from both ISAs' link maps (index as `isa::ALL`).
-pub fn plan(maps: [&[InputSection]; 2], isa_names: [&str; 2]) -> Result<Plan> {
-    let pieces = [
-        collect(maps[0], isa_names[0])?,
-        collect(maps[1], isa_names[1])?,
-    ];
+/// Computes the plan from both ISAs' link maps.
+pub fn plan(maps: PerArch<&Vec<InputSection>>) -> Result<Plan> {
+    let pieces = PerArch::try_new(|arch| collect(maps[arch], arch.name()))?.0;
     // Units per region, in x86_64 link order, then aarch64-only ones.
     let mut units: Vec<Vec<Unit>> = vec![Vec::new(); REGIONS.len()];
     // Every name a piece is known by (its key, and each symbol that is unique
@@ -540,7 +538,7 @@ mod tests {
                 &["main"],
             ),
         ];
-        let p = plan([&x86, &arm], ["x86_64", "aarch64"]).unwrap();
+        let p = plan(PerArch([&x86, &arm])).unwrap();
         let text = &p.regions[0];
         assert_eq!(text.units.len(), 2);
         assert_eq!(text.units[0].key, "main");
@@ -557,7 +555,7 @@ mod tests {
             input(".text", "/l/libc.a(a.lo)", ".text.dummy", 4, 16, &["dummy"]),
             input(".text", "/l/libc.a(b.lo)", ".text.dummy", 4, 16, &["dummy"]),
         ];
-        let p = plan([&x86, &x86], ["x86_64", "aarch64"]).unwrap();
+        let p = plan(PerArch([&x86, &x86])).unwrap();
         let keys: Vec<_> = p.regions[0].units.iter().map(|u| u.key.as_str()).collect();
         assert_eq!(
             keys,

@@ -3,6 +3,7 @@
 use super::{Isa, Memory};
 use crate::machine::{Flow, MInst, Mem, Op, Place, Reg};
 use anyhow::{bail, Result};
+use migrate_format::Arch;
 use yaxpeax_arch::{Decoder, U8Reader};
 use yaxpeax_arm::armv8::a64::{
     InstDecoder, Instruction, Opcode, Operand, SIMDSizeCode, ShiftStyle, SizeCode,
@@ -23,8 +24,8 @@ const CALLER_SAVED: &[Reg] = &[
 const RETURN: &[Reg] = &[0, 1, 64, 65, 66, 67];
 
 impl Isa for Aarch64 {
-    fn name(&self) -> &'static str {
-        "aarch64"
+    fn arch(&self) -> Arch {
+        Arch::Aarch64
     }
 
     fn register_name(&self, dwarf: u16) -> String {
@@ -69,54 +70,6 @@ impl Isa for Aarch64 {
     fn argument_registers(&self) -> &'static [Reg] {
         // x0-x7, x8 (indirect result), v0-v7.
         &[0, 1, 2, 3, 4, 5, 6, 7, 8, 64, 65, 66, 67, 68, 69, 70, 71]
-    }
-
-    fn elf_machine(&self) -> u16 {
-        object::elf::EM_AARCH64
-    }
-
-    fn core_registers(&self) -> &'static [(&'static str, Option<Reg>)] {
-        // The kernel's struct user_pt_regs.
-        &[
-            ("x0", Some(0)),
-            ("x1", Some(1)),
-            ("x2", Some(2)),
-            ("x3", Some(3)),
-            ("x4", Some(4)),
-            ("x5", Some(5)),
-            ("x6", Some(6)),
-            ("x7", Some(7)),
-            ("x8", Some(8)),
-            ("x9", Some(9)),
-            ("x10", Some(10)),
-            ("x11", Some(11)),
-            ("x12", Some(12)),
-            ("x13", Some(13)),
-            ("x14", Some(14)),
-            ("x15", Some(15)),
-            ("x16", Some(16)),
-            ("x17", Some(17)),
-            ("x18", Some(18)),
-            ("x19", Some(19)),
-            ("x20", Some(20)),
-            ("x21", Some(21)),
-            ("x22", Some(22)),
-            ("x23", Some(23)),
-            ("x24", Some(24)),
-            ("x25", Some(25)),
-            ("x26", Some(26)),
-            ("x27", Some(27)),
-            ("x28", Some(28)),
-            ("x29", Some(29)),
-            ("x30", Some(30)),
-            ("sp", Some(31)),
-            ("pc", None),
-            ("pstate", None),
-        ]
-    }
-
-    fn pc_name(&self) -> &'static str {
-        "pc"
     }
 
     fn return_address_column(&self) -> Reg {

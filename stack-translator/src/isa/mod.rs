@@ -6,6 +6,7 @@ mod x64;
 
 use crate::machine::{MInst, Reg};
 use anyhow::Result;
+use migrate_format::Arch;
 
 /// Read access to an executable's loaded bytes (jump tables live there).
 pub trait Memory {
@@ -26,8 +27,12 @@ impl Memory for NoMemory {
 
 /// One ISA as the translator sees it.
 pub trait Isa: Sync {
-    /// Name, also the executable suffix (`BASE.x86_64`).
-    fn name(&self) -> &'static str;
+    /// Which ISA this is.
+    fn arch(&self) -> Arch;
+    /// Its name, also the executable suffix (`BASE.x86_64`).
+    fn name(&self) -> &'static str {
+        self.arch().name()
+    }
     /// Assembly name of the register with this DWARF number (stackmap
     /// locations use DWARF numbers).
     fn register_name(&self, dwarf: u16) -> String;
@@ -50,13 +55,6 @@ pub trait Isa: Sync {
     fn argument_registers(&self) -> &'static [Reg];
     /// Registers a function returns values in.
     fn return_registers(&self) -> &'static [Reg];
-    /// ELF `e_machine` of this ISA's executables and core files.
-    fn elf_machine(&self) -> u16;
-    /// The general registers of a core file's NT_PRSTATUS, in the kernel's
-    /// order: the name and, where it has one, the DWARF number.
-    fn core_registers(&self) -> &'static [(&'static str, Option<Reg>)];
-    /// The name of the program counter among [`Isa::core_registers`].
-    fn pc_name(&self) -> &'static str;
     /// The CFI column of the return address.
     fn return_address_column(&self) -> Reg;
     /// Decodes the machine code of one function, `code` at `address`.
@@ -66,10 +64,10 @@ pub trait Isa: Sync {
 pub const X86_64: &dyn Isa = &x64::X64;
 pub const AARCH64: &dyn Isa = &aarch64::Aarch64;
 
-/// Both ISAs, x86_64 first (the order of every `[_; 2]` in this crate).
-pub const ALL: [&dyn Isa; 2] = [X86_64, AARCH64];
-
-/// Looks an ISA up by name.
-pub fn by_name(name: &str) -> Option<&'static dyn Isa> {
-    ALL.into_iter().find(|i| i.name() == name)
+/// The translator's view of `arch`.
+pub fn of(arch: Arch) -> &'static dyn Isa {
+    match arch {
+        Arch::X86_64 => X86_64,
+        Arch::Aarch64 => AARCH64,
+    }
 }

@@ -8,6 +8,7 @@ use iced_x86::{
     Decoder, DecoderOptions, FlowControl, Formatter, GasFormatter, Instruction,
     InstructionInfoFactory, Mnemonic, OpAccess, OpKind, Register,
 };
+use migrate_format::Arch;
 
 pub struct X64;
 
@@ -676,8 +677,8 @@ const GPRS: [&str; 17] = [
 ];
 
 impl Isa for X64 {
-    fn name(&self) -> &'static str {
-        "x86_64"
+    fn arch(&self) -> Arch {
+        Arch::X86_64
     }
 
     fn register_name(&self, dwarf: u16) -> String {
@@ -715,47 +716,6 @@ impl Isa for X64 {
     fn argument_registers(&self) -> &'static [Reg] {
         // rdi, rsi, rdx, rcx, r8, r9, rax (vector-argument count), xmm0-7.
         &[5, 4, 1, 2, 8, 9, 0, 17, 18, 19, 20, 21, 22, 23, 24]
-    }
-
-    fn elf_machine(&self) -> u16 {
-        object::elf::EM_X86_64
-    }
-
-    fn core_registers(&self) -> &'static [(&'static str, Option<Reg>)] {
-        // The kernel's struct user_regs_struct.
-        &[
-            ("r15", Some(15)),
-            ("r14", Some(14)),
-            ("r13", Some(13)),
-            ("r12", Some(12)),
-            ("rbp", Some(6)),
-            ("rbx", Some(3)),
-            ("r11", Some(11)),
-            ("r10", Some(10)),
-            ("r9", Some(9)),
-            ("r8", Some(8)),
-            ("rax", Some(0)),
-            ("rcx", Some(2)),
-            ("rdx", Some(1)),
-            ("rsi", Some(4)),
-            ("rdi", Some(5)),
-            ("orig_rax", None),
-            ("rip", Some(16)),
-            ("cs", None),
-            ("eflags", None),
-            ("rsp", Some(7)),
-            ("ss", None),
-            ("fs_base", None),
-            ("gs_base", None),
-            ("ds", None),
-            ("es", None),
-            ("fs", None),
-            ("gs", None),
-        ]
-    }
-
-    fn pc_name(&self) -> &'static str {
-        "rip"
     }
 
     fn return_address_column(&self) -> Reg {

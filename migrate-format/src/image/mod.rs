@@ -1,15 +1,38 @@
-//! Checkpoint images, the Rust side (the C writer is landmark-rt's
-//! `image.c`; the format is specified in landmark-rt's `image.h`: change
-//! both together).
+//! Checkpoint images (DESIGN.md decision 6): read by `migrate inspect`,
+//! `migrate restore` and the translator, written by landmark-rt's `image.c`
+//! and by [`ImageWriter`].
 //!
-//! An image is an ELF64 core file: a PT_NOTE segment (registers as
-//! NT_PRSTATUS and NT_FPREGSET, the executable's build-id, landmark-rt's own
-//! notes) and one PT_LOAD per mapping of the program's memory. Reading
-//! checks every size and offset: a truncated or corrupted image is an error
-//! that says so, never a panic.
+//! An image is an ELF64 core file (`ET_CORE`) of the checkpointing ISA:
+//! - program header 0: PT_NOTE, with, in this order,
+//!   "CORE" NT_PRSTATUS (registers at the landmark, as if it returned),
+//!   "CORE" NT_PRPSINFO (the program's name), "CORE" NT_FPREGSET
+//!   (floating-point registers and control state), "GNU" NT_GNU_BUILD_ID
+//!   (the executable's build-id), then landmark-rt's ([`notes`]): the
+//!   runtime state, the executable's path, the working directory, open
+//!   files, signal handlers, and the stack walk that found every frame at
+//!   a migratable call site;
+//! - then one PT_LOAD per mapping in the migration window (the
+//!   executable's read-only segments excluded: they come from the
+//!   executable), with `p_filesz` 0 for pages that are not saved
+//!   (PROT_NONE, or the stack below the stack pointer), and `p_offset` =
+//!   address mod [`IMAGE_ALIGN`] plus a multiple of it, so restore can map
+//!   the file.
+//!
+//! Reading checks every size and offset: a truncated or corrupted image is
+//! an error that says so, never a panic.
 
-use crate::isa::{self, Isa};
-use anyhow::{anyhow, bail, Context, Result};
+pub mod notes;
+pub mod registers;
+mod write;
+
+pub use notes::{FileKind, ImageSignal, ImageState, OpenFile, WalkedFrame};
+pub use write::{Contents, ImageWriter};
+
+use crate::c_struct::CStruct;
+use crate::error::{Error, Result};
+use crate::window::IMAGE_ALIGN;
+use crate::Arch;
+use notes::*;
 use object::elf::{FileHeader64, ProgramHeader64, ET_CORE, PT_LOAD, PT_NOTE};
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::LittleEndian as LE;
@@ -18,21 +41,6 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-/// Version of landmark-rt's notes this reader understands (`IMAGE_VERSION`).
-pub const VERSION: u32 = 1;
-
-const NOTE_NAME: &[u8] = b"LANDMARK";
-const NOTE_STATE: u32 = 1;
-const NOTE_EXE: u32 = 2;
-const NOTE_CWD: u32 = 3;
-const NOTE_FILES: u32 = 4;
-const NOTE_SIGNALS: u32 = 5;
-const NOTE_FRAMES: u32 = 6;
-const NT_PRSTATUS: u32 = 1;
-const NT_FPREGSET: u32 = 2;
-const NT_GNU_BUILD_ID: u32 = 3;
-/// Offset of the general registers in the kernel's `struct elf_prstatus`.
-const PR_REG: usize = 112;
 /// Headers and notes are read whole; more than this is not an image of ours.
 const MAX_HEADERS: u64 = 16 << 20;
 
@@ -40,34 +48,48 @@ const MAX_HEADERS: u64 = 16 << 20;
 #[derive(Debug)]
 pub struct Image {
     pub path: PathBuf,
-    pub isa: &'static dyn Isa,
+    pub arch: Arch,
     pub segments: Vec<Segment>,
+    /// Every note, in file order, as written (for re-writing).
+    pub notes: Vec<Note>,
     /// The general registers of NT_PRSTATUS, in the kernel's order, named.
     pub registers: Vec<(&'static str, u64)>,
     /// NT_FPREGSET as written.
     pub fp_registers: Vec<u8>,
     pub build_id: Vec<u8>,
-    pub state: State,
+    pub state: ImageState,
     /// Where the executable was when the image was taken.
     pub executable: PathBuf,
     pub cwd: PathBuf,
     pub files: Vec<OpenFile>,
-    pub signals: Vec<SignalHandler>,
+    pub signals: Vec<ImageSignal>,
     /// The runtime's stack walk, innermost frame first.
     pub frames: Vec<WalkedFrame>,
     file: File,
     file_size: u64,
 }
 
-impl std::fmt::Debug for dyn Isa {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+/// One note: its owner's name (without the NUL), type and descriptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub name: Vec<u8>,
+    pub kind: u32,
+    pub desc: Vec<u8>,
+}
+
+impl Note {
+    pub fn new(name: &str, kind: u32, desc: Vec<u8>) -> Note {
+        Note {
+            name: name.as_bytes().to_vec(),
+            kind,
+            desc,
+        }
     }
 }
 
 /// One PT_LOAD: `size` bytes of memory at `address`, saved in the file at
 /// `offset` unless `saved` is false (then the restored pages are zero).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Segment {
     pub address: u64,
     pub size: u64,
@@ -78,106 +100,49 @@ pub struct Segment {
     pub execute: bool,
 }
 
-/// landmark-rt's runtime state note.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct State {
-    /// The call-site ID of the landmark the image was taken at.
-    pub call_site: u32,
-    /// Landmark hits counted up to and including that one (counted only
-    /// while the runtime was watching: in statistics mode or for a
-    /// checkpoint at a given hit).
-    pub hits: u64,
-    pub brk_start: u64,
-    pub brk: u64,
-    pub stack_low: u64,
-    pub stack_high: u64,
-    pub thread_pointer: u64,
-    pub signal_mask: u64,
-    pub umask: u32,
-    pub pid: u32,
-    /// Where the kernel's vDSO was (musl keeps a pointer into it).
-    pub vdso: u64,
-}
-
-/// An open file descriptor as recorded (landmark-rt's `files.c`).
-#[derive(Debug, Clone, Serialize)]
-pub struct OpenFile {
-    pub fd: i32,
-    /// Status flags (F_GETFL) in the checkpointing ISA's encoding.
-    pub flags: i32,
-    pub close_on_exec: bool,
-    pub kind: FileKind,
-    pub offset: i64,
-    pub path: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileKind {
-    Regular,
-    Directory,
-    Device,
-    /// stdin, stdout or stderr when it is not a regular file (a terminal, a
-    /// pipe): the restored program uses the restorer's.
-    Stream,
-}
-
-/// One frame of the program's stack as landmark-rt walked it.
-#[derive(Debug, Clone, Serialize)]
-pub struct WalkedFrame {
-    /// The return address the frame is suspended at.
-    pub pc: u64,
-    /// Its stack pointer.
-    pub sp: u64,
-    pub call_site: u32,
-}
-
-/// A signal with a handler (or ignored), as the kernel held it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SignalHandler {
-    pub signal: u32,
-    pub handler: u64,
-    pub flags: u64,
-}
-
 impl Image {
     /// Reads and checks an image's headers and notes.
     pub fn read(path: &Path) -> Result<Image> {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let file_size = file.metadata()?.len();
-        let err = |why: &str| anyhow!("{}: {why}", path.display());
-        let head = read_at(&file, 0, file_size.min(4096) as usize)?;
+        let file = File::open(path).map_err(|e| Error::Image {
+            path: path.to_path_buf(),
+            why: format!("cannot open it: {e}"),
+        })?;
+        let file_size = file.metadata().map_err(Error::io(path))?.len();
+        let err = |why: &str| Error::Image {
+            path: path.to_path_buf(),
+            why: why.to_string(),
+        };
+        let head = read_at(&file, 0, file_size.min(4096) as usize).map_err(|e| err(&e))?;
         let header = FileHeader64::<LE>::parse(&head[..])
             .map_err(|_| err("not an ELF file (truncated or not an image)"))?;
         if header.e_type.get(LE) != ET_CORE {
-            bail!(err(
-                "not a checkpoint image (an ELF file, but not a core file; is this the executable?)"
+            return Err(err(
+                "not a checkpoint image (an ELF file, but not a core file; is this the executable?)",
             ));
         }
         let machine = header.e_machine.get(LE);
-        let isa = isa::ALL
-            .into_iter()
-            .find(|i| i.elf_machine() == machine)
+        let arch = Arch::from_elf_machine(machine)
             .ok_or_else(|| err(&format!("an image of an unsupported machine ({machine})")))?;
         let phoff = header.e_phoff.get(LE);
         let phnum = u64::from(header.e_phnum.get(LE));
-        let ph_end = phoff + phnum * std::mem::size_of::<ProgramHeader64<LE>>() as u64;
-        if ph_end > file_size || ph_end > MAX_HEADERS {
-            bail!(err("truncated (its program headers end past the file)"));
-        }
-        let headers = read_at(&file, 0, ph_end as usize)?;
+        let ph_end = phoff
+            .checked_add(phnum * std::mem::size_of::<ProgramHeader64<LE>>() as u64)
+            .filter(|&e| e <= file_size && e <= MAX_HEADERS)
+            .ok_or_else(|| err("truncated (its program headers end past the file)"))?;
+        let headers = read_at(&file, 0, ph_end as usize).map_err(|e| err(&e))?;
         let header = FileHeader64::<LE>::parse(&headers[..]).map_err(|_| err("corrupt header"))?;
         let phdrs = header
             .program_headers(LE, &headers[..])
             .map_err(|_| err("corrupt program headers"))?;
         let mut image = Image {
             path: path.to_path_buf(),
-            isa,
+            arch,
             segments: Vec::new(),
+            notes: Vec::new(),
             registers: Vec::new(),
             fp_registers: Vec::new(),
             build_id: Vec::new(),
-            state: State::default(),
+            state: ImageState::default(),
             executable: PathBuf::new(),
             cwd: PathBuf::new(),
             files: Vec::new(),
@@ -186,18 +151,18 @@ impl Image {
             file,
             file_size,
         };
-        let mut seen = Notes::default();
+        let mut seen = Seen::default();
         for ph in phdrs {
             match ph.p_type(LE) {
                 PT_NOTE => {
                     let (off, size) = (ph.p_offset(LE), ph.p_filesz(LE));
                     if off.checked_add(size).is_none_or(|end| end > file_size) {
-                        bail!(err("truncated (the notes end past the file)"));
+                        return Err(err("truncated (the notes end past the file)"));
                     }
                     if size > MAX_HEADERS {
-                        bail!(err("corrupt (notes too large)"));
+                        return Err(err("corrupt (notes too large)"));
                     }
-                    let bytes = read_at(&image.file, off, size as usize)?;
+                    let bytes = read_at(&image.file, off, size as usize).map_err(|e| err(&e))?;
                     image
                         .read_notes(&bytes, &mut seen)
                         .map_err(|e| err(&e.to_string()))?;
@@ -217,7 +182,7 @@ impl Image {
                         && (ph.p_filesz(LE) != s.size
                             || s.offset.checked_add(s.size).is_none_or(|e| e > file_size))
                     {
-                        bail!(err(&format!(
+                        return Err(err(&format!(
                             "truncated (the memory at {:#x} ends past the file)",
                             s.address
                         )));
@@ -231,85 +196,74 @@ impl Image {
         Ok(image)
     }
 
-    fn read_notes(&mut self, bytes: &[u8], seen: &mut Notes) -> Result<()> {
+    fn read_notes(&mut self, bytes: &[u8], seen: &mut Seen) -> Result<()> {
+        const WHAT: &str = "notes";
+        let corrupt = |why: &str| Error::corrupt(WHAT, why);
         let mut at = 0usize;
         while at + 12 <= bytes.len() {
             let word = |i: usize| u32::from_le_bytes(bytes[at + i..at + i + 4].try_into().unwrap());
             let (namesz, descsz, kind) = (word(0) as usize, word(4) as usize, word(8));
             let name_at = at + 12;
-            let desc_at = name_at + namesz.next_multiple_of(4);
+            let desc_at = name_at
+                .checked_add(namesz.next_multiple_of(4))
+                .ok_or_else(|| corrupt("a note name runs past its segment"))?;
             let end = desc_at
                 .checked_add(descsz)
                 .filter(|&e| e <= bytes.len())
-                .ok_or_else(|| anyhow!("corrupt notes (a note runs past its segment)"))?;
+                .ok_or_else(|| corrupt("a note runs past its segment"))?;
             let name = bytes[name_at..name_at + namesz]
                 .strip_suffix(b"\0")
                 .unwrap_or(&[]);
             let desc = &bytes[desc_at..end];
             at = desc_at + descsz.next_multiple_of(4);
+            self.notes.push(Note {
+                name: name.to_vec(),
+                kind,
+                desc: desc.to_vec(),
+            });
             match (name, kind) {
                 (b"CORE", NT_PRSTATUS) => {
-                    let names = self.isa.core_registers();
-                    if desc.len() < PR_REG + names.len() * 8 {
-                        bail!("corrupt registers note");
+                    let names = registers::names(self.arch);
+                    if desc.len() < registers::PR_REG + names.len() * 8 {
+                        return Err(corrupt("a registers note too short"));
                     }
                     self.registers = names
                         .iter()
                         .enumerate()
-                        .map(|(i, (n, _))| (*n, u64_at(desc, PR_REG + i * 8)))
+                        .map(|(i, n)| (*n, u64_at(desc, registers::PR_REG + i * 8)))
                         .collect();
                     seen.registers = true;
                 }
                 (b"CORE", NT_FPREGSET) => self.fp_registers = desc.to_vec(),
                 (b"GNU", NT_GNU_BUILD_ID) => self.build_id = desc.to_vec(),
-                (NOTE_NAME, NOTE_STATE) => {
-                    if desc.len() < 4 || u32_at(desc, 0) != VERSION {
-                        bail!(
-                            "written by another version of landmark-rt (image version {}, this \
-                             migrate reads {VERSION})",
-                            if desc.len() >= 4 { u32_at(desc, 0) } else { 0 }
-                        );
+                (n, NOTE_STATE) if n == NOTE_NAME.as_bytes() => {
+                    let version = desc.get(..4).map_or(0, |v| u32_at(v, 0));
+                    if version != IMAGE_VERSION {
+                        return Err(Error::Version {
+                            what: "landmark-rt image",
+                            found: version,
+                            supported: IMAGE_VERSION,
+                            remedy: "written by another version of landmark-rt",
+                        });
                     }
-                    if desc.len() != 80 {
-                        bail!("corrupt runtime state note");
+                    if desc.len() != ImageState::SIZE {
+                        return Err(corrupt("a runtime state note of the wrong size"));
                     }
-                    self.state = State {
-                        call_site: u32_at(desc, 4),
-                        hits: u64_at(desc, 8),
-                        brk_start: u64_at(desc, 16),
-                        brk: u64_at(desc, 24),
-                        stack_low: u64_at(desc, 32),
-                        stack_high: u64_at(desc, 40),
-                        thread_pointer: u64_at(desc, 48),
-                        signal_mask: u64_at(desc, 56),
-                        umask: u32_at(desc, 64),
-                        pid: u32_at(desc, 68),
-                        vdso: u64_at(desc, 72),
-                    };
+                    self.state = ImageState::decode(desc).expect("the size was checked");
                     seen.state = true;
                 }
-                (NOTE_NAME, NOTE_EXE) => self.executable = PathBuf::from(c_string(desc)?),
-                (NOTE_NAME, NOTE_CWD) => self.cwd = PathBuf::from(c_string(desc)?),
-                (NOTE_NAME, NOTE_FILES) => self.files = parse_files(desc)?,
-                (NOTE_NAME, NOTE_FRAMES) => {
-                    self.frames = desc
-                        .chunks_exact(24)
-                        .map(|c| WalkedFrame {
-                            pc: u64_at(c, 0),
-                            sp: u64_at(c, 8),
-                            call_site: u32_at(c, 16),
-                        })
-                        .collect()
+                (n, NOTE_EXE) if n == NOTE_NAME.as_bytes() => {
+                    self.executable = PathBuf::from(c_string(desc, "executable note")?)
                 }
-                (NOTE_NAME, NOTE_SIGNALS) => {
-                    self.signals = desc
-                        .chunks_exact(40)
-                        .map(|c| SignalHandler {
-                            signal: u32_at(c, 0),
-                            handler: u64_at(c, 8),
-                            flags: u64_at(c, 16),
-                        })
-                        .collect()
+                (n, NOTE_CWD) if n == NOTE_NAME.as_bytes() => {
+                    self.cwd = PathBuf::from(c_string(desc, "working-directory note")?)
+                }
+                (n, NOTE_FILES) if n == NOTE_NAME.as_bytes() => self.files = decode_files(desc)?,
+                (n, NOTE_FRAMES) if n == NOTE_NAME.as_bytes() => {
+                    self.frames = decode_array(desc, "frames note")?
+                }
+                (n, NOTE_SIGNALS) if n == NOTE_NAME.as_bytes() => {
+                    self.signals = decode_array(desc, "signals note")?
                 }
                 _ => {}
             }
@@ -327,18 +281,30 @@ impl Image {
             .map(|&(_, v)| v)
     }
 
+    /// The program counter: where the program resumes.
+    pub fn pc(&self) -> Option<u64> {
+        self.register(registers::pc_name(self.arch))
+    }
+
     /// Reads `len` bytes of the program's memory at `address`, all inside one
     /// segment.
     pub fn read_memory(&self, address: u64, len: usize) -> Result<Vec<u8>> {
+        let end = address.checked_add(len as u64);
         let s = self
             .segments
             .iter()
-            .find(|s| address >= s.address && address + len as u64 <= s.address + s.size)
-            .ok_or_else(|| anyhow!("{address:#x}: not in the image's memory"))?;
+            .find(|s| address >= s.address && end.is_some_and(|e| e <= s.address + s.size))
+            .ok_or_else(|| Error::Image {
+                path: self.path.clone(),
+                why: format!("{address:#x}: not in the image's memory"),
+            })?;
         if !s.saved {
             return Ok(vec![0; len]);
         }
-        read_at(&self.file, s.offset + (address - s.address), len)
+        read_at(&self.file, s.offset + (address - s.address), len).map_err(|why| Error::Image {
+            path: self.path.clone(),
+            why,
+        })
     }
 
     /// A little-endian 8-byte word of memory.
@@ -368,14 +334,14 @@ impl Image {
 
 /// Which required notes were found.
 #[derive(Default)]
-struct Notes {
+struct Seen {
     registers: bool,
     state: bool,
     build_id: bool,
     executable: bool,
 }
 
-impl Notes {
+impl Seen {
     fn complete(&self) -> std::result::Result<(), String> {
         let missing: Vec<&str> = [
             (self.registers, "registers"),
@@ -400,22 +366,21 @@ impl Notes {
 
 /// The build-id of an executable file (its NT_GNU_BUILD_ID note).
 pub fn executable_build_id(path: &Path) -> Result<Vec<u8>> {
-    use object::{Object, ObjectSection};
-    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file = object::File::parse(&data[..])
-        .with_context(|| format!("{}: not an executable", path.display()))?;
-    let section = file
-        .section_by_name(".note.gnu.build-id")
-        .ok_or_else(|| anyhow!("{}: has no build-id", path.display()))?;
-    let note = section.data()?;
-    if note.len() < 16 {
-        bail!("{}: corrupt build-id note", path.display());
-    }
-    let (namesz, descsz) = (u32_at(note, 0) as usize, u32_at(note, 4) as usize);
-    let desc_at = 12 + namesz.next_multiple_of(4);
-    note.get(desc_at..desc_at + descsz)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| anyhow!("{}: corrupt build-id note", path.display()))
+    let data = std::fs::read(path).map_err(Error::io(path))?;
+    let file = object::File::parse(&data[..]).map_err(|_| Error::Image {
+        path: path.to_path_buf(),
+        why: "not an executable".into(),
+    })?;
+    build_id_of(&file).ok_or_else(|| Error::Image {
+        path: path.to_path_buf(),
+        why: "has no build-id".into(),
+    })
+}
+
+/// The build-id of a parsed executable, if it has one.
+pub fn build_id_of(file: &object::File) -> Option<Vec<u8>> {
+    use object::Object;
+    file.build_id().ok().flatten().map(<[u8]>::to_vec)
 }
 
 /// Lowercase hex of `bytes`.
@@ -423,10 +388,10 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn read_at(file: &File, offset: u64, len: usize) -> Result<Vec<u8>> {
+fn read_at(file: &File, offset: u64, len: usize) -> std::result::Result<Vec<u8>, String> {
     let mut buf = vec![0; len];
     file.read_exact_at(&mut buf, offset)
-        .context("the image is truncated")?;
+        .map_err(|e| format!("the image is truncated ({e})"))?;
     Ok(buf)
 }
 
@@ -438,44 +403,11 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().unwrap())
 }
 
-fn c_string(desc: &[u8]) -> Result<String> {
-    let s = desc
-        .strip_suffix(b"\0")
-        .ok_or_else(|| anyhow!("corrupt path note"))?;
-    Ok(String::from_utf8_lossy(s).into_owned())
-}
-
-/// landmark-rt's open-files note: 48-byte records (fd, status flags, fd
-/// flags, kind, offset, dev, inode, path length, padding), each followed by
-/// its NUL-terminated path padded to 8 bytes.
-fn parse_files(desc: &[u8]) -> Result<Vec<OpenFile>> {
-    const RECORD: usize = 48;
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + RECORD <= desc.len() {
-        let r = &desc[at..];
-        let path_len = u32_at(r, 40) as usize;
-        let path = desc
-            .get(at + RECORD..at + RECORD + path_len)
-            .ok_or_else(|| anyhow!("corrupt open-files note"))?;
-        let kind = match u32_at(r, 12) {
-            1 => FileKind::Regular,
-            2 => FileKind::Directory,
-            3 => FileKind::Device,
-            4 => FileKind::Stream,
-            k => bail!("corrupt open-files note (kind {k})"),
-        };
-        out.push(OpenFile {
-            fd: u32_at(r, 0) as i32,
-            flags: u32_at(r, 4) as i32,
-            close_on_exec: u32_at(r, 8) & 1 != 0,
-            kind,
-            offset: u64_at(r, 16) as i64,
-            path: c_string(path)?,
-        });
-        at += RECORD + path_len.next_multiple_of(8);
-    }
-    Ok(out)
+/// Where a saved segment's bytes go in a file whose previous contents end
+/// at `end`: the next multiple of [`IMAGE_ALIGN`], plus the address's
+/// remainder.
+pub fn memory_offset(end: u64, address: u64) -> u64 {
+    end.next_multiple_of(IMAGE_ALIGN) + address % IMAGE_ALIGN
 }
 
 #[cfg(test)]
@@ -502,15 +434,21 @@ mod tests {
     fn synthetic() -> Vec<u8> {
         let mut notes = Vec::new();
         let mut prstatus = vec![0u8; 336];
-        prstatus[PR_REG + 16 * 8..PR_REG + 17 * 8].copy_from_slice(&0x1000_1234u64.to_le_bytes());
+        prstatus[registers::PR_REG + 16 * 8..registers::PR_REG + 17 * 8]
+            .copy_from_slice(&0x1000_1234u64.to_le_bytes());
         note(&mut notes, b"CORE", NT_PRSTATUS, &prstatus);
         note(&mut notes, b"CORE", NT_FPREGSET, &[0; 512]);
         note(&mut notes, b"GNU", NT_GNU_BUILD_ID, &[1, 2, 3, 4]);
         let mut state = vec![0u8; 80];
-        state[..4].copy_from_slice(&VERSION.to_le_bytes());
+        state[..4].copy_from_slice(&IMAGE_VERSION.to_le_bytes());
         state[4..8].copy_from_slice(&7u32.to_le_bytes());
-        note(&mut notes, NOTE_NAME, NOTE_STATE, &state);
-        note(&mut notes, NOTE_NAME, NOTE_EXE, b"/nowhere/prog.x86_64\0");
+        note(&mut notes, NOTE_NAME.as_bytes(), NOTE_STATE, &state);
+        note(
+            &mut notes,
+            NOTE_NAME.as_bytes(),
+            NOTE_EXE,
+            b"/nowhere/prog.x86_64\0",
+        );
         let mut file = vec![0u8; 64 + 2 * 56];
         file[..4].copy_from_slice(b"\x7fELF");
         file[4] = 2; // 64-bit
@@ -559,7 +497,8 @@ mod tests {
     #[test]
     fn reads_a_synthetic_image() {
         let image = read_bytes(&synthetic()).unwrap();
-        assert_eq!(image.isa.name(), "x86_64");
+        assert_eq!(image.arch, Arch::X86_64);
+        assert_eq!(image.pc(), Some(0x1000_1234));
         assert_eq!(image.register("rip"), Some(0x1000_1234));
         assert_eq!(image.state.call_site, 7);
         assert_eq!(image.build_id_hex(), "01020304");
@@ -583,5 +522,92 @@ mod tests {
                 let _ = read_bytes(&bad); // Ok or Err, never a panic
             }
         }
+    }
+
+    #[test]
+    fn the_writer_round_trips_an_image_byte_for_byte() {
+        let image = read_bytes(&synthetic()).unwrap();
+        // Written from the parts read: the runtime's layout (memory at a
+        // 64 KiB boundary plus the address's remainder).
+        let first = ImageWriter::copy_of(&image).to_bytes().unwrap();
+        let again = read_bytes(&first).unwrap();
+        assert_eq!(again.notes, image.notes);
+        assert_eq!(again.state, image.state);
+        assert_eq!(
+            again.segments[0].offset % IMAGE_ALIGN,
+            0x1000_0000 % IMAGE_ALIGN
+        );
+        assert_eq!(again.read_u64(0x1000_0ff0).unwrap(), 0xabab_abab_abab_abab);
+        // Read and written once more: the same bytes.
+        assert_eq!(ImageWriter::copy_of(&again).to_bytes().unwrap(), first);
+        // And to a file, through a temporary one.
+        let dir = std::env::temp_dir().join(format!("image-write-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("copy.core");
+        ImageWriter::copy_of(&again).write_to(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), first);
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_image_from_typed_notes() {
+        let mut w = ImageWriter::new(Arch::Aarch64);
+        let mut prstatus = vec![0u8; 392];
+        let pc_at = registers::PR_REG + 32 * 8;
+        prstatus[pc_at..pc_at + 8].copy_from_slice(&0x1000_2000u64.to_le_bytes());
+        let state = ImageState {
+            version: IMAGE_VERSION,
+            call_site: 3,
+            stack_lo: 0x3e_ff00_0000,
+            stack_hi: 0x3f_0000_0000,
+            ..Default::default()
+        };
+        let frames = [WalkedFrame {
+            pc: 0x1000_2000,
+            sp: 0x3e_ffff_f000,
+            call_site: 3,
+            pad: 0,
+        }];
+        w.note(Note::new("CORE", NT_PRSTATUS, prstatus))
+            .note(Note::new("GNU", NT_GNU_BUILD_ID, vec![9; 20]))
+            .note(Note::new(NOTE_NAME, NOTE_STATE, state.to_bytes()))
+            .note(Note::new(
+                NOTE_NAME,
+                NOTE_EXE,
+                b"/x/prog.aarch64\0".to_vec(),
+            ))
+            .note(Note::new(NOTE_NAME, NOTE_FRAMES, encode_array(&frames)));
+        let page = vec![7u8; 0x2000];
+        let seg = |address, size| Segment {
+            address,
+            size,
+            offset: 0,
+            saved: true,
+            read: true,
+            write: true,
+            execute: false,
+        };
+        w.segment(seg(0x3e_ffff_e000, 0x2000), Contents::Bytes(&page))
+            .segment(seg(0x3e_ff00_0000, 0x1000), Contents::NotSaved);
+        let image = read_bytes(&w.to_bytes().unwrap()).unwrap();
+        assert_eq!(image.arch, Arch::Aarch64);
+        assert_eq!(image.pc(), Some(0x1000_2000));
+        assert_eq!(image.state, state);
+        assert_eq!(image.frames.to_vec(), frames);
+        assert_eq!(
+            image.read_u64(0x3e_ffff_fff8).unwrap(),
+            0x0707_0707_0707_0707
+        );
+        assert!(!image.segments[1].saved);
+        assert_eq!(image.read_u64(0x3e_ff00_0000).unwrap(), 0);
+        // A segment whose bytes do not fit is refused, not written.
+        let mut bad = ImageWriter::new(Arch::Aarch64);
+        bad.segment(seg(0x1000_0000, 0x1000), Contents::Bytes(&page));
+        assert!(bad.to_bytes().is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! The call-site side table: what the landmark pass knows about every
+//! The call-site side table: what the landmark pass (llvm-pass) knows about every
 //! live-value record that stock LLVM stackmaps cannot say.
 //!
 //! A stackmap record (`.llvm_stackmaps`) gives, per call site, an ID and one
@@ -19,7 +19,7 @@
 //! gives an error, never a panic.
 
 use crate::bytes::{put_u32, put_u64, Reader};
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 use std::collections::HashMap;
 
 /// Non-loaded section holding the encoded table in both executables.
@@ -28,6 +28,7 @@ pub const SECTION: &str = ".migrate.callsites";
 const MAGIC: &[u8; 6] = b"MIGCS\0";
 const VERSION: u16 = 5;
 const NONE: u32 = u32::MAX;
+const WHAT: &str = "call-site table";
 
 /// Stackmap IDs at or above this are frame records (below: call sites).
 pub const FRAME_ID_BASE: u64 = 1 << 32;
@@ -233,13 +234,18 @@ impl CallSiteTable {
 
     /// Decodes a [`SECTION`]; every malformed input is an error.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, "call-site table");
+        let mut r = Reader::new(bytes, WHAT);
         if r.take(MAGIC.len())? != MAGIC {
-            bail!("not a call-site table (bad magic)");
+            return Err(Error::NotThisFormat { what: WHAT });
         }
-        let version = u16::from_le_bytes(r.take(2)?.try_into().unwrap());
+        let version = r.u16()?;
         if version != VERSION {
-            bail!("call-site table version {version}, this migrate reads version {VERSION}: rebuild the program");
+            return Err(Error::Version {
+                what: WHAT,
+                found: version.into(),
+                supported: VERSION.into(),
+                remedy: "rebuild the program",
+            });
         }
         let count = r.u32()?;
         let mut strings = Vec::new();

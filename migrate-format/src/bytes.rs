@@ -1,29 +1,29 @@
-//! Little-endian encoding helpers shared by the sections this crate reads
-//! and writes ([`crate::callsites`], [`crate::certificates`]): every read is
-//! bounds-checked, so a corrupt section is an error, never a panic.
+//! Little-endian encoding helpers shared by the formats this crate reads
+//! and writes: every read is bounds-checked, so a corrupt section is an
+//! error, never a panic.
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 
-pub(crate) fn put_u16(out: &mut Vec<u8>, v: u16) {
+pub fn put_u16(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-pub(crate) fn put_u32(out: &mut Vec<u8>, v: u32) {
+pub fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
+pub fn put_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
 /// A length-prefixed UTF-8 string.
-pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+pub fn put_str(out: &mut Vec<u8>, s: &str) {
     put_u32(out, s.len() as u32);
     out.extend_from_slice(s.as_bytes());
 }
 
 /// A cursor over an encoded section; `what` names the section in errors.
-pub(crate) struct Reader<'a> {
+pub struct Reader<'a> {
     pub bytes: &'a [u8],
     pub pos: usize,
     pub what: &'static str,
@@ -46,12 +46,11 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(s)
             }
-            None => bail!(
-                "{} truncated at byte {} of {}",
-                self.what,
-                self.pos,
-                self.bytes.len()
-            ),
+            None => Err(Error::Truncated {
+                what: self.what,
+                at: self.pos,
+                len: self.bytes.len(),
+            }),
         }
     }
 
@@ -81,7 +80,13 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| self.error("a string that is not UTF-8"))
     }
 
-    pub fn error(&self, what: &str) -> anyhow::Error {
-        anyhow::anyhow!("corrupt {}: {what} at byte {}", self.what, self.pos)
+    /// `why` the bytes are not a well-formed section, at the cursor.
+    pub fn error(&self, why: &str) -> Error {
+        Error::corrupt(self.what, format!("{why} at byte {}", self.pos))
+    }
+
+    /// True once every byte has been read.
+    pub fn at_end(&self) -> bool {
+        self.pos == self.bytes.len()
     }
 }

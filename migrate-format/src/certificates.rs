@@ -1,47 +1,305 @@
-//! Certificates carried by the executables, for the runtime and the
-//! translator.
+//! Certificates: for every live-value record of an executable, every
+//! register and stack slot live at the return address and what it holds
+//! there, or why there is no certificate (stack-translator's `certify`
+//! computes them; a call site is migratable only where every record is
+//! certified on both ISAs, see [`crate::sites`]).
 //!
-//! A build certifies every record of both executables
-//! ([`crate::certify`]) and stores the results in two places:
-//! - [`SECTION`], not loaded, in each executable: that ISA's certificate for
-//!   every record (every live location at the return address and what it
-//!   holds), or why there is none. The translator reads it to rebuild a
-//!   frame: which registers and slots hold recorded values, constants or
-//!   frame addresses on the destination ISA.
-//! - [`SITES_SYMBOL`], loaded read-only data in both executables (the same
-//!   bytes): one bit per call-site ID, set when every record of that call
-//!   site is certified on *both* ISAs, so a frame suspended there can move
-//!   either way. The runtime reads it (`__landmark_site_migratable`) to
-//!   defer a migration past frames at other call sites. The landmark pass
-//!   reserves it ([`sites_placeholder`]: every bit clear, so a build that
-//!   never certified migrates nothing) and the build fills it in
-//!   ([`sites_blob`]) after linking, without moving anything.
+//! [`SECTION`], not loaded, holds one ISA's certificates in its executable:
+//! the translator reads it to rebuild a frame (which registers and slots
+//! hold recorded values, constants or frame addresses on the destination
+//! ISA), `migrate check` and `migrate inspect` to report.
 
 use crate::bytes::{put_str, put_u16, put_u32, put_u64, Reader};
-use crate::certify::{Certificate, Explanation, Loc, RecordOutcome};
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
+use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// Non-loaded section holding one ISA's certificates.
 pub const SECTION: &str = ".migrate.certificates";
 
-/// Program symbol holding the migratable-sites bitmap.
-pub const SITES_SYMBOL: &str = "__migrate_migratable";
-
 const MAGIC: &[u8; 8] = b"MIGCERT\0";
 /// 2: explanation kinds 12, `Extended`, and 13, `Sum`; `Upper` (6) holds
-/// the explanation of the whole value.
-const VERSION: u16 = 2;
-const SITES_MAGIC: &[u8; 8] = b"MIGSITES";
-/// Bytes before the bitmap: magic, then the number of call sites (u32) and
-/// 4 bytes of padding.
-const SITES_HEADER: usize = 16;
+/// the explanation of the whole value. 3: refusals are typed ([`Refusal`]).
+const VERSION: u16 = 3;
+const WHAT: &str = "certificate section";
+
+/// A register, by its DWARF number.
+pub type Reg = u16;
+
+/// A place a value can be in across a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Loc {
+    /// A register (DWARF number).
+    Reg { reg: Reg },
+    /// The 4 bytes at CFA + `offset` (offset a multiple of 4; an 8-byte
+    /// spill is two slots, so a 4-byte store does not make the other half
+    /// look live).
+    Slot { offset: i64 },
+}
+
+/// What a live location holds at the return address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Explanation {
+    /// Recorded part `part` (index into the record's locations), possibly
+    /// plus a constant (`&p->field` kept in a register).
+    Recorded { part: usize, plus: i64 },
+    /// Recorded part `part` times `times` plus `plus`, wrapping at 64 bits
+    /// (`i * 40`, the byte offset of element `i`, kept across a call), plus
+    /// the frame's CFA if `frame` (`&buf[i]` for a stack array `buf`).
+    Scaled {
+        part: usize,
+        times: i64,
+        plus: i64,
+        frame: bool,
+    },
+    /// The value the call returns (the callee provides it).
+    CallResult,
+    /// A register the call does not preserve and no return value: its
+    /// content after the call is arbitrary, so any value will do.
+    Clobbered,
+    /// A constant (or a symbol's address: the same on both ISAs).
+    Constant { value: i64 },
+    /// An address in this frame: CFA + `offset`.
+    FrameAddress { offset: i64 },
+    /// Part of a stack allocation (index into the frame record), which
+    /// moves with the frame as a whole.
+    AllocaContents { alloca: usize },
+    /// Bytes `4 * part` to `4 * part + 3` of the value `of` explains
+    /// (`part` 1: the upper half of an 8-byte value spilled to two
+    /// slots): of a recorded value, one plus or times a constant, a sum, a
+    /// constant or a frame address.
+    Upper { of: Box<Explanation>, part: u8 },
+    /// The caller's value of a register the function has not touched or
+    /// has saved (restored on return), or the save slot holding it.
+    CallersValue { of: Loc },
+    /// The low `size` bytes of recorded part `part`: at byte `at` of a
+    /// stack slot, or zero-extended in a register (`at` 0). A byte-sized
+    /// value spilled with `movb`/`strb`.
+    Narrow { part: usize, at: u8, size: u8 },
+    /// Recorded part `part`'s low `size` bytes, extended to 64 bits: with
+    /// zeros, or with copies of the sign bit (of bit `8 * size - 1`; with
+    /// `to32`, only up to bit 31, zeros above); then times `times` plus
+    /// `plus`, plus the CFA if `frame`, wrapping. A register holds all of
+    /// it; a stack slot its 4 bytes `4 * half` to `4 * half + 3`
+    /// (`movslq %edi,%rdx` spilled whole; `movzbl %r14b,%eax` stored in a
+    /// slot; `movslq %edi,%rax; shl $4,%rax`, an array offset).
+    Extended {
+        part: usize,
+        size: u8,
+        signed: bool,
+        to32: bool,
+        times: i64,
+        plus: i64,
+        frame: bool,
+        half: u8,
+    },
+    /// Recorded part `a` plus part `b` times `times` plus `plus`, wrapping
+    /// at 64 bits (a pointer plus an index kept across a call).
+    Sum {
+        a: usize,
+        b: usize,
+        times: i64,
+        plus: i64,
+    },
+    /// Stack memory below the stack pointer at entry that no path to here
+    /// wrote: the code reads it only where the program's value is
+    /// undefined (an IR `undef` the backend gave a slot), so any value
+    /// will do.
+    Undefined,
+    /// Nothing the certificate can name: the call site is not migratable.
+    Unknown { why: String },
+}
+
+/// The certificate of one record (one copy of a call site).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Certificate {
+    pub id: u64,
+    /// Address the call returns to.
+    pub return_address: u64,
+    /// Address of the record's point (after the instructions, if any,
+    /// between the return address and the record).
+    pub record_address: u64,
+    /// Every location live at the return address, explained.
+    pub live: Vec<(Loc, Explanation)>,
+}
+
+impl Certificate {
+    /// True if every live location is explained.
+    pub fn migratable(&self) -> bool {
+        self.live
+            .iter()
+            .all(|(_, e)| !matches!(e, Explanation::Unknown { .. }))
+    }
+}
+
+/// The outcome for one record of an executable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordOutcome {
+    pub id: u64,
+    pub record_address: u64,
+    /// The certificate, or why none could be computed (the call site is
+    /// then not migratable).
+    pub certificate: std::result::Result<Certificate, Refusal>,
+}
+
+impl RecordOutcome {
+    /// True if the record is certified: it has a certificate and every live
+    /// location is explained.
+    pub fn migratable(&self) -> bool {
+        matches!(&self.certificate, Ok(c) if c.migratable())
+    }
+
+    /// Why the record is not certified, as a kind that groups equal causes
+    /// (`None` if it is certified).
+    pub fn refusal_kind(&self) -> Option<RefusalKind> {
+        match &self.certificate {
+            Ok(c) if c.migratable() => None,
+            Ok(_) => Some(RefusalKind::UnexplainedValue),
+            Err(r) => Some(r.kind),
+        }
+    }
+}
+
+/// Why a record has no certificate: its function could not be analysed,
+/// or the record is not where a certificate can be computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    /// The instruction or record concerned, if one.
+    pub at: Option<u64>,
+    /// The instruction's text, the decoder's message, or other detail.
+    pub detail: String,
+}
+
+/// The kinds of [`Refusal`] (and, for certificates with a live location
+/// nothing explains, [`RefusalKind::UnexplainedValue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalKind {
+    /// A live register or slot whose value the certificate cannot name.
+    UnexplainedValue,
+    /// The function has no instructions.
+    EmptyFunction,
+    /// The machine code could not be decoded.
+    Undecodable,
+    /// An indirect jump whose targets are not a recognised jump table.
+    UnknownJumpTargets,
+    /// A jump into the middle of an instruction.
+    JumpIntoInstruction,
+    /// The value analysis did not settle within its budget.
+    AnalysisDiverged,
+    /// A stack access where the stack pointer is not known.
+    UnknownStackPointer,
+    /// The record's point is not at an instruction.
+    RecordNotAtInstruction,
+    /// No call comes before the record.
+    RecordFollowsNoCall,
+    /// Control flow between the call and the record.
+    ControlFlowBeforeRecord,
+    /// No function symbol covers the record.
+    NoFunctionSymbol,
+    /// The function's code is not in the executable's loaded sections.
+    FunctionNotLoaded,
+    /// The executable, or its stackmap section, could not be read.
+    UnreadableExecutable,
+}
+
+impl RefusalKind {
+    const ALL: [RefusalKind; 13] = [
+        RefusalKind::UnexplainedValue,
+        RefusalKind::EmptyFunction,
+        RefusalKind::Undecodable,
+        RefusalKind::UnknownJumpTargets,
+        RefusalKind::JumpIntoInstruction,
+        RefusalKind::AnalysisDiverged,
+        RefusalKind::UnknownStackPointer,
+        RefusalKind::RecordNotAtInstruction,
+        RefusalKind::RecordFollowsNoCall,
+        RefusalKind::ControlFlowBeforeRecord,
+        RefusalKind::NoFunctionSymbol,
+        RefusalKind::FunctionNotLoaded,
+        RefusalKind::UnreadableExecutable,
+    ];
+}
+
+impl fmt::Display for RefusalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RefusalKind::UnexplainedValue => "a live value nothing explains",
+            RefusalKind::EmptyFunction => "an empty function",
+            RefusalKind::Undecodable => "machine code that does not decode",
+            RefusalKind::UnknownJumpTargets => "an indirect jump with unknown targets",
+            RefusalKind::JumpIntoInstruction => "a jump into the middle of an instruction",
+            RefusalKind::AnalysisDiverged => "the value analysis did not settle",
+            RefusalKind::UnknownStackPointer => {
+                "a stack access where the stack pointer is not known"
+            }
+            RefusalKind::RecordNotAtInstruction => "a record not at an instruction",
+            RefusalKind::RecordFollowsNoCall => "a record that follows no call",
+            RefusalKind::ControlFlowBeforeRecord => "control flow between the call and the record",
+            RefusalKind::NoFunctionSymbol => "no function symbol",
+            RefusalKind::FunctionNotLoaded => "a function not in the executable's loaded sections",
+            RefusalKind::UnreadableExecutable => "an executable that cannot be read",
+        })
+    }
+}
+
+impl Refusal {
+    pub fn new(kind: RefusalKind, at: Option<u64>, detail: impl Into<String>) -> Refusal {
+        Refusal {
+            kind,
+            at,
+            detail: detail.into(),
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.kind as u8);
+        out.push(u8::from(self.at.is_some()));
+        put_u64(out, self.at.unwrap_or(0));
+        put_str(out, &self.detail);
+    }
+
+    fn decode(r: &mut Reader) -> Result<Refusal> {
+        let kind = r.u8()?;
+        let kind = *RefusalKind::ALL
+            .get(kind as usize)
+            .ok_or_else(|| r.error("an unknown refusal kind"))?;
+        let has_at = r.u8()?;
+        let at = r.u64()?;
+        Ok(Refusal {
+            kind,
+            at: match has_at {
+                0 => None,
+                1 => Some(at),
+                _ => return Err(r.error("a bad flag")),
+            },
+            detail: r.str()?,
+        })
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if let Some(at) = self.at {
+            write!(f, " at {at:#x}")?;
+        }
+        if !self.detail.is_empty() {
+            write!(f, " ({})", self.detail)?;
+        }
+        Ok(())
+    }
+}
 
 /// Every record's certificate in one executable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificates {
     /// The ISA the executable is for.
-    pub isa: String,
+    pub isa: crate::Arch,
     pub records: Vec<RecordOutcome>,
 }
 
@@ -50,7 +308,7 @@ impl Certificates {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         put_u16(&mut out, VERSION);
-        put_str(&mut out, &self.isa);
+        put_str(&mut out, self.isa.name());
         put_u32(&mut out, self.records.len() as u32);
         for r in &self.records {
             put_u64(&mut out, r.id);
@@ -67,7 +325,7 @@ impl Certificates {
                 }
                 Err(why) => {
                     out.push(1);
-                    put_str(&mut out, why);
+                    why.encode(&mut out);
                 }
             }
         }
@@ -76,15 +334,23 @@ impl Certificates {
 
     /// Reads a section written by [`Certificates::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, "certificate section");
+        let mut r = Reader::new(bytes, WHAT);
         if r.take(MAGIC.len()).ok() != Some(&MAGIC[..]) {
-            bail!("not a certificate section (bad magic)");
+            return Err(Error::NotThisFormat { what: WHAT });
         }
         let version = r.u16()?;
         if version != VERSION {
-            bail!("certificate section version {version}, this migrate reads version {VERSION}: rebuild the program");
+            return Err(Error::Version {
+                what: WHAT,
+                found: version.into(),
+                supported: VERSION.into(),
+                remedy: "rebuild the program",
+            });
         }
-        let isa = r.str()?;
+        let isa = r
+            .str()?
+            .parse()
+            .map_err(|e: crate::arch::UnknownArch| r.error(&e.to_string()))?;
         let n = r.u32()? as usize;
         let mut records = Vec::with_capacity(n.min(bytes.len() / 17));
         for _ in 0..n {
@@ -106,7 +372,7 @@ impl Certificates {
                         live,
                     })
                 }
-                1 => Err(r.str()?),
+                1 => Err(Refusal::decode(&mut r)?),
                 _ => return Err(r.error("an unknown record status")),
             };
             records.push(RecordOutcome {
@@ -125,86 +391,20 @@ impl Certificates {
     pub fn by_site(&self) -> BTreeMap<u64, bool> {
         let mut sites: BTreeMap<u64, bool> = BTreeMap::new();
         for r in &self.records {
-            let ok = matches!(&r.certificate, Ok(c) if c.migratable());
-            *sites.entry(r.id).or_insert(true) &= ok;
+            *sites.entry(r.id).or_insert(true) &= r.migratable();
         }
         sites
     }
 }
 
-/// The migratable-sites bitmap for `count` call sites: bit `k` (byte
-/// `k / 8`, bit `k % 8`) is set when call site `k` has records in both
-/// executables and all of them are certified.
+/// Per call-site ID: true if every record of it is certified in both
+/// executables' certificates: the migratable-sites flags for `count` call
+/// sites ([`crate::sites`]).
 pub fn migratable_sites(count: usize, both: [&Certificates; 2]) -> Vec<bool> {
     let [a, b] = both.map(Certificates::by_site);
     (0..count as u64)
         .map(|k| a.get(&k) == Some(&true) && b.get(&k) == Some(&true))
         .collect()
-}
-
-/// The bytes of [`SITES_SYMBOL`] with every bit clear: what the landmark
-/// pass reserves.
-pub fn sites_placeholder(count: usize) -> Vec<u8> {
-    sites_blob(&vec![false; count])
-}
-
-/// The bytes of [`SITES_SYMBOL`] for `sites` (one flag per call-site ID).
-pub fn sites_blob(sites: &[bool]) -> Vec<u8> {
-    let mut out = SITES_MAGIC.to_vec();
-    put_u32(&mut out, sites.len() as u32);
-    put_u32(&mut out, 0);
-    let mut bits = vec![0u8; sites.len().div_ceil(8)];
-    for (k, _) in sites.iter().enumerate().filter(|(_, m)| **m) {
-        bits[k / 8] |= 1 << (k % 8);
-    }
-    out.extend(bits);
-    out
-}
-
-/// Reads [`SITES_SYMBOL`]'s bytes: one flag per call-site ID.
-pub fn read_sites(bytes: &[u8]) -> Result<Vec<bool>> {
-    let mut r = Reader::new(bytes, "migratable-sites table");
-    if r.take(SITES_MAGIC.len()).ok() != Some(&SITES_MAGIC[..]) {
-        bail!("not a migratable-sites table (bad magic)");
-    }
-    let count = r.u32()? as usize;
-    r.u32()?;
-    debug_assert_eq!(r.pos, SITES_HEADER);
-    let bits = r.take(count.div_ceil(8))?;
-    Ok((0..count)
-        .map(|k| bits[k / 8] & (1 << (k % 8)) != 0)
-        .collect())
-}
-
-/// Where [`SITES_SYMBOL`] is in an executable's bytes: (file offset,
-/// size), or `None` if the executable has no such symbol (a build without
-/// landmarks: the linker dropped the table nothing reads).
-pub fn sites_range(file: &object::File) -> Result<Option<(usize, usize)>> {
-    use object::{Object, ObjectSection, ObjectSymbol};
-    let Some(sym) = file.symbols().find(|s| s.name() == Ok(SITES_SYMBOL)) else {
-        return Ok(None);
-    };
-    let section = sym
-        .section_index()
-        .and_then(|i| file.section_by_index(i).ok())
-        .ok_or_else(|| anyhow::anyhow!("{SITES_SYMBOL} is not in a section"))?;
-    let (start, len) = section
-        .file_range()
-        .ok_or_else(|| anyhow::anyhow!("{SITES_SYMBOL} is in a section without file contents"))?;
-    let offset = sym
-        .address()
-        .checked_sub(section.address())
-        .filter(|o| o + sym.size() <= len)
-        .ok_or_else(|| anyhow::anyhow!("{SITES_SYMBOL} lies outside its section"))?;
-    Ok(Some(((start + offset) as usize, sym.size() as usize)))
-}
-
-/// The migratable-sites flags of an executable (see [`sites_range`]).
-pub fn sites_in(data: &[u8], file: &object::File) -> Result<Option<Vec<bool>>> {
-    match sites_range(file)? {
-        Some((offset, size)) => Ok(Some(read_sites(&data[offset..offset + size])?)),
-        None => Ok(None),
-    }
 }
 
 fn put_loc(out: &mut Vec<u8>, loc: &Loc) {
@@ -398,7 +598,7 @@ mod tests {
             }),
         };
         Certificates {
-            isa: "x86_64".into(),
+            isa: crate::Arch::X86_64,
             records: vec![
                 cert(
                     0,
@@ -486,7 +686,11 @@ mod tests {
                 RecordOutcome {
                     id: 2,
                     record_address: 0x2000,
-                    certificate: Err("no function symbol".into()),
+                    certificate: Err(Refusal::new(
+                        RefusalKind::NoFunctionSymbol,
+                        Some(0x2000),
+                        "",
+                    )),
                 },
                 cert(3, vec![]),
             ],
@@ -523,18 +727,25 @@ mod tests {
     fn a_site_is_migratable_only_if_every_record_on_both_isas_is() {
         let a = sample();
         let mut b = sample();
-        b.isa = "aarch64".into();
+        b.isa = crate::Arch::Aarch64;
         // Site 3 is certified on x86_64 only.
-        b.records[4].certificate = Err("refused".into());
+        b.records[4].certificate = Err(Refusal::new(RefusalKind::EmptyFunction, None, ""));
         // Site 0 certified everywhere; site 1 has one refused copy; site 2
         // has no certificate; site 3 differs; site 4 has no record at all.
         let sites = migratable_sites(5, [&a, &b]);
         assert_eq!(sites, [true, false, false, false, false]);
-        let blob = sites_blob(&sites);
-        assert_eq!(blob.len(), SITES_HEADER + 1);
-        assert_eq!(read_sites(&blob).unwrap(), sites);
-        assert_eq!(read_sites(&sites_placeholder(12)).unwrap(), vec![false; 12]);
-        assert!(read_sites(&blob[..SITES_HEADER]).is_err());
-        assert!(read_sites(b"MIGSITEZ\0\0\0\0\0\0\0\0").is_err());
+        assert_eq!(
+            a.records[1].refusal_kind(),
+            Some(RefusalKind::UnexplainedValue)
+        );
+        assert_eq!(
+            a.records[3].refusal_kind(),
+            Some(RefusalKind::NoFunctionSymbol)
+        );
+        assert_eq!(a.records[0].refusal_kind(), None);
+        assert_eq!(
+            a.records[3].certificate.as_ref().unwrap_err().to_string(),
+            "no function symbol at 0x2000"
+        );
     }
 }

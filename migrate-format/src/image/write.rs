@@ -1,0 +1,229 @@
+//! Writing images: the Rust twin of landmark-rt's `image.c`, byte for byte
+//! (an image the runtime wrote, read and written again here, is the same
+//! file), through `object`'s ELF writer. The translator builds its images
+//! with it.
+
+use super::{memory_offset, Image, Note, Segment};
+use crate::error::{Error, Result};
+use crate::window::IMAGE_ALIGN;
+use crate::Arch;
+use object::elf;
+use object::write::elf::{FileHeader, ProgramHeader, Writer};
+use object::write::StreamingBuffer;
+use object::Endianness;
+use std::io::Write;
+use std::path::Path;
+
+/// What a segment's memory holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Contents<'a> {
+    /// Not saved: the restored pages are zero (`p_filesz` 0).
+    NotSaved,
+    /// These bytes (as many as the segment's size).
+    Bytes(&'a [u8]),
+    /// The same addresses' bytes in another image.
+    From(&'a Image),
+}
+
+/// An image to write: its notes and segments, in file order.
+pub struct ImageWriter<'a> {
+    arch: Arch,
+    notes: Vec<Note>,
+    segments: Vec<(Segment, Contents<'a>)>,
+}
+
+impl<'a> ImageWriter<'a> {
+    pub fn new(arch: Arch) -> ImageWriter<'a> {
+        ImageWriter {
+            arch,
+            notes: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
+
+    /// Everything `image` holds: its notes and memory, unchanged.
+    pub fn copy_of(image: &'a Image) -> ImageWriter<'a> {
+        let mut w = ImageWriter::new(image.arch);
+        w.notes = image.notes.clone();
+        for s in &image.segments {
+            let contents = if s.saved {
+                Contents::From(image)
+            } else {
+                Contents::NotSaved
+            };
+            w.segments.push((s.clone(), contents));
+        }
+        w
+    }
+
+    /// Adds a note after the others.
+    pub fn note(&mut self, note: Note) -> &mut Self {
+        self.notes.push(note);
+        self
+    }
+
+    /// The notes, to change before writing.
+    pub fn notes_mut(&mut self) -> &mut Vec<Note> {
+        &mut self.notes
+    }
+
+    /// Adds a segment after the others (its `offset` and `saved` are
+    /// decided when writing, from `contents`).
+    pub fn segment(&mut self, segment: Segment, contents: Contents<'a>) -> &mut Self {
+        self.segments.push((segment, contents));
+        self
+    }
+
+    /// The note segment's bytes: each note's header, name and descriptor,
+    /// both padded to 4 bytes.
+    fn note_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for n in &self.notes {
+            let namesz = n.name.len() + 1;
+            out.extend_from_slice(&(namesz as u32).to_le_bytes());
+            out.extend_from_slice(&(n.desc.len() as u32).to_le_bytes());
+            out.extend_from_slice(&n.kind.to_le_bytes());
+            out.extend_from_slice(&n.name);
+            out.resize(out.len() + namesz.next_multiple_of(4) - namesz + 1, 0);
+            out.extend_from_slice(&n.desc);
+            out.resize(out.len().next_multiple_of(4), 0);
+        }
+        out
+    }
+
+    /// Writes the image to `path`: to a temporary file beside it first,
+    /// renamed into place only once complete (mode 0600), so a failure
+    /// never leaves a partial file where a good one was.
+    pub fn write_to(&self, path: &Path) -> Result<()> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".image-")
+            .tempfile_in(dir)
+            .map_err(Error::io(dir))?;
+        let file = tmp.as_file().try_clone().map_err(Error::io(tmp.path()))?;
+        let mut out = StreamingBuffer::new(std::io::BufWriter::new(file));
+        self.write(&mut out)?;
+        out.result().map_err(Error::io(tmp.path()))?;
+        let mut inner = out.into_inner();
+        inner.flush().map_err(Error::io(tmp.path()))?;
+        drop(inner);
+        tmp.persist(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+
+    /// The whole image in memory.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.write(&mut out)?;
+        Ok(out)
+    }
+
+    fn write(&self, buffer: &mut dyn object::write::WritableBuffer) -> Result<()> {
+        let notes = self.note_bytes();
+        let mut w = Writer::new(Endianness::Little, true, buffer);
+        w.reserve_file_header();
+        w.reserve_program_headers(1 + self.segments.len() as u32);
+        let notes_at = w.reserve(notes.len(), 1) as u64;
+        let mut end = notes_at + notes.len() as u64;
+        let mut placed = Vec::with_capacity(self.segments.len());
+        for (s, contents) in &self.segments {
+            if matches!(contents, Contents::NotSaved) {
+                placed.push(None);
+                continue;
+            }
+            if let Contents::Bytes(b) = contents {
+                if b.len() as u64 != s.size {
+                    return Err(Error::corrupt(
+                        "image to write",
+                        format!(
+                            "{} bytes for the {}-byte segment at {:#x}",
+                            b.len(),
+                            s.size,
+                            s.address
+                        ),
+                    ));
+                }
+            }
+            let at = memory_offset(end, s.address);
+            w.reserve_until(at as usize);
+            w.reserve(s.size as usize, 1);
+            end = at + s.size;
+            placed.push(Some(at));
+        }
+
+        let header = FileHeader {
+            os_abi: elf::ELFOSABI_NONE,
+            abi_version: 0,
+            e_type: elf::ET_CORE,
+            e_machine: self.arch.elf_machine(),
+            e_entry: 0,
+            e_flags: 0,
+        };
+        w.write_file_header(&header)
+            .map_err(|e| Error::corrupt("image to write", e.to_string()))?;
+        w.write_align_program_headers();
+        w.write_program_header(&ProgramHeader {
+            p_type: elf::PT_NOTE,
+            p_flags: 0,
+            p_offset: notes_at,
+            p_vaddr: 0,
+            p_paddr: 0,
+            p_filesz: notes.len() as u64,
+            p_memsz: 0,
+            p_align: 4,
+        });
+        for ((s, _), at) in self.segments.iter().zip(&placed) {
+            w.write_program_header(&ProgramHeader {
+                p_type: elf::PT_LOAD,
+                p_flags: flags(s),
+                p_offset: at.unwrap_or(0),
+                p_vaddr: s.address,
+                p_paddr: 0,
+                p_filesz: if at.is_some() { s.size } else { 0 },
+                p_memsz: s.size,
+                p_align: IMAGE_ALIGN,
+            });
+        }
+        w.write(&notes);
+        for ((s, contents), at) in self.segments.iter().zip(&placed) {
+            let Some(at) = at else { continue };
+            w.pad_until(*at as usize);
+            match contents {
+                Contents::NotSaved => unreachable!("placed only when saved"),
+                Contents::Bytes(b) => w.write(b),
+                Contents::From(image) => {
+                    // In chunks: segments can be hundreds of megabytes.
+                    const CHUNK: u64 = 1 << 20;
+                    let mut done = 0;
+                    while done < s.size {
+                        let n = CHUNK.min(s.size - done);
+                        w.write(&image.read_memory(s.address + done, n as usize)?);
+                        done += n;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A segment's `p_flags`.
+fn flags(s: &Segment) -> u32 {
+    let mut f = 0;
+    if s.read {
+        f |= elf::PF_R;
+    }
+    if s.write {
+        f |= elf::PF_W;
+    }
+    if s.execute {
+        f |= elf::PF_X;
+    }
+    f
+}

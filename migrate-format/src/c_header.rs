@@ -57,6 +57,53 @@ pub fn generate() -> String {
     c_struct::<image::WalkedFrame>(&mut h);
     c_struct::<image::notes::FileRecord>(&mut h);
 
+    section(
+        &mut h,
+        "The kernel's core-file register notes, for this ISA (image/registers.rs)",
+    );
+    define_number(&mut h, "PR_REG", image::registers::PR_REG);
+    define_number(&mut h, "PR_PID", image::registers::PR_PID);
+    for (i, arch) in crate::Arch::ALL.into_iter().enumerate() {
+        let guard = match arch {
+            crate::Arch::X86_64 => "__x86_64__",
+            crate::Arch::Aarch64 => "__aarch64__",
+        };
+        writeln!(
+            h,
+            "#{} defined({guard})",
+            if i == 0 { "if" } else { "elif" }
+        )
+        .unwrap();
+        writeln!(
+            h,
+            "/* pr_reg, in the kernel's order. */
+enum prstatus_reg {{"
+        )
+        .unwrap();
+        for name in image::registers::names(arch) {
+            writeln!(h, "	PR_{},", name.to_uppercase()).unwrap();
+        }
+        h.push_str(
+            "	PR_NREGS
+};
+",
+        );
+        define_number(
+            &mut h,
+            "PRSTATUS_SIZE",
+            image::registers::prstatus_size(arch),
+        );
+        define_number(
+            &mut h,
+            "FPREGSET_SIZE",
+            image::registers::fpregset_size(arch),
+        );
+    }
+    h.push_str(
+        "#endif
+",
+    );
+
     section(&mut h, "The frame table (frames.rs)");
     define_string(&mut h, "FRAMES_SECTION", frames::SECTION);
     define_bytes(&mut h, "FRAMES_MAGIC", &frames::MAGIC);

@@ -11,6 +11,7 @@ mod checkpoint;
 mod cli;
 mod dynamic;
 mod examples;
+mod format;
 mod images;
 mod landmarks;
 mod libc;

@@ -12,20 +12,17 @@ const unsigned short landmark_elf_machine = EM_AARCH64;
  * next, sysinfo, then tid. */
 const size_t landmark_tid_offset = 4 * sizeof(void *);
 
-enum { PR_REG = 112, NREGS = 34, PRSTATUS_SIZE = PR_REG + NREGS * 8 + 8 };
-enum { SP = 31, PC = 32, PSTATE = 33 };
-enum { FPSIMD_SIZE = 32 * 16 + 16 };
 
 size_t landmark_prstatus(const struct landmark_regs *r, int pid, void *out)
 {
 	unsigned char *p = out;
 	memset(p, 0, PRSTATUS_SIZE);
-	memcpy(p + 32, &pid, 4); /* pr_pid */
-	uint64_t g[NREGS] = {0};
+	memcpy(p + PR_PID, &pid, 4);
+	uint64_t g[PR_NREGS] = {0};
 	for (int i = 0; i < 11; i++)
-		g[19 + i] = r->x[i];
-	g[30] = r->pc; /* the link register held the return address */
-	g[SP] = r->sp, g[PC] = r->pc;
+		g[PR_X19 + i] = r->x[i];
+	g[PR_X30] = r->pc; /* the link register held the return address */
+	g[PR_SP] = r->sp, g[PR_PC] = r->pc;
 	memcpy(p + PR_REG, g, sizeof g);
 	int fpvalid = 1;
 	memcpy(p + PR_REG + sizeof g, &fpvalid, 4);
@@ -35,26 +32,26 @@ size_t landmark_prstatus(const struct landmark_regs *r, int pid, void *out)
 size_t landmark_fpregset(const struct landmark_regs *r, void *out)
 {
 	unsigned char *p = out;
-	memset(p, 0, FPSIMD_SIZE);
+	memset(p, 0, FPREGSET_SIZE);
 	for (int i = 0; i < 8; i++)
 		memcpy(p + (8 + i) * 16, &r->d[i], 8); /* low halves of v8..v15 */
 	uint32_t fpsr = (uint32_t)r->fpsr, fpcr = (uint32_t)r->fpcr;
 	memcpy(p + 512, &fpsr, 4);
 	memcpy(p + 516, &fpcr, 4);
-	return FPSIMD_SIZE;
+	return FPREGSET_SIZE;
 }
 
 int landmark_regs_from_notes(struct landmark_regs *r, const void *prstatus, size_t prsize,
 			     const void *fpregs, size_t fpsize)
 {
-	if (prsize != PRSTATUS_SIZE || fpsize != FPSIMD_SIZE)
+	if (prsize != PRSTATUS_SIZE || fpsize != FPREGSET_SIZE)
 		return -1;
-	uint64_t g[NREGS];
+	uint64_t g[PR_NREGS];
 	memcpy(g, (const unsigned char *)prstatus + PR_REG, sizeof g);
 	memset(r, 0, sizeof *r);
 	for (int i = 0; i < 11; i++)
-		r->x[i] = g[19 + i];
-	r->sp = g[SP], r->pc = g[PC];
+		r->x[i] = g[PR_X19 + i];
+	r->sp = g[PR_SP], r->pc = g[PR_PC];
 	const unsigned char *f = fpregs;
 	for (int i = 0; i < 8; i++)
 		memcpy(&r->d[i], f + (8 + i) * 16, 8);

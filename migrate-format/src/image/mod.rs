@@ -224,8 +224,8 @@ impl Image {
             match (name, kind) {
                 (b"CORE", NT_PRSTATUS) => {
                     let names = registers::names(self.arch);
-                    if desc.len() < registers::PR_REG + names.len() * 8 {
-                        return Err(corrupt("a registers note too short"));
+                    if desc.len() != registers::prstatus_size(self.arch) {
+                        return Err(corrupt("a registers note of the wrong size"));
                     }
                     self.registers = names
                         .iter()
@@ -484,10 +484,10 @@ mod tests {
     fn read_bytes(bytes: &[u8]) -> Result<Image> {
         let dir = std::env::temp_dir().join(format!("image-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!(
-            "{:x}.core",
-            bytes.len() ^ bytes.iter().map(|&b| b as usize).sum::<usize>()
-        ));
+        // A file of its own: tests run in parallel.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!("{n}.core"));
         std::fs::write(&path, bytes).unwrap();
         let r = Image::read(&path);
         let _ = std::fs::remove_file(&path);
@@ -538,8 +538,10 @@ mod tests {
             0x1000_0000 % IMAGE_ALIGN
         );
         assert_eq!(again.read_u64(0x1000_0ff0).unwrap(), 0xabab_abab_abab_abab);
-        // Read and written once more: the same bytes.
+        // Read and written once more: the same bytes, also with every
+        // note encoded again from the parsed values.
         assert_eq!(ImageWriter::copy_of(&again).to_bytes().unwrap(), first);
+        assert_eq!(ImageWriter::rebuilt(&again).to_bytes().unwrap(), first);
         // And to a file, through a temporary one.
         let dir = std::env::temp_dir().join(format!("image-write-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

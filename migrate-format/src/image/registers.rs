@@ -6,6 +6,23 @@ use crate::Arch;
 
 /// Offset of `pr_reg` in the kernel's `struct elf_prstatus` (both ISAs).
 pub const PR_REG: usize = 112;
+/// Offset of `pr_pid`.
+pub const PR_PID: usize = 32;
+
+/// Bytes of NT_PRSTATUS: the registers, then `pr_fpvalid` and padding.
+pub fn prstatus_size(arch: Arch) -> usize {
+    PR_REG + names(arch).len() * 8 + 8
+}
+
+/// Bytes of NT_FPREGSET: `struct user_i387_struct` (x86_64, FXSAVE
+/// layout) or `struct user_fpsimd_state` (aarch64: 32 16-byte registers,
+/// fpsr, fpcr, padding).
+pub fn fpregset_size(arch: Arch) -> usize {
+    match arch {
+        Arch::X86_64 => 512,
+        Arch::Aarch64 => 32 * 16 + 16,
+    }
+}
 
 /// The registers of `pr_reg`, in the kernel's order.
 pub fn names(arch: Arch) -> &'static [&'static str] {

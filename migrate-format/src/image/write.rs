@@ -56,6 +56,41 @@ impl<'a> ImageWriter<'a> {
         w
     }
 
+    /// `image` written from what the reader made of it: every note it
+    /// interprets (registers, runtime state, paths, open files, signals,
+    /// frames) encoded again from the parsed values, the others (such as
+    /// NT_PRPSINFO) copied, in the same order; the same memory. For an image
+    /// the runtime wrote, the result is the same file: the check that both
+    /// sides encode every note alike. The translator starts from this and
+    /// changes the values.
+    pub fn rebuilt(image: &'a Image) -> ImageWriter<'a> {
+        use super::notes::*;
+        let mut w = ImageWriter::copy_of(image);
+        for note in &mut w.notes {
+            let ours = note.name == NOTE_NAME.as_bytes();
+            note.desc = match (note.name.as_slice(), note.kind) {
+                (b"CORE", NT_PRSTATUS) => {
+                    let mut desc = note.desc.clone();
+                    for (i, (_, value)) in image.registers.iter().enumerate() {
+                        let at = super::registers::PR_REG + i * 8;
+                        desc[at..at + 8].copy_from_slice(&value.to_le_bytes());
+                    }
+                    desc
+                }
+                (b"CORE", NT_FPREGSET) => image.fp_registers.clone(),
+                (b"GNU", NT_GNU_BUILD_ID) => image.build_id.clone(),
+                (_, NOTE_STATE) if ours => crate::c_struct::CStruct::to_bytes(&image.state),
+                (_, NOTE_EXE) if ours => c_string_bytes(&image.executable),
+                (_, NOTE_CWD) if ours => c_string_bytes(&image.cwd),
+                (_, NOTE_FILES) if ours => encode_files(&image.files),
+                (_, NOTE_SIGNALS) if ours => encode_array(&image.signals),
+                (_, NOTE_FRAMES) if ours => encode_array(&image.frames),
+                _ => continue,
+            };
+        }
+        w
+    }
+
     /// Adds a note after the others.
     pub fn note(&mut self, note: Note) -> &mut Self {
         self.notes.push(note);
@@ -226,4 +261,12 @@ fn flags(s: &Segment) -> u32 {
         f |= elf::PF_X;
     }
     f
+}
+
+/// A path as a NUL-terminated note descriptor.
+fn c_string_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut v = path.as_os_str().as_bytes().to_vec();
+    v.push(0);
+    v
 }

@@ -66,7 +66,23 @@ fn run_without_build_is_an_error() {
         .args(["run", "--arch", "riscv64", "x"])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown ISA"));
+    // A wrong ISA lists the right ones (clap's ValueEnum) and exits 2.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid value 'riscv64'"), "{err}");
+    assert!(err.contains("possible values: x86_64, aarch64"), "{err}");
+    assert_eq!(out.status.code(), Some(2));
+    // The other names people use for them are accepted.
+    for alias in ["amd64", "arm64"] {
+        let out = migrate()
+            .args(["run", "--arch", alias])
+            .arg(dir.path().join("nothing"))
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no such executable"),
+            "{alias}"
+        );
+    }
 }
 
 #[test]

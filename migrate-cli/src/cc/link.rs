@@ -1,6 +1,7 @@
 //! The link step: bitcode objects to two layout-identical executables.
 
 use super::args::{CcArgs, LIBC_PARTS};
+use super::elf_edit;
 use crate::isa::{self, Toolchain};
 use crate::layout::{map, plan, script};
 use crate::tools;
@@ -47,8 +48,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
             prepared.callsites.sites.len()
         );
     }
-    let callsite_table = work.join("callsites.bin");
-    std::fs::write(&callsite_table, prepared.callsites.encode())?;
+    let callsite_table = prepared.callsites.encode();
 
     for t in isa::all() {
         let dir = work.join(t.name());
@@ -117,17 +117,13 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 script::render(&plan, arch),
             )?;
         }
-        let manifest = work.join("layout.json");
         let exempt = plan.exempt.iter().map(|(symbol, reason)| Exempt {
             symbol: symbol.clone(),
             reason: reason.clone(),
         });
-        std::fs::write(
-            &manifest,
-            serde_json::to_vec_pretty(&Manifest {
-                exempt: exempt.collect(),
-            })?,
-        )?;
+        let manifest = serde_json::to_vec_pretty(&Manifest {
+            exempt: exempt.collect(),
+        })?;
         each_isa(|t| {
             let tmp = &temps[t.arch()];
             ld(
@@ -137,20 +133,14 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 tmp,
                 args.verbose,
             )?;
-            tools::run(
-                Command::new("llvm-objcopy-19")
-                    .arg(format!(
-                        "--add-section={MANIFEST_SECTION}={}",
-                        manifest.display()
-                    ))
-                    .arg(format!(
-                        "--add-section={CALLSITE_SECTION}={}",
-                        callsite_table.display()
-                    ))
-                    .arg(tmp),
-                args.verbose,
+            elf_edit::edit(
+                tmp,
+                &[
+                    (MANIFEST_SECTION, &manifest),
+                    (CALLSITE_SECTION, &callsite_table),
+                ],
+                |_| Ok(()),
             )
-            .map(|_| ())
         })?;
         let report = stack_translator::layout::compare(temps.each_ref())?;
         if !report.ok() {
@@ -175,7 +165,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 crate::check::summary(&records)
             );
         }
-        store_certificates(&temps, &exes, work, args.verbose)?;
+        store_certificates(&temps, &exes, args.verbose)?;
         for arch in Arch::ALL {
             let out = &outputs[arch];
             std::fs::rename(&temps[arch], out)
@@ -197,34 +187,22 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
 fn store_certificates(
     temps: &PerArch<PathBuf>,
     exes: &PerArch<Executable>,
-    work: &Path,
     verbose: bool,
 ) -> Result<()> {
     let certs = crate::check::certify_both(temps.each_ref(), exes);
     let sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), certs.each_ref().0);
     let blob = sites::encode(&sites);
     for arch in Arch::ALL {
-        let section = work.join(arch.name()).join("certificates.bin");
-        std::fs::write(&section, certs[arch].encode())?;
-        let frames = work.join(arch.name()).join("frames.bin");
-        std::fs::write(
-            &frames,
-            frame_table(&temps[arch], arch, &certs[arch], verbose)?,
+        let path = &temps[arch];
+        let frames = frame_table(path, arch, &certs[arch], verbose)?;
+        elf_edit::edit(
+            path,
+            &[
+                (CERTIFICATE_SECTION, &certs[arch].encode()),
+                (FRAMES_SECTION, &frames),
+            ],
+            |data| fill_sites_table(path, data, &blob),
         )?;
-        tools::run(
-            Command::new("llvm-objcopy-19")
-                .arg(format!(
-                    "--add-section={CERTIFICATE_SECTION}={}",
-                    section.display()
-                ))
-                .arg(format!(
-                    "--add-section={FRAMES_SECTION}={}",
-                    frames.display()
-                ))
-                .arg(&temps[arch]),
-            verbose,
-        )?;
-        fill_sites_table(&temps[arch], &blob)?;
     }
     if !sites.is_empty() {
         let summaries = certs.each_ref().0.map(crate::check::summarize);
@@ -255,11 +233,11 @@ fn frame_table(exe: &Path, arch: Arch, certs: &Certificates, verbose: bool) -> R
     Ok(migrate_format::frames::encode(&rules))
 }
 
-/// Overwrites the reserved migratable-sites table of the executable at
-/// `path` (not yet in place: a temporary name) with `blob`.
-fn fill_sites_table(path: &Path, blob: &[u8]) -> Result<()> {
-    let mut data = std::fs::read(path)?;
-    let file = object::File::parse(&data[..])?;
+/// Overwrites the reserved migratable-sites table in `data`, the bytes of
+/// the executable at `path` (not yet in place: a temporary name), with
+/// `blob`.
+fn fill_sites_table(path: &Path, data: &mut [u8], blob: &[u8]) -> Result<()> {
+    let file = object::File::parse(&*data)?;
     let Some((offset, size)) = sites::range_in(&file)? else {
         return Ok(()); // no landmarks: nothing reads it
     };
@@ -271,7 +249,7 @@ fn fill_sites_table(path: &Path, blob: &[u8]) -> Result<()> {
         );
     }
     data[offset..offset + size].copy_from_slice(blob);
-    std::fs::write(path, data).with_context(|| format!("cannot write {}", path.display()))
+    Ok(())
 }
 
 /// `BASE.<isa>`.
@@ -316,7 +294,7 @@ fn ld(
     verbose: bool,
 ) -> Result<()> {
     let dir = work.join(t.name());
-    let crt1 = start_file(t, &dir, verbose)?;
+    let crt1 = start_file(t, &dir)?;
     let mut cmd = isa::static_link(
         t,
         Some(&crt1),
@@ -346,15 +324,14 @@ fn ld(
 /// `__landmark_main`, which moves main onto a stack in the migration window
 /// (landmark-rt/src/startup.c). Not the linker's --wrap=main: that would
 /// also redirect the records' references to main.
-fn start_file(t: &dyn Toolchain, dir: &Path, verbose: bool) -> Result<PathBuf> {
+fn start_file(t: &dyn Toolchain, dir: &Path) -> Result<PathBuf> {
     let out = dir.join("crt1.o");
     if !out.exists() {
-        tools::run(
-            Command::new("llvm-objcopy-19")
-                .args(["--redefine-sym", "main=__landmark_main"])
-                .arg(t.musl_lib_dir().join("crt1.o"))
-                .arg(&out),
-            verbose,
+        elf_edit::rename_symbol(
+            &t.musl_lib_dir().join("crt1.o"),
+            &out,
+            "main",
+            "__landmark_main",
         )?;
     }
     Ok(out)

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod compile;
+mod elf_edit;
 pub mod link;
 
 use anyhow::{Context, Result};

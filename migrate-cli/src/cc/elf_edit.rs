@@ -15,12 +15,16 @@ pub fn edit(
     sections: &[(&str, &[u8])],
     patch: impl FnOnce(&mut [u8]) -> Result<()>,
 ) -> Result<()> {
-    let mut data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut data =
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     patch(&mut data)?;
-    let mut b = Builder::read(&data[..])
-        .map_err(|e| anyhow!("{}: cannot edit: {e}", path.display()))?;
+    let mut b =
+        Builder::read(&data[..]).map_err(|e| anyhow!("{}: cannot edit: {e}", path.display()))?;
     for (name, contents) in sections {
-        if b.sections.iter().any(|s| s.name.as_slice() == name.as_bytes()) {
+        if b.sections
+            .iter()
+            .any(|s| s.name.as_slice() == name.as_bytes())
+        {
             bail!("{}: already has a {name} section", path.display());
         }
         let s = b.sections.add();
@@ -37,8 +41,8 @@ pub fn edit(
 /// `to` (definitions and references alike).
 pub fn rename_symbol(input: &Path, output: &Path, from: &str, to: &str) -> Result<()> {
     let data = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let mut b = Builder::read(&data[..])
-        .map_err(|e| anyhow!("{}: cannot edit: {e}", input.display()))?;
+    let mut b =
+        Builder::read(&data[..]).map_err(|e| anyhow!("{}: cannot edit: {e}", input.display()))?;
     let mut renamed = 0;
     for sym in b.symbols.iter_mut() {
         if sym.name.as_slice() == from.as_bytes() {

@@ -1,6 +1,6 @@
 //! aarch64 (AAPCS64 DWARF register numbering).
 
-use super::{Isa, Memory};
+use super::{absolute_table, Isa, Memory, MAX_TABLE};
 use crate::machine::{Flow, MInst, Mem, Op, Place, Reg};
 use anyhow::{bail, Result};
 use migrate_format::Arch;
@@ -103,8 +103,6 @@ impl Isa for Aarch64 {
 
 const SP: Reg = 31;
 const FP: Reg = 29;
-/// Most entries read from one jump table.
-const MAX_TABLE: usize = 4096;
 
 /// The DWARF register an operand names (the zero register names none).
 fn reg(op: &Operand) -> Option<Reg> {
@@ -865,17 +863,7 @@ fn jump_table(
         }
     }
     if let Some(table) = absolute.and_then(|t| consts.get(&t).copied()) {
-        let mut targets = Vec::new();
-        for k in 0..bound.unwrap_or(MAX_TABLE).min(MAX_TABLE) {
-            let Some(bytes) = memory.read(table + 8 * k as u64, 8) else {
-                break;
-            };
-            let t = u64::from_le_bytes(bytes.try_into().unwrap());
-            if t < start || t >= end {
-                break;
-            }
-            targets.push(t);
-        }
+        let targets = absolute_table(memory, table, bound.unwrap_or(MAX_TABLE), (start, end));
         return (!targets.is_empty()).then_some(targets);
     }
     let (_, table_reg, size) = entry?;

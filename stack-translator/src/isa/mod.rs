@@ -14,6 +14,32 @@ pub trait Memory {
     fn read(&self, address: u64, len: usize) -> Option<&[u8]>;
 }
 
+/// Most entries read from one jump table.
+pub(crate) const MAX_TABLE: usize = 4096;
+
+/// The targets in a table of 8-byte absolute addresses at `table`: at
+/// most `max` (and [`MAX_TABLE`]) entries, read while they point into the
+/// function, `[start, end)`.
+pub(crate) fn absolute_table(
+    memory: &dyn Memory,
+    table: u64,
+    max: usize,
+    (start, end): (u64, u64),
+) -> Vec<u64> {
+    let mut targets = Vec::new();
+    for k in 0..max.min(MAX_TABLE) as u64 {
+        let Some(bytes) = table.checked_add(8 * k).and_then(|at| memory.read(at, 8)) else {
+            break;
+        };
+        let t = u64::from_le_bytes(bytes.try_into().unwrap());
+        if t < start || t >= end {
+            break;
+        }
+        targets.push(t);
+    }
+    targets
+}
+
 /// An executable with no loaded bytes, for tests of code without tables.
 #[cfg(test)]
 pub(crate) struct NoMemory;

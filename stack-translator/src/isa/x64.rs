@@ -1,7 +1,7 @@
 //! x86_64: System V psABI DWARF register numbering, calling convention,
 //! and decoding with iced-x86 into [`MInst`]s.
 
-use super::{Isa, Memory};
+use super::{absolute_table, Isa, Memory, MAX_TABLE};
 use crate::machine::{Flow, MInst, Mem, Op, Place, Reg, BYTE0, BYTE1, BYTES2_3, BYTES4_UP};
 use anyhow::{bail, Result};
 use iced_x86::{
@@ -22,8 +22,6 @@ const CALLER_SAVED: &[Reg] = &[
 ];
 /// rax, rdx, xmm0, xmm1.
 const RETURN: &[Reg] = &[0, 1, 17, 18];
-/// Most entries read from one jump table.
-const MAX_TABLE: usize = 4096;
 
 /// DWARF number of an iced register (sub-registers map to the full one);
 /// `None` for registers no value lives in across calls (flags, segments).
@@ -552,22 +550,11 @@ fn table_address(ins: &Instruction) -> Option<u64> {
 /// function.
 fn read_table(
     ins: &Instruction,
-    (start, end): (u64, u64),
+    range: (u64, u64),
     memory: &dyn Memory,
     max: usize,
 ) -> Option<Vec<u64>> {
-    let table = table_address(ins)?;
-    let mut targets = Vec::new();
-    for k in 0..max.min(MAX_TABLE) as u64 {
-        let Some(bytes) = memory.read(table + 8 * k, 8) else {
-            break;
-        };
-        let t = u64::from_le_bytes(bytes.try_into().unwrap());
-        if t < start || t >= end {
-            break;
-        }
-        targets.push(t);
-    }
+    let targets = absolute_table(memory, table_address(ins)?, max, range);
     (!targets.is_empty()).then_some(targets)
 }
 

@@ -1,0 +1,120 @@
+//! Certifies every record of an executable: reads its ELF file, decodes
+//! each function that has records, and certifies them.
+
+use super::{Function, RecordOutcome, Refusal, RefusalKind};
+use crate::isa::{Isa, Memory};
+use crate::machine::{Flow, MInst};
+use crate::stackmaps::Record;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The loaded sections of an ELF file, for reading jump tables.
+struct Image<'d> {
+    sections: Vec<(u64, &'d [u8])>,
+}
+
+impl crate::isa::Memory for Image<'_> {
+    fn read(&self, address: u64, len: usize) -> Option<&[u8]> {
+        self.sections.iter().find_map(|(start, data)| {
+            let off = address.checked_sub(*start)? as usize;
+            data.get(off..off.checked_add(len)?)
+        })
+    }
+}
+
+/// Calls to functions that never return get no successor: the bytes after
+/// them are other code (LLVM emits nothing for the `unreachable` after
+/// such a call), whose registers must not look live at the call.
+fn mark_noreturn_calls(insts: &mut [MInst], noreturn: &HashSet<u64>) {
+    for m in insts {
+        if matches!(m.flow, Flow::Call { target: Some(t) } if noreturn.contains(&t)) {
+            m.flow = Flow::Stop;
+        }
+    }
+}
+
+/// Certifies every record (frame records excepted) of the executable at
+/// `path`, built for `isa`.
+pub fn certify_file(
+    path: &std::path::Path,
+    isa: &dyn Isa,
+    table: &migrate_format::callsites::CallSiteTable,
+) -> anyhow::Result<Vec<RecordOutcome>> {
+    use anyhow::Context as _;
+    use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
+    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = object::File::parse(&data[..])
+        .with_context(|| format!("{}: not an ELF file", path.display()))?;
+    let image = Image {
+        sections: file
+            .sections()
+            .filter(|s| s.address() != 0)
+            .filter_map(|s| Some((s.address(), s.data().ok()?)))
+            .collect(),
+    };
+    let maps = match file.section_by_name(crate::stackmaps::SECTION) {
+        Some(s) => crate::stackmaps::StackMaps::parse(s.data()?)?,
+        None => return Ok(Vec::new()),
+    };
+    let functions: BTreeMap<u64, u64> = file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition() && s.size() > 0)
+        .map(|s| (s.address(), s.size()))
+        .collect();
+    let noreturn: HashSet<u64> = file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition())
+        .filter(|s| {
+            s.name().is_ok_and(|n| {
+                table
+                    .noreturn
+                    .binary_search_by(|f| f.as_str().cmp(n))
+                    .is_ok()
+            })
+        })
+        .map(|s| s.address())
+        .collect();
+    let mut by_function: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
+    let mut frame_records: HashMap<u64, &Record> = HashMap::new();
+    for r in &maps.records {
+        if r.id < migrate_format::callsites::FRAME_ID_BASE {
+            by_function.entry(r.function).or_default().push(r);
+        } else {
+            frame_records.insert(r.function, r);
+        }
+    }
+    let mut out = Vec::new();
+    for (start, records) in by_function {
+        let analysed = functions
+            .get(&start)
+            .ok_or_else(|| Refusal::new(RefusalKind::NoFunctionSymbol, Some(start), ""))
+            .and_then(|&size| {
+                let code = image
+                    .read(start, size as usize)
+                    .ok_or_else(|| Refusal::new(RefusalKind::FunctionNotLoaded, Some(start), ""))?;
+                let mut insts = isa.decode(code, start, &image).map_err(|e| {
+                    Refusal::new(RefusalKind::Undecodable, Some(start), format!("{e:#}"))
+                })?;
+                mark_noreturn_calls(&mut insts, &noreturn);
+                Function::new(isa, insts, &image)
+            });
+        let allocas = match (&analysed, frame_records.get(&start)) {
+            (Ok(f), Some(fr)) => match table.frame(fr.id) {
+                Some(frame) => f.alloca_ranges(fr, &frame.allocas),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        for r in records {
+            let certificate = match &analysed {
+                Ok(f) => f.certify(r, &allocas),
+                Err(e) => Err(e.clone()),
+            };
+            out.push(RecordOutcome {
+                id: r.id,
+                record_address: r.address(),
+                certificate,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use migrate_format::arch::IR_ARCH;
 use migrate_format::Arch;
 
 /// The C and assembly (`.S`) sources in `dir`.
@@ -139,7 +140,7 @@ fn build_libc_archive(root: &Path, out: &Path, resource: &str, musl: &Path, list
         // front end uses; include order as musl's, with our atomic.h first.
         let mut cmd = Command::new("clang-19");
         cmd.args([
-            format!("--target={}", Arch::Aarch64.triple()).as_str(),
+            format!("--target={}", IR_ARCH.triple()).as_str(),
             "-nostdinc",
         ])
         .args(["-std=c99", "-ffreestanding", "-D_XOPEN_SOURCE=700"])
@@ -158,7 +159,7 @@ fn build_libc_archive(root: &Path, out: &Path, resource: &str, musl: &Path, list
         run(cmd
             .args([
                 "-isystem",
-                &format!("/usr/include/{}", Arch::Aarch64.musl_multiarch()),
+                &format!("/usr/include/{}", IR_ARCH.musl_multiarch()),
                 "-isystem",
             ])
             .arg(format!("{resource}/include"))

@@ -90,7 +90,8 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     if !diags.is_empty() {
         bail!(render(&diags));
     }
-    let machine = target_machine(&isa::Aarch64)?;
+    // The IR is the IR ISA's: its data layout sizes what records hold.
+    let machine = target_machine(isa::of(migrate_format::arch::IR_ARCH))?;
     let count = landmarks::instrument(module, policy, &machine)?;
     shims::redirect(module);
     normalize::normalize_for_layout(module);

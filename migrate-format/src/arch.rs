@@ -17,6 +17,22 @@ pub enum Arch {
     Aarch64,
 }
 
+/// The ISA whose headers and ABI the single IR is produced for (DESIGN.md
+/// decision 3: its `long double`, IEEE quad, can be lowered on both ISAs;
+/// x86's 80-bit one cannot be lowered for aarch64).
+pub const IR_ARCH: Arch = Arch::Aarch64;
+
+/// The largest page size of any ISA: segment and image alignment, so that
+/// layouts and images work on every kernel either ISA runs.
+pub const MAX_PAGE_SIZE: u64 = {
+    let (a, b) = (Arch::X86_64.max_page_size(), Arch::Aarch64.max_page_size());
+    if a > b {
+        a
+    } else {
+        b
+    }
+};
+
 impl Arch {
     /// Both, in the order every pair ([`PerArch`]) keeps them.
     pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];

@@ -22,7 +22,7 @@ pub const STACK_TOP: u64 = 0x3f_0000_0000;
 pub const WINDOW_END: u64 = 0x40_0000_0000;
 /// Image file offsets of memory are multiples of this plus the address's
 /// remainder, so restore can map them on kernels with pages up to 64 KiB.
-pub const IMAGE_ALIGN: u64 = 0x1_0000;
+pub const IMAGE_ALIGN: u64 = crate::arch::MAX_PAGE_SIZE;
 
 const _: () = assert!(WINDOW_START < ARENA_START && ARENA_END < STACK_TOP);
 const _: () = assert!(STACK_TOP < WINDOW_END && WINDOW_END <= 1 << 39);

@@ -7,18 +7,17 @@ use inkwell::context::Context;
 use std::path::Path;
 use std::process::Command;
 
-/// The ISA whose headers and ABI the single IR is produced for (DESIGN.md
-/// decision 3: its `long double` can be lowered on both ISAs).
-const IR_TRIPLE: &str = "aarch64-unknown-linux-musl";
-const IR_HEADERS: &str = "/usr/include/aarch64-linux-musl";
+use migrate_format::arch::IR_ARCH;
 
-/// The clang-19 command line shared by compiling and preprocessing.
+/// The clang-19 command line shared by compiling and preprocessing: for
+/// the IR's ISA, against its musl headers.
 fn frontend(args: &CcArgs, resource_dir: &str) -> Command {
     let mut cmd = Command::new("clang-19");
-    cmd.arg(format!("--target={IR_TRIPLE}"))
+    cmd.arg(format!("--target={}", IR_ARCH.triple()))
         .args(["-nostdinc", "-isystem"])
         .arg(format!("{resource_dir}/include"))
-        .args(["-isystem", IR_HEADERS]);
+        .arg("-isystem")
+        .arg(format!("/usr/include/{}", IR_ARCH.musl_multiarch()));
     match installed_headers() {
         Ok(dir) => {
             cmd.arg("-isystem").arg(dir);

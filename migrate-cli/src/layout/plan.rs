@@ -24,8 +24,8 @@ use std::collections::HashMap;
 pub const IMAGE_BASE: u64 = migrate_format::window::WINDOW_START;
 /// First unit address: leaves the first page for ELF headers and build-id.
 const TEXT_START: u64 = IMAGE_BASE + 0x1000;
-/// Alignment where access permissions change (largest page size, aarch64's 64 KiB).
-const SEGMENT_ALIGN: u64 = 0x10000;
+/// Alignment where access permissions change (the largest page size).
+const SEGMENT_ALIGN: u64 = migrate_format::arch::MAX_PAGE_SIZE;
 /// Slack added to each region's private part for linker-made padding.
 const PRIVATE_SLACK: u64 = 256;
 

@@ -5,6 +5,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use migrate_format::env;
 use migrate_format::image::Image;
+use migrate_format::reports::CheckpointReport;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,7 +65,7 @@ impl Request {
         };
         let report = std::fs::read(&pending.report)
             .ok()
-            .and_then(|b| serde_json::from_slice::<RuntimeReport>(&b).ok());
+            .and_then(|b| serde_json::from_slice::<CheckpointReport>(&b).ok());
         bail!(
             "no checkpoint was taken: {}",
             why_none(report, &when, code, base)
@@ -79,24 +80,8 @@ pub struct Pending {
     report: tempfile::TempPath,
 }
 
-/// What landmark-rt writes to `LANDMARK_REPORT` when the program ends with a
-/// checkpoint still wanted (landmark-rt/src/checkpoint.c, `write_report`).
-#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
-struct RuntimeReport {
-    /// The trigger had fired: the N-th hit came, or the time had passed.
-    reached: u8,
-    /// Landmark hits counted since the triggers were armed.
-    hits: u64,
-    /// Hits since the trigger fired.
-    waited: u64,
-    /// Of those, hits at call sites certified migratable.
-    waited_migratable: u64,
-    /// The last checkpoint could not be written (the runtime said why).
-    failed: u8,
-}
-
 /// The reason no checkpoint came, for a program that ended with `code`.
-fn why_none(report: Option<RuntimeReport>, when: &str, code: i32, base: &Path) -> String {
+fn why_none(report: Option<CheckpointReport>, when: &str, code: i32, base: &Path) -> String {
     let ended = format!("the program ended (exit code {code})");
     let Some(r) = report else {
         // Killed, or it left through _exit: the runtime could not say.

@@ -9,6 +9,7 @@
 //! | [`sites`] | the migratable-sites bitmap (`__migrate_migratable`) | llvm-pass reserves, `migrate cc` fills | runtime (`landmark.c`) |
 //! | [`frames`] | the frame table (`.migrate.frames`) | `migrate cc` | runtime (`frames.c`) |
 //! | [`env`] | the `LANDMARK_*` environment variables | `migrate run`/`restore` | runtime |
+//! | [`reports`] | statistics and checkpoint reports (JSON) | runtime | `migrate run`, tests |
 //! | [`window`] | the migration window's addresses | — | layout planner, runtime |
 //!
 //! ISA identity is [`Arch`]. The runtime's C sees the same definitions
@@ -26,6 +27,7 @@ pub mod env;
 pub mod error;
 pub mod frames;
 pub mod image;
+pub mod reports;
 pub mod sites;
 pub mod window;
 

@@ -5,7 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub const ISAS: [&str; 2] = ["x86_64", "aarch64"];
+/// Both ISAs' names, in `Arch::ALL` order.
+pub const ISAS: [&str; 2] = [
+    migrate_format::Arch::X86_64.name(),
+    migrate_format::Arch::Aarch64.name(),
+];
 
 pub fn migrate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_migrate"))

@@ -3,6 +3,7 @@
 //! program's output; the policies place disjoint sets of landmarks.
 
 use crate::common::*;
+use migrate_format::reports::Stats;
 use std::path::Path;
 
 fn build(dir: &Path, name: &str, policy: &str) -> std::path::PathBuf {
@@ -38,35 +39,33 @@ fn run_with_stats(isa: &str, base: &Path, dir: &Path) -> (Vec<u8>, u64, u64) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
-    assert_eq!(json["isa"], isa);
+    // Read with migrate-format's reader of what the runtime writes.
+    let json: Stats = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(json.isa.name(), isa);
     let (p50, p99, max) = (
-        json["p50_interval_us"].as_f64().unwrap(),
-        json["p99_interval_us"].as_f64().unwrap(),
-        json["max_interval_us"].as_f64().unwrap(),
+        json.p50_interval_us,
+        json.p99_interval_us,
+        json.max_interval_us,
     );
-    assert!(0.0 < p50 && p50 <= p99 && p99 <= max * 1.13, "{json}");
+    assert!(0.0 < p50 && p50 <= p99 && p99 <= max * 1.13, "{json:?}");
     // The runtime reads the migratable-sites table the build filled in.
-    let (hits, migratable) = (
-        json["landmark_hits"].as_u64().unwrap(),
-        json["migratable_hits"].as_u64().unwrap(),
-    );
-    assert!(0 < migratable && migratable <= hits, "{json}");
+    let (hits, migratable) = (json.landmark_hits, json.migratable_hits);
+    assert!(0 < migratable && migratable <= hits, "{json:?}");
     // The longest interval is between two landmarks the build has; start-up
     // and exit are reported apart.
     // Both are landmark call sites: the runtime is told call-site IDs (the
     // index of the migratable-sites table), not the landmarks' ordinals.
     let sites = callsites_json(base);
-    for id in json["max_interval_between"].as_array().unwrap() {
-        let site = &sites[id.as_u64().unwrap() as usize];
-        assert_eq!(site["id"], *id, "{json}");
+    for id in json.max_interval_between {
+        let site = &sites[id as usize];
+        assert_eq!(site["id"], id, "{json:?}");
         assert!(
             site["kind"].as_str().unwrap().starts_with("landmark "),
             "{site}"
         );
     }
-    assert!(json["startup_us"].as_f64().unwrap() > 0.0, "{json}");
-    assert!(json["exit_us"].as_f64().unwrap() > 0.0, "{json}");
+    assert!(json.startup_us > 0.0, "{json:?}");
+    assert!(json.exit_us > 0.0, "{json:?}");
     (out.stdout, hits, migratable)
 }
 

@@ -1,0 +1,50 @@
+//! The JSON the runtime writes for `migrate` at a program's exit: landmark
+//! statistics ([`env::STATS`](crate::env::STATS), `landmark.c`) and why a
+//! checkpoint that was asked for never came ([`env::REPORT`](crate::env::REPORT),
+//! `checkpoint.c`'s `write_report`). The runtime prints them with
+//! `snprintf` (it cannot link a JSON library); these are their readers, and
+//! the end-to-end tests parse what the runtime wrote with them.
+
+use serde::{Deserialize, Serialize};
+
+/// `LANDMARK_STATS`: how often landmarks came in one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// The ISA that ran.
+    pub isa: crate::Arch,
+    /// Landmark hits.
+    pub landmark_hits: u64,
+    /// Of those, at call sites certified migratable.
+    pub migratable_hits: u64,
+    /// The longest time between two hits, in microseconds (an upper bound:
+    /// every hit reads the clock, and the machine preempts now and then).
+    pub max_interval_us: f64,
+    /// The call-site IDs of the two landmarks around the longest interval.
+    pub max_interval_between: [i64; 2],
+    pub p50_interval_us: f64,
+    pub p99_interval_us: f64,
+    /// From start-up to the first hit.
+    pub startup_us: f64,
+    /// From the last hit to exit.
+    pub exit_us: f64,
+}
+
+/// `LANDMARK_REPORT`: written at exit when a checkpoint was still wanted
+/// or the last one could not be written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointReport {
+    /// 1 if a checkpoint was still wanted.
+    pub wanted: u8,
+    /// 1 if its trigger had fired: the N-th hit came, the time passed, or
+    /// the request arrived.
+    pub reached: u8,
+    /// Landmark hits counted since the triggers were armed.
+    pub hits: u64,
+    /// Hits since the trigger fired.
+    pub waited: u64,
+    /// Of those, hits at call sites certified migratable (each deferred
+    /// because an older frame was not).
+    pub waited_migratable: u64,
+    /// 1 if the last checkpoint could not be written (the runtime said why).
+    pub failed: u8,
+}

@@ -52,7 +52,12 @@ pub struct Certified {
 /// the file cannot be examined at all, every record carries that reason.
 pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Certificates {
     let records = certify_file(path, isa, &exe.table).unwrap_or_else(|e| {
-        let why = Refusal::new(RefusalKind::UnreadableExecutable, None, format!("{e:#}"));
+        // The message and its causes (`{:#}` of an anyhow::Error).
+        let why = Refusal::new(
+            RefusalKind::UnreadableExecutable,
+            None,
+            format!("{:#}", anyhow::Error::from(e)),
+        );
         exe.records
             .values()
             .flatten()

@@ -5,7 +5,7 @@
 //! interpreter.
 
 use crate::isa::Isa;
-use anyhow::{anyhow, Result};
+use crate::{Error, Result};
 use gimli::{BaseAddresses, CfaRule, EhFrame, RegisterRule, UnwindContext, UnwindSection};
 use object::{Object, ObjectSection};
 
@@ -20,11 +20,19 @@ pub fn build(
     isa: &dyn Isa,
     sites: impl IntoIterator<Item = (u64, u64)>,
 ) -> Result<(Vec<FrameRule>, Vec<String>)> {
-    let file = object::File::parse(data)?;
-    let section = file
-        .section_by_name(".eh_frame")
-        .ok_or_else(|| anyhow!("the executable has no .eh_frame"))?;
-    let eh_frame = EhFrame::new(section.data()?, gimli::LittleEndian);
+    let cfi_error = |what| {
+        move |source| Error::FrameTable {
+            what,
+            source: Some(source),
+        }
+    };
+    let file = object::File::parse(data).map_err(cfi_error("not an ELF file"))?;
+    let section = file.section_by_name(".eh_frame").ok_or(Error::FrameTable {
+        what: "the executable has no .eh_frame",
+        source: None,
+    })?;
+    let data = section.data().map_err(cfi_error("unreadable .eh_frame"))?;
+    let eh_frame = EhFrame::new(data, gimli::LittleEndian);
     let mut bases = BaseAddresses::default().set_eh_frame(section.address());
     if let Some(text) = file.section_by_name(".text") {
         bases = bases.set_text(text.address());

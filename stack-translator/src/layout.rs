@@ -5,7 +5,7 @@
 //! ISA has (compiler support routines, ABI shims, constant pools) are fine:
 //! only that ISA's code refers to them.
 
-use anyhow::{Context, Result};
+use crate::{Error, Result};
 use migrate_format::{Arch, PerArch};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use serde::{Deserialize, Serialize};
@@ -129,17 +129,15 @@ pub fn compare<P: AsRef<Path>>(paths: PerArch<P>) -> Result<Report> {
     let paths = paths.0.each_ref().map(AsRef::as_ref);
     let data: Vec<Vec<u8>> = paths
         .iter()
-        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .map(|p| std::fs::read(p).map_err(Error::read(p)))
         .collect::<Result<_>>()?;
     let files: Vec<object::File> = data
         .iter()
         .zip(paths)
-        .map(|(d, p)| {
-            object::File::parse(&d[..]).with_context(|| format!("{}: not an ELF file", p.display()))
-        })
+        .map(|(d, p)| object::File::parse(&d[..]).map_err(Error::elf(p, "not an ELF file")))
         .collect::<Result<_>>()?;
     let mut report = Report::default();
-    let manifest = read_manifest(&files[0])?;
+    let manifest = read_manifest(&files[0], paths[0])?;
 
     let secs = [section_starts(&files[0]), section_starts(&files[1])];
     for name in SHARED_SECTIONS {
@@ -153,7 +151,10 @@ pub fn compare<P: AsRef<Path>>(paths: PerArch<P>) -> Result<Report> {
         }
     }
 
-    let tls = [tls_segment(&data[0])?, tls_segment(&data[1])?];
+    let tls = [
+        tls_segment(&data[0], paths[0])?,
+        tls_segment(&data[1], paths[1])?,
+    ];
     if tls[0] != tls[1] {
         report.mismatches.push(format!(
             "TLS segment (address, size, alignment): {:x?} on {} but {:x?} on {}",
@@ -189,12 +190,18 @@ pub fn compare<P: AsRef<Path>>(paths: PerArch<P>) -> Result<Report> {
     Ok(report)
 }
 
-/// The manifest `migrate cc` embedded, or an empty one.
-fn read_manifest(file: &object::File) -> Result<Manifest> {
+/// The manifest `migrate cc` embedded in `file` (read from `path`), or an
+/// empty one.
+fn read_manifest(file: &object::File, path: &Path) -> Result<Manifest> {
     match file.section_by_name(MANIFEST_SECTION) {
         Some(section) => {
-            let data = section.data().context("unreadable layout manifest")?;
-            serde_json::from_slice(data).context("corrupt layout manifest")
+            let data = section
+                .data()
+                .map_err(Error::elf(path, "unreadable layout manifest"))?;
+            serde_json::from_slice(data).map_err(|source| Error::Manifest {
+                path: path.to_path_buf(),
+                source,
+            })
         }
         None => Ok(Manifest::default()),
     }
@@ -202,14 +209,17 @@ fn read_manifest(file: &object::File) -> Result<Manifest> {
 
 /// The PT_TLS segment's (address, memory size, alignment), if any: thread-
 /// local variables are addressed by offsets that depend on all three.
-fn tls_segment(data: &[u8]) -> Result<Option<(u64, u64, u64)>> {
+/// `data` is the file at `path`.
+fn tls_segment(data: &[u8], path: &Path) -> Result<Option<(u64, u64, u64)>> {
     use object::read::elf::{FileHeader, ProgramHeader};
     let header = object::elf::FileHeader64::<object::Endianness>::parse(data)
-        .context("not a 64-bit ELF file")?;
-    let endian = header.endian().context("bad ELF byte order")?;
+        .map_err(Error::elf(path, "not a 64-bit ELF file"))?;
+    let endian = header
+        .endian()
+        .map_err(Error::elf(path, "bad ELF byte order"))?;
     let phdrs = header
         .program_headers(endian, data)
-        .context("bad ELF program headers")?;
+        .map_err(Error::elf(path, "bad ELF program headers"))?;
     Ok(phdrs
         .iter()
         .find(|p| p.p_type(endian) == object::elf::PT_TLS)

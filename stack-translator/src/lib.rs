@@ -7,9 +7,12 @@
 //! read and write live in the `migrate-format` crate.
 
 pub mod certify;
+mod error;
 pub mod frames;
 pub mod isa;
 pub mod layout;
 pub mod machine;
 pub mod records;
 pub mod stackmaps;
+
+pub use error::{Error, Result, StackMapError};

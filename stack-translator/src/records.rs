@@ -10,7 +10,7 @@
 //! address on both ISAs. `migrate cc` fails the build when it does not hold.
 
 use crate::stackmaps::{self, Location, Record, StackMaps};
-use anyhow::{Context, Result};
+use crate::{Error, Result};
 use migrate_format::callsites::{self, Base, CallKind, CallSiteTable, FRAME_ID_BASE};
 use migrate_format::certificates::{self, Certificates};
 use migrate_format::{sites, Arch};
@@ -44,26 +44,22 @@ pub struct Executable {
 impl Executable {
     /// Reads the records of the executable at `path`.
     pub fn read(path: &Path, isa: Arch) -> Result<Self> {
-        let data =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let file = object::File::parse(&data[..])
-            .with_context(|| format!("{}: not an ELF file", path.display()))?;
-        let what = |s: &str| format!("{}: {s}", path.display());
+        let data = std::fs::read(path).map_err(Error::read(path))?;
+        let file = object::File::parse(&data[..]).map_err(Error::elf(path, "not an ELF file"))?;
         let table_bytes = file
             .section_by_name(callsites::SECTION)
-            .with_context(|| {
-                what(&format!(
-                    "no {} section: not built by `migrate cc`",
-                    callsites::SECTION
-                ))
+            .ok_or_else(|| Error::NotBuiltByMigrate {
+                path: path.to_path_buf(),
+                section: callsites::SECTION,
             })?
             .data()
-            .with_context(|| what("unreadable call-site table"))?
+            .map_err(Error::elf(path, "unreadable call-site table"))?
             .to_vec();
-        let table = CallSiteTable::decode(&table_bytes).with_context(|| what("call-site table"))?;
+        let table =
+            CallSiteTable::decode(&table_bytes).map_err(Error::format(path, "call-site table"))?;
         let maps = match file.section_by_name(stackmaps::SECTION) {
-            Some(s) => StackMaps::parse(s.data().with_context(|| what("unreadable records"))?)
-                .with_context(|| what("records"))?,
+            Some(s) => StackMaps::parse(s.data().map_err(Error::elf(path, "unreadable records"))?)
+                .map_err(Error::stack_maps(path))?,
             None => StackMaps {
                 functions: vec![],
                 records: vec![],
@@ -92,12 +88,16 @@ impl Executable {
             .collect();
         let certificates = match file.section_by_name(certificates::SECTION) {
             Some(s) => Some(
-                Certificates::decode(s.data().with_context(|| what("unreadable certificates"))?)
-                    .with_context(|| what("certificates"))?,
+                Certificates::decode(
+                    s.data()
+                        .map_err(Error::elf(path, "unreadable certificates"))?,
+                )
+                .map_err(Error::format(path, "certificates"))?,
             ),
             None => None,
         };
-        let sites = sites::read_from(&data, &file).with_context(|| what("migratable sites"))?;
+        let sites =
+            sites::read_from(&data, &file).map_err(Error::format(path, "migratable sites"))?;
         Ok(Executable {
             isa,
             table,

@@ -4,8 +4,11 @@
 //! Every malformed input gives an error naming the byte offset; nothing
 //! here panics on bad bytes.
 
-use anyhow::{bail, Result};
+use crate::StackMapError;
 use serde::Serialize;
+
+/// Parsing fails with what is wrong in the section, and where.
+type Result<T> = std::result::Result<T, StackMapError>;
 
 /// Name of the section LLVM writes the records to.
 pub const SECTION: &str = ".llvm_stackmaps";
@@ -98,7 +101,7 @@ impl StackMaps {
         let mut r = Reader { bytes, pos: 0 };
         let version = r.u8()?;
         if version != 3 {
-            bail!("stackmap format version {version}, expected 3");
+            return Err(StackMapError::Version { found: version });
         }
         r.take(3)?;
         let num_functions = r.u32()?;
@@ -188,11 +191,10 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(s)
             }
-            None => bail!(
-                "stackmap section truncated at byte {} of {}",
-                self.pos,
-                self.bytes.len()
-            ),
+            None => Err(StackMapError::Truncated {
+                at: self.pos,
+                len: self.bytes.len(),
+            }),
         }
     }
     fn u8(&mut self) -> Result<u8> {
@@ -214,8 +216,8 @@ impl<'a> Reader<'a> {
         let pad = (8 - self.pos % 8) % 8;
         self.take(pad).map(|_| ())
     }
-    fn error(&self, what: &str) -> anyhow::Error {
-        anyhow::anyhow!("corrupt stackmap section: {what} at byte {}", self.pos)
+    fn error(&self, what: &'static str) -> StackMapError {
+        StackMapError::Corrupt { what, at: self.pos }
     }
 }
 

@@ -5,6 +5,7 @@ use super::{Function, RecordOutcome, Refusal, RefusalKind};
 use crate::isa::{Isa, Memory};
 use crate::machine::{Flow, MInst};
 use crate::stackmaps::Record;
+use crate::{Error, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The loaded sections of an ELF file, for reading jump tables.
@@ -38,12 +39,10 @@ pub fn certify_file(
     path: &std::path::Path,
     isa: &dyn Isa,
     table: &migrate_format::callsites::CallSiteTable,
-) -> anyhow::Result<Vec<RecordOutcome>> {
-    use anyhow::Context as _;
+) -> Result<Vec<RecordOutcome>> {
     use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
-    let data = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let file = object::File::parse(&data[..])
-        .with_context(|| format!("{}: not an ELF file", path.display()))?;
+    let data = std::fs::read(path).map_err(Error::read(path))?;
+    let file = object::File::parse(&data[..]).map_err(Error::elf(path, "not an ELF file"))?;
     let image = Image {
         sections: file
             .sections()
@@ -52,7 +51,10 @@ pub fn certify_file(
             .collect(),
     };
     let maps = match file.section_by_name(crate::stackmaps::SECTION) {
-        Some(s) => crate::stackmaps::StackMaps::parse(s.data()?)?,
+        Some(s) => {
+            let bytes = s.data().map_err(Error::elf(path, "unreadable records"))?;
+            crate::stackmaps::StackMaps::parse(bytes).map_err(Error::stack_maps(path))?
+        }
         None => return Ok(Vec::new()),
     };
     let functions: BTreeMap<u64, u64> = file
@@ -92,7 +94,7 @@ pub fn certify_file(
                     .read(start, size as usize)
                     .ok_or_else(|| Refusal::new(RefusalKind::FunctionNotLoaded, Some(start), ""))?;
                 let mut insts = isa.decode(code, start, &image).map_err(|e| {
-                    Refusal::new(RefusalKind::Undecodable, Some(start), format!("{e:#}"))
+                    Refusal::new(RefusalKind::Undecodable, Some(start), e.to_string())
                 })?;
                 mark_noreturn_calls(&mut insts, &noreturn);
                 Function::new(isa, insts, &image)

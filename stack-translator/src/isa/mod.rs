@@ -5,7 +5,7 @@ mod aarch64;
 mod x64;
 
 use crate::machine::{MInst, Reg};
-use anyhow::Result;
+use crate::Result;
 use migrate_format::Arch;
 
 /// Read access to an executable's loaded bytes (jump tables live there).

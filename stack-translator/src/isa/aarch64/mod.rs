@@ -9,7 +9,7 @@ mod values;
 
 use super::{Isa, Memory};
 use crate::machine::{Flow, MInst, Reg};
-use anyhow::{bail, Result};
+use crate::{Error, Result};
 use migrate_format::Arch;
 use yaxpeax_arch::{Decoder, U8Reader};
 use yaxpeax_arm::armv8::a64::{InstDecoder, Instruction};
@@ -91,7 +91,13 @@ impl Isa for Aarch64 {
             let mut reader = U8Reader::new(word);
             let ins = match decoder.decode(&mut reader) {
                 Ok(ins) => ins,
-                Err(e) => bail!("undecodable aarch64 instruction at {pc:#x}: {e}"),
+                Err(e) => {
+                    return Err(Error::Undecodable {
+                        isa: Arch::Aarch64,
+                        address: pc,
+                        reason: Some(e.to_string()),
+                    })
+                }
             };
             decoded.push(ins);
             let m = summarize::summarize(&decoded, pc, range, memory);

@@ -7,7 +7,7 @@ mod values;
 
 use super::{Isa, Memory};
 use crate::machine::{MInst, Mem, Reg, BYTE0, BYTE1, BYTES2_3, BYTES4_UP};
-use anyhow::{bail, Result};
+use crate::{Error, Result};
 use iced_x86::{
     Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, InstructionInfoFactory, Register,
 };
@@ -151,7 +151,11 @@ impl Isa for X64 {
         while decoder.can_decode() {
             decoder.decode_out(&mut ins);
             if ins.is_invalid() {
-                bail!("undecodable x86_64 instruction at {:#x}", ins.ip());
+                return Err(Error::Undecodable {
+                    isa: Arch::X86_64,
+                    address: ins.ip(),
+                    reason: None,
+                });
             }
             let mut text = String::new();
             formatter.format(&ins, &mut text);

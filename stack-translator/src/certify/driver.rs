@@ -13,7 +13,7 @@ struct Image<'d> {
     sections: Vec<(u64, &'d [u8])>,
 }
 
-impl crate::isa::Memory for Image<'_> {
+impl Memory for Image<'_> {
     fn read(&self, address: u64, len: usize) -> Option<&[u8]> {
         self.sections.iter().find_map(|(start, data)| {
             let off = address.checked_sub(*start)? as usize;

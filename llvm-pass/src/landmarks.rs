@@ -20,7 +20,6 @@ use crate::ir;
 use crate::short_loops;
 use anyhow::{anyhow, bail, Result};
 use inkwell::attributes::{Attribute, AttributeLoc};
-use inkwell::llvm_sys::core::*;
 use inkwell::module::{Linkage, Module};
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::TargetMachine;
@@ -73,29 +72,19 @@ pub fn instrument(module: &Module, policy: Policy, machine: &TargetMachine) -> R
     let points = insertion_points(module, policy);
     let ctx = module.get_context();
     let i32t = ctx.i32_type();
-    unsafe {
-        let builder = LLVMCreateBuilderInContext(ctx.raw());
-        let fn_type = check.get_type();
+    {
+        let builder = ir::Builder::new(module);
         for (id, before) in points.iter().enumerate() {
-            LLVMPositionBuilderBefore(builder, *before);
-            let mut args = [i32t.const_int(id as u64, false).as_value_ref()];
-            LLVMBuildCall2(
-                builder,
-                inkwell::types::AsTypeRef::as_type_ref(&fn_type),
-                check.as_value_ref(),
-                args.as_mut_ptr(),
-                1,
-                c"".as_ptr(),
-            );
+            builder.position_before(*before);
+            builder.call(check, &[i32t.const_int(id as u64, false).as_value_ref()]);
         }
-        LLVMDisposeBuilder(builder);
     }
     module
         .run_passes("always-inline", machine, PassBuilderOptions::create())
         .map_err(|e| anyhow!("inlining landmark checks: {}", e.to_string()))?;
     // The inliner usually deletes the helper once it is unused.
     if let Some(helper) = module.get_function(CHECK_FUNCTION) {
-        unsafe { helper.delete() };
+        ir::delete_unused_function(helper);
     }
     Ok(points.len() as u32)
 }
@@ -173,7 +162,7 @@ fn define_check<'ctx>(module: &Module<'ctx>) -> FunctionValue<'ctx> {
 
 /// True if any block calls a function, or an intrinsic that can run long
 /// (memcpy, memset, memmove on large buffers).
-fn calls_anything(blocks: &[inkwell::llvm_sys::prelude::LLVMBasicBlockRef]) -> bool {
+fn calls_anything(blocks: &[ir::Block]) -> bool {
     blocks
         .iter()
         .flat_map(|b| ir::block_instructions(*b))
@@ -190,11 +179,12 @@ fn calls_anything(blocks: &[inkwell::llvm_sys::prelude::LLVMBasicBlockRef]) -> b
 /// allocation: the entry landmark goes there, so the allocas stay static
 /// (in the entry block) and the landmark comes before any call (after a
 /// call that never returns it would be dead code).
-fn after_allocas(entry: inkwell::llvm_sys::prelude::LLVMBasicBlockRef) -> ir::Value {
+fn after_allocas(entry: ir::Block) -> ir::Value {
     ir::block_instructions(entry)
         .into_iter()
-        .find(|i| unsafe { LLVMIsAAllocaInst(*i).is_null() })
-        .unwrap_or_else(|| ir::terminator(entry))
+        .find(|i| !ir::is_alloca(*i))
+        .or_else(|| ir::terminator(entry))
+        .expect("a function's entry block ends in a terminator")
 }
 
 /// The instructions before which a landmark goes, in module order.
@@ -218,7 +208,10 @@ fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
             // A short loop's time is bounded: the next landmark around it
             // follows soon (short_loops.rs).
             if headers[i] && !short[i] && matches!(policy, Policy::Loops | Policy::All) {
-                points.push(ir::first_insertion_point(*block));
+                points.push(
+                    ir::first_insertion_point(*block)
+                        .expect("a block ends in a terminator, after its PHIs"),
+                );
             }
         }
     }

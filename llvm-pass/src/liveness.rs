@@ -6,10 +6,7 @@
 //! executables and need no record). PHI operands are uses at the end of the
 //! incoming block, PHI results definitions at the start of theirs.
 
-use crate::ir::{self, Value};
-use inkwell::llvm_sys::core::*;
-use inkwell::llvm_sys::prelude::LLVMBasicBlockRef;
-use inkwell::llvm_sys::{LLVMOpcode, LLVMTypeKind};
+use crate::ir::{self, Block, LLVMOpcode, LLVMTypeKind, Value};
 use inkwell::values::{AsValueRef, FunctionValue};
 use std::collections::{BTreeSet, HashMap};
 
@@ -29,13 +26,8 @@ struct Numbering {
 }
 
 impl Numbering {
-    fn new(f: Value, blocks: &[LLVMBasicBlockRef]) -> Self {
-        let mut values = Vec::new();
-        unsafe {
-            for i in 0..LLVMCountParams(f) {
-                values.push(LLVMGetParam(f, i));
-            }
-        }
+    fn new(f: Value, blocks: &[Block]) -> Self {
+        let mut values = ir::params(f);
         for b in blocks {
             for inst in ir::block_instructions(*b) {
                 if has_result(inst) {
@@ -53,17 +45,16 @@ impl Numbering {
 }
 
 fn has_result(inst: Value) -> bool {
-    unsafe { ir::type_kind(LLVMTypeOf(inst)) != LLVMTypeKind::LLVMVoidTypeKind }
+    ir::type_kind(ir::type_of(inst)) != LLVMTypeKind::LLVMVoidTypeKind
 }
 
 fn is_phi(inst: Value) -> bool {
-    unsafe { LLVMGetInstructionOpcode(inst) == LLVMOpcode::LLVMPHI }
+    ir::opcode(inst) == Some(LLVMOpcode::LLVMPHI)
 }
 
 /// Operands of a non-PHI instruction that are tracked values.
 fn operand_values(n: &Numbering, inst: Value) -> impl Iterator<Item = usize> + '_ {
-    let count = unsafe { LLVMGetNumOperands(inst) } as u32;
-    (0..count).filter_map(move |i| n.of(unsafe { LLVMGetOperand(inst, i) }))
+    ir::operands(inst).into_iter().filter_map(move |v| n.of(v))
 }
 
 /// Live values after every call of function `f` (calls to intrinsics
@@ -72,7 +63,7 @@ pub fn live_across_calls(f: FunctionValue) -> Vec<LiveAcross> {
     let f = f.as_value_ref();
     let blocks = ir::blocks(f);
     let n = Numbering::new(f, &blocks);
-    let block_index: HashMap<LLVMBasicBlockRef, usize> =
+    let block_index: HashMap<Block, usize> =
         blocks.iter().enumerate().map(|(i, b)| (*b, i)).collect();
     let succs: Vec<Vec<usize>> = blocks
         .iter()
@@ -92,10 +83,7 @@ pub fn live_across_calls(f: FunctionValue) -> Vec<LiveAcross> {
     for (bi, b) in blocks.iter().enumerate() {
         for inst in ir::block_instructions(*b) {
             if is_phi(inst) {
-                let incoming = unsafe { LLVMCountIncoming(inst) };
-                for k in 0..incoming {
-                    let (v, from) =
-                        unsafe { (LLVMGetIncomingValue(inst, k), LLVMGetIncomingBlock(inst, k)) };
+                for (v, from) in ir::incoming(inst) {
                     if let (Some(v), Some(&p)) = (n.of(v), block_index.get(&from)) {
                         phi_from[bi].entry(p).or_default().insert(v);
                     }

@@ -28,19 +28,13 @@
 //! numbers its call sites identically, and both ISAs share them (the pass
 //! runs once, before the module is split per ISA).
 
-use crate::ir::{self, Value};
+use crate::ir::{self, Block, Builder, LLVMOpcode, LLVMTypeKind, Type, Value};
 use crate::landmarks::HIT_FUNCTION;
 use crate::liveness;
 use anyhow::{bail, Result};
-use inkwell::llvm_sys::core::*;
-use inkwell::llvm_sys::prelude::*;
-use inkwell::llvm_sys::target::{
-    LLVMABISizeOfType, LLVMOffsetOfElement, LLVMSizeOfTypeInBits, LLVMStoreSizeOfType,
-};
-use inkwell::llvm_sys::{LLVMOpcode, LLVMTypeKind};
 use inkwell::module::Module;
 use inkwell::targets::TargetData;
-use inkwell::values::AsValueRef;
+use inkwell::values::{AsValueRef, FunctionValue};
 use migrate_format::callsites::{
     Base, CallKind, CallSite, CallSiteTable, DerivedValue, Frame, RecordedPart, FRAME_ID_BASE,
 };
@@ -72,172 +66,163 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
     let reaching = functions_reaching_landmarks(module);
     let stackmap = stackmap_function(module);
     let mut table = CallSiteTable::default();
-    let td = layout.as_mut_ptr();
-    unsafe {
-        let ctx = LLVMGetModuleContext(module.as_mut_ptr());
-        let builder = LLVMCreateBuilderInContext(ctx);
-        let header = |id: u64| {
-            vec![
-                LLVMConstInt(LLVMInt64TypeInContext(ctx), id, 0),
-                LLVMConstInt(LLVMInt32TypeInContext(ctx), 0, 0),
-            ]
-        };
-        let emit = |operands: &mut Vec<Value>| {
-            LLVMBuildCall2(
-                builder,
-                LLVMGlobalGetValueType(stackmap),
-                stackmap,
-                operands.as_mut_ptr(),
-                operands.len() as u32,
-                c"".as_ptr(),
-            );
-        };
-        for f in module.get_functions() {
-            if f.count_basic_blocks() == 0 {
-                continue;
+    let ctx = module.get_context();
+    let builder = Builder::new(module);
+    let header = |id: u64| {
+        vec![
+            ctx.i64_type().const_int(id, false).as_value_ref(),
+            ctx.i32_type().const_int(0, false).as_value_ref(),
+        ]
+    };
+    let emit = |operands: &[Value]| {
+        builder.call(stackmap, operands);
+    };
+    for f in module.get_functions() {
+        if f.count_basic_blocks() == 0 {
+            continue;
+        }
+        let sites: Vec<(liveness::LiveAcross, CallKind)> = liveness::live_across_calls(f)
+            .into_iter()
+            .filter_map(|s| call_kind(s.call, &reaching).map(|k| (s, k)))
+            .collect();
+        if sites.is_empty() {
+            continue;
+        }
+        let fname = f.get_name().to_string_lossy().into_owned();
+        let memory_live = allocas_in_use_after_calls(f.as_value_ref());
+        let defined = Definitions::new(f.as_value_ref());
+        let frame = static_allocas(f.as_value_ref());
+        let frame_index: HashMap<Value, u32> = frame
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (*a, i as u32))
+            .collect();
+        if !frame.is_empty() {
+            // The frame record: every fixed-size allocation's frame
+            // address, once per function (the addresses are the same at
+            // every call site, so call sites only list which are in use).
+            let id = FRAME_ID_BASE + table.frames.len() as u64;
+            builder.position_before(after_last(&frame));
+            let mut operands = header(id);
+            operands.extend(frame.iter().copied());
+            emit(&operands);
+            table.frames.push(Frame {
+                id,
+                function: fname.clone(),
+                allocas: frame
+                    .iter()
+                    .map(|a| fixed_alloca_size(*a, layout))
+                    .collect(),
+            });
+        }
+        for (site, kind) in sites {
+            let id = table.sites.len() as u64;
+            if let CallKind::Landmark(_) = kind {
+                // The runtime is told the call-site ID, not the landmark's
+                // ordinal: that is what indexes the migratable-sites
+                // table and names the innermost frame's record.
+                ir::set_operand(
+                    site.call,
+                    0,
+                    ctx.i32_type().const_int(id, false).as_value_ref(),
+                );
             }
-            let sites: Vec<(liveness::LiveAcross, CallKind)> = liveness::live_across_calls(f)
-                .into_iter()
-                .filter_map(|s| call_kind(s.call, &reaching).map(|k| (s, k)))
-                .collect();
-            if sites.is_empty() {
-                continue;
-            }
-            let fname = f.get_name().to_string_lossy().into_owned();
-            let memory_live = allocas_in_use_after_calls(f.as_value_ref());
-            let defined = Definitions::new(f.as_value_ref());
-            let frame = static_allocas(f.as_value_ref());
-            let frame_index: HashMap<Value, u32> = frame
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (*a, i as u32))
-                .collect();
-            if !frame.is_empty() {
-                // The frame record: every fixed-size allocation's frame
-                // address, once per function (the addresses are the same at
-                // every call site, so call sites only list which are in use).
-                let id = FRAME_ID_BASE + table.frames.len() as u64;
-                LLVMPositionBuilderBefore(builder, after_last(&frame));
-                let mut operands = header(id);
-                operands.extend(frame.iter().copied());
-                emit(&mut operands);
-                table.frames.push(Frame {
-                    id,
-                    function: fname.clone(),
-                    allocas: frame.iter().map(|a| fixed_alloca_size(*a, td)).collect(),
-                });
-            }
-            for (site, kind) in sites {
-                let id = table.sites.len() as u64;
-                if let CallKind::Landmark(_) = kind {
-                    // The runtime is told the call-site ID, not the landmark's
-                    // ordinal: that is what indexes the migratable-sites
-                    // table and names the innermost frame's record.
-                    LLVMSetOperand(
-                        site.call,
-                        0,
-                        LLVMConstInt(LLVMInt32TypeInContext(ctx), id, 0),
-                    );
-                }
-                // Fixed-size allocations and pointers at fixed offsets into
-                // them are not recorded per call (recording dozens of
-                // `&buf[i]` made the register allocator give up): the frame
-                // record has their addresses and the table says which are
-                // in use and how to rebuild the derived pointers.
-                let mut values: Vec<Value> = Vec::new();
-                let mut derived: Vec<(Base, Option<Value>, i64)> = Vec::new();
-                let mut in_use: BTreeSet<u32> = BTreeSet::new();
-                let mut dynamic: BTreeSet<Value> = BTreeSet::new();
-                for v in with_compare_operands(&site.live) {
-                    let (root, offset) = offset_from_root(v, td);
-                    if let Some(&i) = frame_index.get(&root) {
-                        in_use.insert(i);
-                        if root != v {
-                            derived.push((Base::Alloca(i), None, offset));
-                        }
-                    } else if is_alloca(root) {
-                        dynamic.insert(root);
-                        if root != v {
-                            derived.push((Base::Value(0), Some(root), offset));
-                        }
-                    } else if let Some(name) = named_global(root) {
-                        derived.push((Base::Symbol(name), None, offset));
-                    } else if root == v || !LLVMIsAConstant(root).is_null() {
-                        values.push(v);
-                    } else {
-                        if !values.contains(&root) {
-                            values.push(root);
-                        }
+            // Fixed-size allocations and pointers at fixed offsets into
+            // them are not recorded per call (recording dozens of
+            // `&buf[i]` made the register allocator give up): the frame
+            // record has their addresses and the table says which are
+            // in use and how to rebuild the derived pointers.
+            let mut values: Vec<Value> = Vec::new();
+            let mut derived: Vec<(Base, Option<Value>, i64)> = Vec::new();
+            let mut in_use: BTreeSet<u32> = BTreeSet::new();
+            let mut dynamic: BTreeSet<Value> = BTreeSet::new();
+            for v in with_compare_operands(&site.live) {
+                let (root, offset) = offset_from_root(v, layout);
+                if let Some(&i) = frame_index.get(&root) {
+                    in_use.insert(i);
+                    if root != v {
+                        derived.push((Base::Alloca(i), None, offset));
+                    }
+                } else if ir::is_alloca(root) {
+                    dynamic.insert(root);
+                    if root != v {
                         derived.push((Base::Value(0), Some(root), offset));
                     }
-                }
-                if let Some(set) = memory_live.get(&site.call) {
-                    for a in set {
-                        match frame_index.get(a) {
-                            Some(i) => {
-                                in_use.insert(*i);
-                            }
-                            // A dynamic allocation exists only after its
-                            // alloca ran (a VLA, `alloca(n)`): before that
-                            // there is nothing to record, and naming it
-                            // would not verify.
-                            None if defined.dominates(*a, site.call) => {
-                                dynamic.insert(*a);
-                            }
-                            None => {}
-                        }
+                } else if let Some(name) = named_global(root) {
+                    derived.push((Base::Symbol(name), None, offset));
+                } else if root == v || ir::is_constant(root) {
+                    values.push(v);
+                } else {
+                    if !values.contains(&root) {
+                        values.push(root);
                     }
+                    derived.push((Base::Value(0), Some(root), offset));
                 }
-                values.extend(dynamic);
-                let derived = derived
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, (base, root, offset))| DerivedValue {
-                        value: (values.len() + k) as u32,
-                        base: match root {
-                            Some(r) => {
-                                Base::Value(values.iter().position(|v| *v == r).unwrap() as u32)
-                            }
-                            None => base,
-                        },
-                        offset,
-                    })
-                    .collect();
-
-                LLVMPositionBuilderBefore(builder, LLVMGetNextInstruction(site.call));
-                let mut parts = Vec::new();
-                let mut operands = header(id);
-                for (index, v) in values.iter().enumerate() {
-                    let dynamic_alloca = is_alloca(*v);
-                    let mut split = Vec::new();
-                    flatten(builder, td, *v, LLVMTypeOf(*v), 0, false, &mut split)
-                        .map_err(|e| anyhow::anyhow!("{}: in {fname}: {e}", where_is(site.call)))?;
-                    for (operand, offset, pointer) in split {
-                        let ty = LLVMTypeOf(operand);
-                        parts.push(RecordedPart {
-                            value: index as u32,
-                            offset: offset as u32,
-                            size: LLVMStoreSizeOfType(td, ty) as u32,
-                            ty: type_string(ty),
-                            pointer,
-                            dynamic_alloca,
-                        });
-                        operands.push(operand);
-                    }
-                }
-                emit(&mut operands);
-                table.sites.push(CallSite {
-                    id,
-                    function: fname.clone(),
-                    kind,
-                    location: ir::location(site.call),
-                    values: parts,
-                    allocas: in_use.into_iter().collect(),
-                    derived,
-                });
             }
+            if let Some(set) = memory_live.get(&site.call) {
+                for a in set {
+                    match frame_index.get(a) {
+                        Some(i) => {
+                            in_use.insert(*i);
+                        }
+                        // A dynamic allocation exists only after its
+                        // alloca ran (a VLA, `alloca(n)`): before that
+                        // there is nothing to record, and naming it
+                        // would not verify.
+                        None if defined.dominates(*a, site.call) => {
+                            dynamic.insert(*a);
+                        }
+                        None => {}
+                    }
+                }
+            }
+            values.extend(dynamic);
+            let derived = derived
+                .into_iter()
+                .enumerate()
+                .map(|(k, (base, root, offset))| DerivedValue {
+                    value: (values.len() + k) as u32,
+                    base: match root {
+                        Some(r) => Base::Value(values.iter().position(|v| *v == r).unwrap() as u32),
+                        None => base,
+                    },
+                    offset,
+                })
+                .collect();
+
+            builder
+                .position_before(ir::next_instruction(site.call).expect("a call is no terminator"));
+            let mut parts = Vec::new();
+            let mut operands = header(id);
+            for (index, v) in values.iter().enumerate() {
+                let dynamic_alloca = ir::is_alloca(*v);
+                let mut split = Vec::new();
+                flatten(&builder, layout, *v, ir::type_of(*v), 0, false, &mut split)
+                    .map_err(|e| anyhow::anyhow!("{}: in {fname}: {e}", where_is(site.call)))?;
+                for (operand, offset, pointer) in split {
+                    let ty = ir::type_of(operand);
+                    parts.push(RecordedPart {
+                        value: index as u32,
+                        offset: offset as u32,
+                        size: ir::store_size(layout, ty) as u32,
+                        ty: ir::type_string(ty),
+                        pointer,
+                        dynamic_alloca,
+                    });
+                    operands.push(operand);
+                }
+            }
+            emit(&operands);
+            table.sites.push(CallSite {
+                id,
+                function: fname.clone(),
+                kind,
+                location: ir::location(site.call),
+                values: parts,
+                allocas: in_use.into_iter().collect(),
+                derived,
+            });
         }
-        LLVMDisposeBuilder(builder);
     }
     table.noreturn = noreturn_functions(module);
     Ok(table)
@@ -265,9 +250,7 @@ fn static_allocas(f: Value) -> Vec<Value> {
     let entry = ir::blocks(f)[0];
     ir::block_instructions(entry)
         .into_iter()
-        .filter(|i| {
-            is_alloca(*i) && unsafe { !LLVMIsAConstantInt(LLVMGetOperand(*i, 0)).is_null() }
-        })
+        .filter(|i| ir::is_alloca(*i) && ir::constant_int(ir::operand(*i, 0)).is_some())
         .collect()
 }
 
@@ -276,13 +259,13 @@ fn static_allocas(f: Value) -> Vec<Value> {
 /// be computed between them), so that it names only defined values.
 fn after_last(frame: &[Value]) -> Value {
     let last = *frame.last().expect("a frame record has allocations");
-    unsafe { LLVMGetNextInstruction(last) }
+    ir::next_instruction(last).expect("an alloca is no terminator")
 }
 
 /// Whether an instruction's definition dominates another instruction of the
 /// same function: the function's dominator tree, built once.
 struct Definitions {
-    block_index: HashMap<LLVMBasicBlockRef, usize>,
+    block_index: HashMap<Block, usize>,
     dominators: crate::dominators::Dominators,
 }
 
@@ -298,19 +281,14 @@ impl Definitions {
     /// True if `def` dominates `user`: it comes first in the same block, or
     /// its block dominates `user`'s.
     fn dominates(&self, def: Value, user: Value) -> bool {
-        let (db, ub) = unsafe {
-            (
-                LLVMGetInstructionParent(def),
-                LLVMGetInstructionParent(user),
-            )
-        };
+        let (db, ub) = (ir::parent_block(def), ir::parent_block(user));
         if db == ub {
-            let mut i = unsafe { LLVMGetNextInstruction(def) };
-            while !i.is_null() {
-                if i == user {
+            let mut i = ir::next_instruction(def);
+            while let Some(next) = i {
+                if next == user {
                     return true;
                 }
-                i = unsafe { LLVMGetNextInstruction(i) };
+                i = ir::next_instruction(next);
             }
             return false;
         }
@@ -320,26 +298,22 @@ impl Definitions {
 }
 
 /// `declare void @llvm.experimental.stackmap(i64, i32, ...)`
-fn stackmap_function(module: &Module) -> Value {
+fn stackmap_function<'ctx>(module: &Module<'ctx>) -> FunctionValue<'ctx> {
     if let Some(f) = module.get_function(STACKMAP) {
-        return f.as_value_ref();
+        return f;
     }
     let ctx = module.get_context();
     let ty = ctx
         .void_type()
         .fn_type(&[ctx.i64_type().into(), ctx.i32_type().into()], true);
-    module.add_function(STACKMAP, ty, None).as_value_ref()
+    module.add_function(STACKMAP, ty, None)
 }
 
 /// Why a call gets a record, or `None` if it needs none.
 fn call_kind(call: Value, reaching: &HashSet<Value>) -> Option<CallKind> {
-    unsafe {
-        if LLVMGetInstructionOpcode(call) != LLVMOpcode::LLVMCall
-            || LLVMIsTailCall(call) != 0 && LLVMGetTailCallKind(call) == musttail()
-        {
-            // Nothing may follow a musttail call, and its frame is gone anyway.
-            return None;
-        }
+    if ir::opcode(call) != Some(LLVMOpcode::LLVMCall) || ir::is_musttail(call) {
+        // Nothing may follow a musttail call, and its frame is gone anyway.
+        return None;
     }
     if never_returns(call) {
         // Nothing is live after it, and the backends drop code placed after
@@ -355,7 +329,7 @@ fn call_kind(call: Value, reaching: &HashSet<Value>) -> Option<CallKind> {
     };
     let name = ir::name(callee);
     if name == HIT_FUNCTION {
-        let id = unsafe { LLVMConstIntGetZExtValue(LLVMGetOperand(call, 0)) };
+        let id = ir::constant_int(ir::operand(call, 0)).expect("a landmark's ID is a constant");
         return Some(CallKind::Landmark(id as u32));
     }
     if name.starts_with("llvm.") {
@@ -367,10 +341,6 @@ fn call_kind(call: Value, reaching: &HashSet<Value>) -> Option<CallKind> {
     reaching.contains(&callee).then_some(CallKind::Direct(name))
 }
 
-fn musttail() -> inkwell::llvm_sys::LLVMTailCallKind {
-    inkwell::llvm_sys::LLVMTailCallKind::LLVMTailCallKindMustTail
-}
-
 /// `live` plus the operands of every comparison in it. The backend sinks
 /// a comparison to its uses (CodeGenPrepare), the record among them, and
 /// then keeps the operands (a pointer, for `p == NULL`) across the call
@@ -379,16 +349,13 @@ fn musttail() -> inkwell::llvm_sys::LLVMTailCallKind {
 fn with_compare_operands(live: &[Value]) -> Vec<Value> {
     let mut out = live.to_vec();
     for &v in live {
-        unsafe {
-            if LLVMIsAICmpInst(v).is_null() && LLVMIsAFCmpInst(v).is_null() {
-                continue;
-            }
-            for k in 0..LLVMGetNumOperands(v) as u32 {
-                let op = LLVMGetOperand(v, k);
-                let variable = !LLVMIsAInstruction(op).is_null() || !LLVMIsAArgument(op).is_null();
-                if variable && !out.contains(&op) {
-                    out.push(op);
-                }
+        if !ir::is_icmp(v) && !ir::is_fcmp(v) {
+            continue;
+        }
+        for op in ir::operands(v) {
+            let variable = ir::is_instruction(op) || ir::is_argument(op);
+            if variable && !out.contains(&op) {
+                out.push(op);
             }
         }
     }
@@ -396,28 +363,21 @@ fn with_compare_operands(live: &[Value]) -> Vec<Value> {
 }
 
 fn returns_twice(call: Value, callee: Value) -> bool {
-    has_attribute(call, callee, "returns_twice")
+    has_attribute(call, Some(callee), "returns_twice")
 }
 
 /// The call is marked `noreturn` (itself or its callee) or followed by
 /// `unreachable`.
 fn never_returns(call: Value) -> bool {
-    let callee = ir::direct_callee(call).unwrap_or(std::ptr::null_mut());
-    has_attribute(call, callee, "noreturn")
-        || unsafe {
-            let next = LLVMGetNextInstruction(call);
-            !next.is_null() && LLVMGetInstructionOpcode(next) == LLVMOpcode::LLVMUnreachable
-        }
+    has_attribute(call, ir::direct_callee(call), "noreturn")
+        || ir::next_instruction(call)
+            .is_some_and(|next| ir::opcode(next) == Some(LLVMOpcode::LLVMUnreachable))
 }
 
-/// A function attribute on the callee (if not null) or on the call.
-fn has_attribute(call: Value, callee: Value, name: &str) -> bool {
-    let kind = inkwell::attributes::Attribute::get_named_enum_kind_id(name);
-    unsafe {
-        let index = inkwell::llvm_sys::LLVMAttributeFunctionIndex;
-        !callee.is_null() && !LLVMGetEnumAttributeAtIndex(callee, index, kind).is_null()
-            || !LLVMGetCallSiteEnumAttribute(call, index, kind).is_null()
-    }
+/// A function attribute on the callee (if any) or on the call.
+fn has_attribute(call: Value, callee: Option<Value>, name: &str) -> bool {
+    callee.is_some_and(|f| ir::function_has_attribute(f, name))
+        || ir::call_site_has_attribute(call, name)
 }
 
 /// Defined functions that can reach a landmark: they contain one, call
@@ -464,16 +424,10 @@ fn functions_reaching_landmarks(module: &Module) -> HashSet<Value> {
     reaching
 }
 
-fn is_alloca(v: Value) -> bool {
-    unsafe { !LLVMIsAAllocaInst(v).is_null() }
-}
-
 /// Bytes a constant-size alloca allocates.
-fn fixed_alloca_size(a: Value, td: inkwell::llvm_sys::target::LLVMTargetDataRef) -> u64 {
-    unsafe {
-        let count = LLVMConstIntGetZExtValue(LLVMGetOperand(a, 0));
-        LLVMABISizeOfType(td, LLVMGetAllocatedType(a)) * count
-    }
+fn fixed_alloca_size(a: Value, layout: &TargetData) -> u64 {
+    let count = ir::constant_int(ir::operand(a, 0)).expect("a fixed-size alloca");
+    ir::abi_size(layout, ir::allocated_type(a)) * count
 }
 
 /// Walks `v` back through constant-offset address arithmetic (GEPs with
@@ -481,60 +435,44 @@ fn fixed_alloca_size(a: Value, td: inkwell::llvm_sys::target::LLVMTargetDataRef)
 /// root and the byte offset of `v` from it (`v` itself and 0 if `v` is not
 /// such arithmetic). The backends often fold these into frame addresses or
 /// addressing modes; recording the root instead keeps records small.
-fn offset_from_root(
-    mut v: Value,
-    td: inkwell::llvm_sys::target::LLVMTargetDataRef,
-) -> (Value, i64) {
+fn offset_from_root(mut v: Value, layout: &TargetData) -> (Value, i64) {
     let mut total = 0i64;
-    unsafe {
-        loop {
-            let opcode = if !LLVMIsAInstruction(v).is_null() {
-                LLVMGetInstructionOpcode(v)
-            } else if !LLVMIsAConstantExpr(v).is_null() {
-                LLVMGetConstOpcode(v)
-            } else {
-                break;
-            };
-            match opcode {
-                LLVMOpcode::LLVMPtrToInt | LLVMOpcode::LLVMAddrSpaceCast => {
-                    v = LLVMGetOperand(v, 0);
-                }
-                LLVMOpcode::LLVMGetElementPtr => match gep_offset(v, td) {
-                    Some(off) => {
-                        total += off;
-                        v = LLVMGetOperand(v, 0);
-                    }
-                    None => break,
-                },
-                _ => break,
+    while let Some(opcode) = ir::opcode(v).or_else(|| ir::constant_expr_opcode(v)) {
+        match opcode {
+            LLVMOpcode::LLVMPtrToInt | LLVMOpcode::LLVMAddrSpaceCast => {
+                v = ir::operand(v, 0);
             }
+            LLVMOpcode::LLVMGetElementPtr => match gep_offset(v, layout) {
+                Some(off) => {
+                    total += off;
+                    v = ir::operand(v, 0);
+                }
+                None => break,
+            },
+            _ => break,
         }
     }
     (v, total)
 }
 
 /// The byte offset a GEP adds, if all its indices are constants.
-unsafe fn gep_offset(gep: Value, td: inkwell::llvm_sys::target::LLVMTargetDataRef) -> Option<i64> {
+fn gep_offset(gep: Value, layout: &TargetData) -> Option<i64> {
     let mut total = 0i64;
-    let mut ty = LLVMGetGEPSourceElementType(gep);
-    for i in 1..LLVMGetNumOperands(gep) as u32 {
-        let index = LLVMGetOperand(gep, i);
-        if LLVMIsAConstantInt(index).is_null() {
-            return None;
-        }
-        let index = LLVMConstIntGetSExtValue(index);
+    let mut ty = ir::gep_source_element_type(gep);
+    for (i, index) in ir::operands(gep).into_iter().enumerate().skip(1) {
+        let index = ir::constant_int_signed(index)?;
         if i == 1 {
-            total += index * LLVMABISizeOfType(td, ty) as i64;
+            total += index * ir::abi_size(layout, ty) as i64;
             continue;
         }
-        match LLVMGetTypeKind(ty) {
+        match ir::type_kind(ty) {
             LLVMTypeKind::LLVMStructTypeKind => {
-                total += LLVMOffsetOfElement(td, ty, index as u32) as i64;
-                ty = LLVMStructGetTypeAtIndex(ty, index as u32);
+                total += ir::field_offset(layout, ty, index as u32) as i64;
+                ty = ir::struct_fields(ty)[index as usize];
             }
             LLVMTypeKind::LLVMArrayTypeKind | LLVMTypeKind::LLVMVectorTypeKind => {
-                ty = LLVMGetElementType(ty);
-                total += index * LLVMABISizeOfType(td, ty) as i64;
+                ty = ir::element_type(ty);
+                total += index * ir::abi_size(layout, ty) as i64;
             }
             _ => return None,
         }
@@ -545,10 +483,8 @@ unsafe fn gep_offset(gep: Value, td: inkwell::llvm_sys::target::LLVMTargetDataRe
 /// A named global (function or variable): its address is the same in both
 /// executables.
 fn named_global(v: Value) -> Option<String> {
-    unsafe {
-        if LLVMIsAGlobalValue(v).is_null() {
-            return None;
-        }
+    if !ir::is_global_value(v) {
+        return None;
     }
     let name = ir::name(v);
     (!name.is_empty()).then_some(name)
@@ -558,113 +494,101 @@ fn named_global(v: Value) -> Option<String> {
 /// operands the backends can record, emitting the extraction instructions
 /// at `builder`. Each part: (operand, byte offset, holds a pointer).
 fn flatten(
-    builder: LLVMBuilderRef,
-    td: inkwell::llvm_sys::target::LLVMTargetDataRef,
+    builder: &Builder,
+    layout: &TargetData,
     v: Value,
-    ty: LLVMTypeRef,
+    ty: Type,
     offset: u64,
     pointer: bool,
     out: &mut Vec<(Value, u64, bool)>,
 ) -> Result<()> {
-    unsafe {
-        let ctx = LLVMGetTypeContext(ty);
-        let i64t = LLVMInt64TypeInContext(ctx);
-        match LLVMGetTypeKind(ty) {
-            LLVMTypeKind::LLVMPointerTypeKind => out.push((v, offset, true)),
-            LLVMTypeKind::LLVMFloatTypeKind
-            | LLVMTypeKind::LLVMDoubleTypeKind
-            | LLVMTypeKind::LLVMFP128TypeKind => out.push((v, offset, pointer)),
-            LLVMTypeKind::LLVMHalfTypeKind | LLVMTypeKind::LLVMBFloatTypeKind => {
-                let bits = LLVMBuildBitCast(builder, v, LLVMInt16TypeInContext(ctx), c"".as_ptr());
-                out.push((bits, offset, pointer));
-            }
-            LLVMTypeKind::LLVMIntegerTypeKind => {
-                let width = LLVMGetIntTypeWidth(ty);
-                if matches!(width, 1 | 8 | 16 | 32 | 64) {
-                    out.push((v, offset, pointer));
-                } else if width < 64 {
-                    let wide = LLVMBuildZExt(builder, v, i64t, c"".as_ptr());
-                    out.push((wide, offset, pointer));
-                } else {
-                    for chunk in 0..width.div_ceil(64) {
-                        let shift = LLVMConstInt(ty, 64 * chunk as u64, 0);
-                        let high = LLVMBuildLShr(builder, v, shift, c"".as_ptr());
-                        let part = LLVMBuildTrunc(builder, high, i64t, c"".as_ptr());
-                        out.push((part, offset + 8 * chunk as u64, pointer));
-                    }
-                }
-            }
-            LLVMTypeKind::LLVMVectorTypeKind => {
-                let elem = LLVMGetElementType(ty);
-                let n = LLVMGetVectorSize(ty);
-                let elem_kind = LLVMGetTypeKind(elem);
-                let is_ptr = elem_kind == LLVMTypeKind::LLVMPointerTypeKind;
-                let elem_bits = if is_ptr {
-                    64
-                } else {
-                    LLVMSizeOfTypeInBits(td, elem) as u32
-                };
-                let legal_elem = match elem_kind {
-                    LLVMTypeKind::LLVMIntegerTypeKind => {
-                        matches!(LLVMGetIntTypeWidth(elem), 8 | 16 | 32 | 64)
-                    }
-                    LLVMTypeKind::LLVMFloatTypeKind | LLVMTypeKind::LLVMDoubleTypeKind => true,
-                    LLVMTypeKind::LLVMPointerTypeKind => true,
-                    _ => false,
-                };
-                if legal_elem && elem_bits * n == 128 {
-                    out.push((v, offset, pointer || is_ptr));
-                    return Ok(());
-                }
-                let ints = if is_ptr {
-                    LLVMBuildPtrToInt(builder, v, LLVMVectorType(i64t, n), c"".as_ptr())
-                } else {
-                    v
-                };
-                let whole = LLVMIntTypeInContext(ctx, elem_bits * n);
-                let bits = LLVMBuildBitCast(builder, ints, whole, c"".as_ptr());
-                flatten(builder, td, bits, whole, offset, pointer || is_ptr, out)?;
-            }
-            LLVMTypeKind::LLVMStructTypeKind => {
-                for i in 0..LLVMCountStructElementTypes(ty) {
-                    let field_ty = LLVMStructGetTypeAtIndex(ty, i);
-                    let field = LLVMBuildExtractValue(builder, v, i, c"".as_ptr());
-                    let at = offset + LLVMOffsetOfElement(td, ty, i);
-                    flatten(builder, td, field, field_ty, at, pointer, out)?;
-                }
-            }
-            LLVMTypeKind::LLVMArrayTypeKind => {
-                let elem = LLVMGetElementType(ty);
-                let stride = LLVMABISizeOfType(td, elem);
-                for i in 0..LLVMGetArrayLength2(ty) as u32 {
-                    let item = LLVMBuildExtractValue(builder, v, i, c"".as_ptr());
-                    flatten(
-                        builder,
-                        td,
-                        item,
-                        elem,
-                        offset + stride * i as u64,
-                        pointer,
-                        out,
-                    )?;
-                }
-            }
-            _ => bail!(
-                "a value of type {} is live across this call; live-value records cannot hold it",
-                type_string(ty)
-            ),
+    let i64t = ir::int_type(ty, 64);
+    match ir::type_kind(ty) {
+        LLVMTypeKind::LLVMPointerTypeKind => out.push((v, offset, true)),
+        LLVMTypeKind::LLVMFloatTypeKind
+        | LLVMTypeKind::LLVMDoubleTypeKind
+        | LLVMTypeKind::LLVMFP128TypeKind => out.push((v, offset, pointer)),
+        LLVMTypeKind::LLVMHalfTypeKind | LLVMTypeKind::LLVMBFloatTypeKind => {
+            let bits = builder.bit_cast(v, ir::int_type(ty, 16));
+            out.push((bits, offset, pointer));
         }
+        LLVMTypeKind::LLVMIntegerTypeKind => {
+            let width = ir::int_width(ty);
+            if matches!(width, 1 | 8 | 16 | 32 | 64) {
+                out.push((v, offset, pointer));
+            } else if width < 64 {
+                let wide = builder.zext(v, i64t);
+                out.push((wide, offset, pointer));
+            } else {
+                for chunk in 0..width.div_ceil(64) {
+                    let shift = ir::const_int(ty, 64 * chunk as u64);
+                    let high = builder.lshr(v, shift);
+                    let part = builder.trunc(high, i64t);
+                    out.push((part, offset + 8 * chunk as u64, pointer));
+                }
+            }
+        }
+        LLVMTypeKind::LLVMVectorTypeKind => {
+            let elem = ir::element_type(ty);
+            let n = ir::vector_size(ty);
+            let elem_kind = ir::type_kind(elem);
+            let is_ptr = elem_kind == LLVMTypeKind::LLVMPointerTypeKind;
+            let elem_bits = if is_ptr {
+                64
+            } else {
+                ir::size_in_bits(layout, elem) as u32
+            };
+            let legal_elem = match elem_kind {
+                LLVMTypeKind::LLVMIntegerTypeKind => {
+                    matches!(ir::int_width(elem), 8 | 16 | 32 | 64)
+                }
+                LLVMTypeKind::LLVMFloatTypeKind | LLVMTypeKind::LLVMDoubleTypeKind => true,
+                LLVMTypeKind::LLVMPointerTypeKind => true,
+                _ => false,
+            };
+            if legal_elem && elem_bits * n == 128 {
+                out.push((v, offset, pointer || is_ptr));
+                return Ok(());
+            }
+            let ints = if is_ptr {
+                builder.ptr_to_int(v, ir::vector_type(i64t, n))
+            } else {
+                v
+            };
+            let whole = ir::int_type(ty, elem_bits * n);
+            let bits = builder.bit_cast(ints, whole);
+            flatten(builder, layout, bits, whole, offset, pointer || is_ptr, out)?;
+        }
+        LLVMTypeKind::LLVMStructTypeKind => {
+            for (i, field_ty) in ir::struct_fields(ty).into_iter().enumerate() {
+                let i = i as u32;
+                let field = builder.extract_value(v, i);
+                let at = offset + ir::field_offset(layout, ty, i);
+                flatten(builder, layout, field, field_ty, at, pointer, out)?;
+            }
+        }
+        LLVMTypeKind::LLVMArrayTypeKind => {
+            let elem = ir::element_type(ty);
+            let stride = ir::abi_size(layout, elem);
+            for i in 0..ir::array_length(ty) as u32 {
+                let item = builder.extract_value(v, i);
+                flatten(
+                    builder,
+                    layout,
+                    item,
+                    elem,
+                    offset + stride * i as u64,
+                    pointer,
+                    out,
+                )?;
+            }
+        }
+        _ => bail!(
+            "a value of type {} is live across this call; live-value records cannot hold it",
+            ir::type_string(ty)
+        ),
     }
     Ok(())
-}
-
-fn type_string(ty: LLVMTypeRef) -> String {
-    unsafe {
-        let p = LLVMPrintTypeToString(ty);
-        let s = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
-        LLVMDisposeMessage(p);
-        s
-    }
 }
 
 fn where_is(inst: Value) -> String {
@@ -686,7 +610,7 @@ fn allocas_in_use_after_calls(f: Value) -> HashMap<Value, BTreeSet<Value>> {
     let mut unmarkable: HashSet<Value> = HashSet::new();
     for b in &blocks {
         for inst in ir::block_instructions(*b) {
-            if is_alloca(inst) {
+            if ir::is_alloca(inst) {
                 allocas.push(inst);
             }
             if let Some((_, target)) = lifetime_marker(inst) {
@@ -696,7 +620,7 @@ fn allocas_in_use_after_calls(f: Value) -> HashMap<Value, BTreeSet<Value>> {
                     }
                     None => {
                         // A marker on a pointer we cannot trace: be conservative.
-                        let p = unsafe { LLVMGetOperand(inst, 1) };
+                        let p = ir::operand(inst, 1);
                         unmarkable.insert(p);
                     }
                 }
@@ -708,8 +632,7 @@ fn allocas_in_use_after_calls(f: Value) -> HashMap<Value, BTreeSet<Value>> {
         .filter(|a| !marked.contains(a) || !unmarkable.is_empty())
         .copied()
         .collect();
-    let index: HashMap<LLVMBasicBlockRef, usize> =
-        blocks.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+    let index: HashMap<Block, usize> = blocks.iter().enumerate().map(|(i, b)| (*b, i)).collect();
     let mut live_in: Vec<BTreeSet<Value>> = vec![BTreeSet::new(); blocks.len()];
     let mut changed = true;
     while changed {
@@ -742,7 +665,7 @@ fn allocas_in_use_after_calls(f: Value) -> HashMap<Value, BTreeSet<Value>> {
 /// set at the block's end.
 fn walk_lifetimes(
     start: &BTreeSet<Value>,
-    b: LLVMBasicBlockRef,
+    b: Block,
     at_call: &mut dyn FnMut(Value, &BTreeSet<Value>),
 ) -> BTreeSet<Value> {
     let mut live = start.clone();
@@ -775,8 +698,8 @@ fn lifetime_marker(inst: Value) -> Option<(bool, Option<Value>)> {
     } else {
         return None;
     };
-    let p = unsafe { LLVMGetOperand(inst, 1) };
-    Some((starts, is_alloca(p).then_some(p)))
+    let p = ir::operand(inst, 1);
+    Some((starts, ir::is_alloca(p).then_some(p)))
 }
 
 #[cfg(test)]

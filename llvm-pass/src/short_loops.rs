@@ -13,10 +13,7 @@
 //! back edge, tested against a constant by the branch that leaves the loop
 //! there. Other exits can only make the loop shorter.
 
-use crate::ir::{self, Value};
-use inkwell::llvm_sys::core::*;
-use inkwell::llvm_sys::prelude::LLVMBasicBlockRef;
-use inkwell::llvm_sys::{LLVMIntPredicate, LLVMOpcode};
+use crate::ir::{self, Block, LLVMIntPredicate, LLVMOpcode, LLVMTypeKind, Value};
 
 /// Most iterations of a short loop.
 pub const MAX_TRIPS: u64 = 4096;
@@ -26,7 +23,7 @@ pub const MAX_WORK: u64 = 200_000;
 
 /// For each of a function's blocks (entry first), whether it is the
 /// header of a short loop.
-pub fn short_loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
+pub fn short_loop_headers(blocks: &[Block]) -> Vec<bool> {
     let n = blocks.len();
     let mut pred: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (b, ss) in ir::successor_indices(blocks).iter().enumerate() {
@@ -59,7 +56,7 @@ pub fn short_loop_headers(blocks: &[LLVMBasicBlockRef]) -> Vec<bool> {
 
 /// True if the loop with this `header` and body (`body[i]` for
 /// `blocks[i]`), whose only back edge comes from `latch`, is short.
-fn is_short(blocks: &[LLVMBasicBlockRef], header: usize, latch: usize, body: &[bool]) -> bool {
+fn is_short(blocks: &[Block], header: usize, latch: usize, body: &[bool]) -> bool {
     let size: u64 = (0..blocks.len())
         .filter(|b| body[*b])
         .map(|b| ir::block_instructions(blocks[b]).len() as u64)
@@ -90,118 +87,90 @@ fn is_harmless_intrinsic(call: Value) -> bool {
 /// The number of times the back edge from `latch` to `header` can be
 /// taken, if the branch at the end of `latch` decides it by comparing a
 /// constant-stepped induction variable with a constant.
-fn trips(
-    header: LLVMBasicBlockRef,
-    latch: LLVMBasicBlockRef,
-    in_loop: impl Fn(LLVMBasicBlockRef) -> bool,
-) -> Option<u64> {
-    unsafe {
-        let br = ir::terminator(latch);
-        if br.is_null()
-            || LLVMGetInstructionOpcode(br) != LLVMOpcode::LLVMBr
-            || LLVMIsConditional(br) == 0
-        {
-            return None;
-        }
-        let (on_true, on_false) = (LLVMGetSuccessor(br, 0), LLVMGetSuccessor(br, 1));
-        // Which outcome of the test goes around again.
-        let again_if = match (on_true == header, on_false == header) {
-            (true, false) if !in_loop(on_false) => true,
-            (false, true) if !in_loop(on_true) => false,
-            _ => return None,
-        };
-        let cmp = LLVMGetCondition(br);
-        if LLVMIsAICmpInst(cmp).is_null() {
-            return None;
-        }
-        let pred = LLVMGetICmpPredicate(cmp);
-        let (a, b) = (LLVMGetOperand(cmp, 0), LLVMGetOperand(cmp, 1));
-        let ty = LLVMTypeOf(a);
-        if LLVMGetTypeKind(ty) != inkwell::llvm_sys::LLVMTypeKind::LLVMIntegerTypeKind {
-            return None;
-        }
-        let bits = LLVMGetIntTypeWidth(ty);
-        if bits == 0 || bits > 64 {
-            return None;
-        }
-        let (tested, bound, swapped) = match (constant(a), constant(b)) {
-            (None, Some(k)) => (a, k, false),
-            (Some(k), None) => (b, k, true),
-            _ => return None,
-        };
-        // The tested value is the phi, or the phi plus the step.
-        let (phi, tests_next) = if is_header_phi(tested, header) {
-            (tested, false)
-        } else if LLVMGetInstructionOpcode(tested) == LLVMOpcode::LLVMAdd
-            && is_header_phi(LLVMGetOperand(tested, 0), header)
-        {
-            (LLVMGetOperand(tested, 0), true)
-        } else {
-            return None;
-        };
-        let (start, step) = induction(phi, latch)?;
-        let mask = if bits == 64 {
-            u64::MAX
-        } else {
-            (1u64 << bits) - 1
-        };
-        let mut v = start & mask;
-        for n in 0..=MAX_TRIPS {
-            let next = v.wrapping_add(step) & mask;
-            let x = if tests_next { next } else { v };
-            let (l, r) = if swapped {
-                (bound & mask, x)
-            } else {
-                (x, bound & mask)
-            };
-            if compare(pred, l, r, bits)? != again_if {
-                return Some(n);
-            }
-            v = next;
-        }
-        None
+fn trips(header: Block, latch: Block, in_loop: impl Fn(Block) -> bool) -> Option<u64> {
+    let (cmp, on_true, on_false) = ir::conditional_branch(ir::terminator(latch)?)?;
+    // Which outcome of the test goes around again.
+    let again_if = match (on_true == header, on_false == header) {
+        (true, false) if !in_loop(on_false) => true,
+        (false, true) if !in_loop(on_true) => false,
+        _ => return None,
+    };
+    let pred = ir::icmp_predicate(cmp)?;
+    let (a, b) = (ir::operand(cmp, 0), ir::operand(cmp, 1));
+    let ty = ir::type_of(a);
+    if ir::type_kind(ty) != LLVMTypeKind::LLVMIntegerTypeKind {
+        return None;
     }
+    let bits = ir::int_width(ty);
+    if bits == 0 || bits > 64 {
+        return None;
+    }
+    let (tested, bound, swapped) = match (ir::constant_int(a), ir::constant_int(b)) {
+        (None, Some(k)) => (a, k, false),
+        (Some(k), None) => (b, k, true),
+        _ => return None,
+    };
+    // The tested value is the phi, or the phi plus the step.
+    let (phi, tests_next) = if is_header_phi(tested, header) {
+        (tested, false)
+    } else if ir::opcode(tested) == Some(LLVMOpcode::LLVMAdd)
+        && is_header_phi(ir::operand(tested, 0), header)
+    {
+        (ir::operand(tested, 0), true)
+    } else {
+        return None;
+    };
+    let (start, step) = induction(phi, latch)?;
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let mut v = start & mask;
+    for n in 0..=MAX_TRIPS {
+        let next = v.wrapping_add(step) & mask;
+        let x = if tests_next { next } else { v };
+        let (l, r) = if swapped {
+            (bound & mask, x)
+        } else {
+            (x, bound & mask)
+        };
+        if compare(pred, l, r, bits)? != again_if {
+            return Some(n);
+        }
+        v = next;
+    }
+    None
 }
 
-/// The constant integer `v` is, if it is one.
-fn constant(v: Value) -> Option<u64> {
-    unsafe { (!LLVMIsAConstantInt(v).is_null()).then(|| LLVMConstIntGetZExtValue(v)) }
-}
-
-fn is_header_phi(v: Value, header: LLVMBasicBlockRef) -> bool {
-    unsafe { !LLVMIsAPHINode(v).is_null() && LLVMGetInstructionParent(v) == header }
+fn is_header_phi(v: Value, header: Block) -> bool {
+    ir::is_phi(v) && ir::parent_block(v) == header
 }
 
 /// (start, step) of a header phi that is a constant on every edge from
 /// outside the loop and itself plus a constant on the edge from `latch`.
-fn induction(phi: Value, latch: LLVMBasicBlockRef) -> Option<(u64, u64)> {
-    unsafe {
-        let mut start = None;
-        let mut step = None;
-        for k in 0..LLVMCountIncoming(phi) {
-            let v = LLVMGetIncomingValue(phi, k);
-            if LLVMGetIncomingBlock(phi, k) == latch {
-                if LLVMIsAInstruction(v).is_null()
-                    || LLVMGetInstructionOpcode(v) != LLVMOpcode::LLVMAdd
-                    || LLVMGetOperand(v, 0) != phi
-                {
-                    return None;
-                }
-                let s = constant(LLVMGetOperand(v, 1))?;
-                if step.is_some_and(|t| t != s) {
-                    return None;
-                }
-                step = Some(s);
-            } else {
-                let c = constant(v)?;
-                if start.is_some_and(|s| s != c) {
-                    return None;
-                }
-                start = Some(c);
+fn induction(phi: Value, latch: Block) -> Option<(u64, u64)> {
+    let mut start = None;
+    let mut step = None;
+    for (v, from) in ir::incoming(phi) {
+        if from == latch {
+            if ir::opcode(v) != Some(LLVMOpcode::LLVMAdd) || ir::operand(v, 0) != phi {
+                return None;
             }
+            let s = ir::constant_int(ir::operand(v, 1))?;
+            if step.is_some_and(|t| t != s) {
+                return None;
+            }
+            step = Some(s);
+        } else {
+            let c = ir::constant_int(v)?;
+            if start.is_some_and(|s| s != c) {
+                return None;
+            }
+            start = Some(c);
         }
-        Some((start?, step.filter(|s| *s != 0)?))
     }
+    Some((start?, step.filter(|s| *s != 0)?))
 }
 
 /// `l pred r` on `bits`-bit integers.

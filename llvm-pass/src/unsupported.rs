@@ -5,8 +5,7 @@
 //! two musl builds; compiling them anyway would give a program that behaves
 //! differently after a migration, so they are refused here, at build time.
 
-use crate::ir;
-use inkwell::llvm_sys::LLVMTypeKind;
+use crate::ir::{self, LLVMTypeKind};
 use inkwell::module::Module;
 use std::fmt;
 

@@ -13,10 +13,8 @@
 use super::IrIsa;
 use crate::ir;
 use anyhow::Result;
-use inkwell::llvm_sys::core::*;
 use inkwell::module::Module;
 use inkwell::targets::{InitializationConfig, Target};
-use inkwell::types::AsTypeRef;
 use inkwell::values::AsValueRef;
 use inkwell::AddressSpace;
 use migrate_format::Arch;
@@ -57,36 +55,25 @@ fn bridge_va_lists(module: &Module) {
                 None,
             )
         });
-    let fixup_ty = fixup.get_type();
     let size = ctx.i64_type().const_int(AAPCS64_VA_LIST_SIZE, false);
-    unsafe {
-        let builder = LLVMCreateBuilderInContext(ctx.raw());
-        for inst in ir::instructions(module) {
-            if !ir::is_call(inst) {
-                continue;
-            }
-            let Some(callee) = ir::direct_callee(inst) else {
-                continue;
-            };
-            let callee = ir::name(callee);
-            let args = ir::call_args(inst);
-            if callee.starts_with("llvm.va_start") {
-                LLVMPositionBuilderBefore(builder, LLVMGetNextInstruction(inst));
-                let mut a = [args[0]];
-                LLVMBuildCall2(
-                    builder,
-                    fixup_ty.as_type_ref(),
-                    fixup.as_value_ref(),
-                    a.as_mut_ptr(),
-                    1,
-                    c"".as_ptr(),
-                );
-            } else if callee.starts_with("llvm.va_copy") {
-                LLVMPositionBuilderBefore(builder, inst);
-                LLVMBuildMemCpy(builder, args[0], 8, args[1], 8, size.as_value_ref());
-                LLVMInstructionEraseFromParent(inst);
-            }
+    let builder = ir::Builder::new(module);
+    for inst in ir::instructions(module) {
+        if !ir::is_call(inst) {
+            continue;
         }
-        LLVMDisposeBuilder(builder);
+        let Some(callee) = ir::direct_callee(inst) else {
+            continue;
+        };
+        let callee = ir::name(callee);
+        let args = ir::call_args(inst);
+        if callee.starts_with("llvm.va_start") {
+            let next = ir::next_instruction(inst).expect("a call is no terminator");
+            builder.position_before(next);
+            builder.call(fixup, &[args[0]]);
+        } else if callee.starts_with("llvm.va_copy") {
+            builder.position_before(inst);
+            builder.memcpy(args[0], 8, args[1], 8, size.as_value_ref());
+            builder.erase_unused(inst);
+        }
     }
 }

@@ -22,6 +22,7 @@
 mod common;
 
 use common::*;
+use migrate_format::reports::TimingEvent;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -73,8 +74,8 @@ fn measure(bench: &Bench, base: &Path, isa: &str, mib: u64, runs: usize) -> Row 
         let _ = std::fs::remove_file(&timing);
         let mut cmd = runner(isa, &exe);
         cmd.args([mib.to_string(), "checkpoint".into()])
-            .env("LANDMARK_IMAGE", &image)
-            .env("LANDMARK_TIMING", &timing)
+            .env(migrate_format::env::IMAGE, &image)
+            .env(migrate_format::env::TIMING, &timing)
             .current_dir(&bench.cwd)
             .stdout(Stdio::null());
         migrate_cli::process::migratable(&mut cmd);
@@ -96,7 +97,7 @@ fn measure(bench: &Bench, base: &Path, isa: &str, mib: u64, runs: usize) -> Row 
         let out = Command::new(env!("CARGO_BIN_EXE_migrate"))
             .arg("restore")
             .arg(&image)
-            .env("LANDMARK_TIMING", &timing)
+            .env(migrate_format::env::TIMING, &timing)
             .output()
             .unwrap();
         wall.push(t.elapsed().as_secs_f64());
@@ -133,13 +134,13 @@ fn runner(isa: &str, exe: &Path) -> Command {
 /// The last `event` line of a LANDMARK_TIMING file: (bytes, ns).
 fn event(path: &Path, event: &str) -> (u64, u64) {
     let text = std::fs::read_to_string(path).unwrap();
-    let line = text
+    let e = text
         .lines()
         .rev()
-        .find(|l| l.contains(&format!("\"event\":\"{event}\"")))
+        .map(|l| serde_json::from_str::<TimingEvent>(l).unwrap())
+        .find(|e| e.event == event)
         .unwrap_or_else(|| panic!("no {event} timing in {text:?}"));
-    let v: serde_json::Value = serde_json::from_str(line).unwrap();
-    (v["bytes"].as_u64().unwrap_or(0), v["ns"].as_u64().unwrap())
+    (e.bytes.unwrap_or(0), e.ns)
 }
 
 fn print_table(isa: &str, rows: &[Row]) {

@@ -1,7 +1,8 @@
 //! The JSON the runtime writes for `migrate` at a program's exit: landmark
-//! statistics ([`env::STATS`](crate::env::STATS), `landmark.c`) and why a
+//! statistics ([`env::STATS`](crate::env::STATS), `landmark.c`), why a
 //! checkpoint that was asked for never came ([`env::REPORT`](crate::env::REPORT),
-//! `checkpoint.c`'s `write_report`). The runtime prints them with
+//! `checkpoint.c`'s `write_report`), and how long writing and restoring
+//! images took ([`env::TIMING`](crate::env::TIMING), one line per event). The runtime prints them with
 //! `snprintf` (it cannot link a JSON library); these are their readers, and
 //! the end-to-end tests parse what the runtime wrote with them.
 
@@ -47,4 +48,18 @@ pub struct CheckpointReport {
     pub waited_migratable: u64,
     /// 1 if the last checkpoint could not be written (the runtime said why).
     pub failed: u8,
+}
+
+/// One line of `LANDMARK_TIMING`: `{"event":"checkpoint","bytes":N,"ns":T}`
+/// (`checkpoint.c`: writing an image of N bytes took T ns) or
+/// `{"event":"restore","ns":T}` (`restore.c`: from the restore's start to
+/// the jump back into the program).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimingEvent {
+    /// `checkpoint` or `restore`.
+    pub event: String,
+    /// The image's size (checkpoints only).
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    pub ns: u64,
 }

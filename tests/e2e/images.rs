@@ -402,7 +402,7 @@ fn bad_images_and_missing_files_are_clear_errors() {
         let mut direct = direct(isa, &exe);
         only_standard_streams(&mut direct);
         let out = direct
-            .env("LANDMARK_RESTORE", &image)
+            .env(migrate_format::env::RESTORE, &image)
             .stdin(Stdio::null())
             .output()
             .unwrap();

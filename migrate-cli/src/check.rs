@@ -2,14 +2,14 @@
 //! live-value records? Run by every `migrate cc` link, and on its own.
 
 use crate::cc::link::output_path;
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use migrate_format::callsites::FRAME_ID_BASE;
 use migrate_format::certificates::{
     migratable_sites, Certificates, RecordOutcome, Refusal, RefusalKind,
 };
 use migrate_format::{Arch, PerArch};
 use serde::Serialize;
-use stack_translator::certify::certify_file;
+use stack_translator::certify::certify_bytes;
 use stack_translator::isa as tisa;
 use stack_translator::records::{check, Executable, Report};
 use std::collections::BTreeMap;
@@ -48,10 +48,11 @@ pub struct Certified {
     pub reasons: Vec<(String, usize)>,
 }
 
-/// Certifies every record of `exe`, the executable of `isa` at `path`. If
-/// the file cannot be examined at all, every record carries that reason.
-pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Certificates {
-    let records = certify_file(path, isa, &exe.table).unwrap_or_else(|e| {
+/// Certifies every record of `exe`, the executable of `isa` at `path`,
+/// whose bytes are `data`. If the file cannot be examined at all, every
+/// record carries that reason.
+pub fn certify(path: &Path, data: &[u8], isa: &dyn tisa::Isa, exe: &Executable) -> Certificates {
+    let records = certify_bytes(path, data, isa, &exe.table).unwrap_or_else(|e| {
         // The message and its causes (`{:#}` of an anyhow::Error).
         let why = Refusal::new(
             RefusalKind::UnreadableExecutable,
@@ -78,11 +79,13 @@ pub fn certify(path: &Path, isa: &dyn tisa::Isa, exe: &Executable) -> Certificat
 /// Certifies both executables of a build at once (one core each).
 pub fn certify_both(
     paths: PerArch<&std::path::PathBuf>,
+    data: PerArch<&[u8]>,
     exes: &PerArch<Executable>,
 ) -> PerArch<Certificates> {
     std::thread::scope(|s| {
-        let handles =
-            PerArch::new(|arch| s.spawn(move || certify(paths[arch], tisa::of(arch), &exes[arch])));
+        let handles = PerArch::new(|arch| {
+            s.spawn(move || certify(paths[arch], data[arch], tisa::of(arch), &exes[arch]))
+        });
         handles.map(|_, h| h.join().expect("certification thread panicked"))
     })
 }
@@ -137,12 +140,16 @@ fn percent(part: usize, whole: usize) -> String {
 /// the build) fails the check.
 pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
     let paths = PerArch::new(|arch| output_path(base, arch));
-    let exes = PerArch::try_new(|arch| Executable::read(&paths[arch], arch))?;
+    let data = PerArch::try_new(|arch| {
+        std::fs::read(&paths[arch])
+            .with_context(|| format!("cannot read {}", paths[arch].display()))
+    })?;
+    let exes = PerArch::try_new(|arch| Executable::parse(&paths[arch], &data[arch], arch))?;
     let mut report = check(&exes.0);
     let mut certified = Vec::new();
     let mut sites = Vec::new();
     if certify_too && report.ok() {
-        let fresh = certify_both(paths.each_ref(), &exes);
+        let fresh = certify_both(paths.each_ref(), data.each_ref().map(|_, d| &d[..]), &exes);
         sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), fresh.each_ref().0);
         for arch in Arch::ALL {
             report

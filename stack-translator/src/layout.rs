@@ -123,18 +123,24 @@ fn section_starts(file: &object::File) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// Compares two executables; `names` label them in messages.
+/// Compares the two executables at `paths`.
 pub fn compare<P: AsRef<Path>>(paths: PerArch<P>) -> Result<Report> {
+    let data = PerArch::try_new(|arch| {
+        let p = paths[arch].as_ref();
+        std::fs::read(p).map_err(Error::read(p))
+    })?;
+    compare_bytes(PerArch::new(|arch| (paths[arch].as_ref(), &data[arch][..])))
+}
+
+/// Compares two executables already read: (path for messages, bytes).
+pub fn compare_bytes(exes: PerArch<(&Path, &[u8])>) -> Result<Report> {
     let names = Arch::ALL.map(Arch::name);
-    let paths = paths.0.each_ref().map(AsRef::as_ref);
-    let data: Vec<Vec<u8>> = paths
-        .iter()
-        .map(|p| std::fs::read(p).map_err(Error::read(p)))
-        .collect::<Result<_>>()?;
+    let paths = exes.0.map(|(p, _)| p);
+    let data = exes.0.map(|(_, d)| d);
     let files: Vec<object::File> = data
         .iter()
         .zip(paths)
-        .map(|(d, p)| object::File::parse(&d[..]).map_err(Error::elf(p, "not an ELF file")))
+        .map(|(d, p)| object::File::parse(*d).map_err(Error::elf(p, "not an ELF file")))
         .collect::<Result<_>>()?;
     let mut report = Report::default();
     let manifest = read_manifest(&files[0], paths[0])?;
@@ -152,8 +158,8 @@ pub fn compare<P: AsRef<Path>>(paths: PerArch<P>) -> Result<Report> {
     }
 
     let tls = [
-        tls_segment(&data[0], paths[0])?,
-        tls_segment(&data[1], paths[1])?,
+        tls_segment(data[0], paths[0])?,
+        tls_segment(data[1], paths[1])?,
     ];
     if tls[0] != tls[1] {
         report.mismatches.push(format!(

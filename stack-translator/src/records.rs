@@ -45,7 +45,12 @@ impl Executable {
     /// Reads the records of the executable at `path`.
     pub fn read(path: &Path, isa: Arch) -> Result<Self> {
         let data = std::fs::read(path).map_err(Error::read(path))?;
-        let file = object::File::parse(&data[..]).map_err(Error::elf(path, "not an ELF file"))?;
+        Self::parse(path, &data, isa)
+    }
+
+    /// The records of an executable already read (`path` for messages).
+    pub fn parse(path: &Path, data: &[u8], isa: Arch) -> Result<Self> {
+        let file = object::File::parse(data).map_err(Error::elf(path, "not an ELF file"))?;
         let table_bytes = file
             .section_by_name(callsites::SECTION)
             .ok_or_else(|| Error::NotBuiltByMigrate {
@@ -97,7 +102,7 @@ impl Executable {
             None => None,
         };
         let sites =
-            sites::read_from(&data, &file).map_err(Error::format(path, "migratable sites"))?;
+            sites::read_from(data, &file).map_err(Error::format(path, "migratable sites"))?;
         Ok(Executable {
             isa,
             table,

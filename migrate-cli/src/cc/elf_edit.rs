@@ -1,25 +1,16 @@
 //! Changes to linked files, with `object`'s ELF builder instead of
 //! `llvm-objcopy` round trips: adding the non-loaded sections a build
 //! carries (the builder keeps every loaded section at its file offset, so
-//! nothing that runs moves), patching bytes in place, renaming a symbol.
+//! nothing that runs moves), renaming a symbol.
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use object::build::elf::{Builder, SectionData};
 use std::path::Path;
 
-/// Reads the ELF file at `path`, lets `patch` change its bytes in place
-/// (they must stay a valid ELF file with the same layout), adds `sections`
-/// (name, contents; not loaded) and writes it back.
-pub fn edit(
-    path: &Path,
-    sections: &[(&str, &[u8])],
-    patch: impl FnOnce(&mut [u8]) -> Result<()>,
-) -> Result<()> {
-    let mut data =
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    patch(&mut data)?;
-    let mut b =
-        Builder::read(&data[..]).map_err(|e| anyhow!("{}: cannot edit: {e}", path.display()))?;
+/// The ELF file `data` (from `path`, named in messages) with `sections`
+/// (name, contents; not loaded) added.
+pub fn add_sections(path: &Path, data: &[u8], sections: &[(&str, &[u8])]) -> Result<Vec<u8>> {
+    let mut b = Builder::read(data).map_err(|e| anyhow!("{}: cannot edit: {e}", path.display()))?;
     for (name, contents) in sections {
         if b.sections
             .iter()
@@ -34,7 +25,10 @@ pub fn edit(
         s.sh_addralign = 1;
         s.data = SectionData::Data(contents.to_vec().into());
     }
-    write(b, path)
+    let mut out = Vec::new();
+    b.write(&mut out)
+        .map_err(|e| anyhow!("{}: cannot write the edited file: {e}", path.display()))?;
+    Ok(out)
 }
 
 /// Copies the object file `input` to `output` with symbol `from` renamed
@@ -53,12 +47,8 @@ pub fn rename_symbol(input: &Path, output: &Path, from: &str, to: &str) -> Resul
     if renamed == 0 {
         bail!("{}: no symbol {from}", input.display());
     }
-    write(b, output)
-}
-
-fn write(b: Builder, path: &Path) -> Result<()> {
     let mut out = Vec::new();
     b.write(&mut out)
-        .map_err(|e| anyhow!("{}: cannot write the edited file: {e}", path.display()))?;
-    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+        .map_err(|e| anyhow!("{}: cannot write the edited file: {e}", output.display()))?;
+    std::fs::write(output, out).with_context(|| format!("cannot write {}", output.display()))
 }

@@ -125,24 +125,31 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
             exempt: exempt.collect(),
         })?;
         each_isa(|t| {
-            let tmp = &temps[t.arch()];
             ld(
                 t,
                 work,
                 Some(&work.join(t.name()).join("layout.ld")),
-                tmp,
+                &temps[t.arch()],
                 args.verbose,
-            )?;
-            elf_edit::edit(
-                tmp,
+            )
+        })?;
+        // Each executable is read once, checked and certified in memory,
+        // and written once.
+        let linked = PerArch::try_new(|arch| -> Result<Vec<u8>> {
+            let path = &temps[arch];
+            let data =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            elf_edit::add_sections(
+                path,
+                &data,
                 &[
                     (MANIFEST_SECTION, &manifest),
                     (CALLSITE_SECTION, &callsite_table),
                 ],
-                |_| Ok(()),
             )
         })?;
-        let report = stack_translator::layout::compare(temps.each_ref())?;
+        let bytes = PerArch::new(|arch| (temps[arch].as_path(), &linked[arch][..]));
+        let report = stack_translator::layout::compare_bytes(bytes)?;
         if !report.ok() {
             bail!(
                 "layout check failed: {} mismatches between the two executables:\n{}",
@@ -150,7 +157,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 report.mismatches.join("\n")
             );
         }
-        let exes = PerArch::try_new(|arch| Executable::read(&temps[arch], arch))?;
+        let exes = PerArch::try_new(|arch| Executable::parse(&temps[arch], &linked[arch], arch))?;
         let records = check(&exes.0);
         if !records.ok() {
             bail!(
@@ -165,7 +172,12 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
                 crate::check::summary(&records)
             );
         }
-        store_certificates(&temps, &exes, args.verbose)?;
+        let done = store_certificates(&temps, linked, &exes, args.verbose)?;
+        for arch in Arch::ALL {
+            let tmp = &temps[arch];
+            std::fs::write(tmp, &done[arch])
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+        }
         for arch in Arch::ALL {
             let out = &outputs[arch];
             std::fs::rename(&temps[arch], out)
@@ -181,27 +193,33 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     result
 }
 
-/// Certifies both executables, adds each one's certificates as a section
-/// and fills in the migratable-sites table of both; prints how many call
-/// sites can migrate.
+/// Certifies both executables (`linked`, to be written at `temps`), adds
+/// each one's certificates and frame table as sections and fills in the
+/// migratable-sites table of both; prints how many call sites can migrate.
+/// Returns the finished executables.
 fn store_certificates(
     temps: &PerArch<PathBuf>,
+    mut linked: PerArch<Vec<u8>>,
     exes: &PerArch<Executable>,
     verbose: bool,
-) -> Result<()> {
-    let certs = crate::check::certify_both(temps.each_ref(), exes);
+) -> Result<PerArch<Vec<u8>>> {
+    let certs =
+        crate::check::certify_both(temps.each_ref(), linked.each_ref().map(|_, d| &d[..]), exes);
     let sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), certs.each_ref().0);
     let blob = sites::encode(&sites);
+    let mut done = PerArch::<Vec<u8>>::default();
     for arch in Arch::ALL {
         let path = &temps[arch];
-        let frames = frame_table(path, arch, &certs[arch], verbose)?;
-        elf_edit::edit(
+        let data = &mut linked[arch];
+        let frames = frame_table(data, arch, &certs[arch], verbose)?;
+        fill_sites_table(path, data, &blob)?;
+        done[arch] = elf_edit::add_sections(
             path,
+            data,
             &[
                 (CERTIFICATE_SECTION, &certs[arch].encode()),
                 (FRAMES_SECTION, &frames),
             ],
-            |data| fill_sites_table(path, data, &blob),
         )?;
     }
     if !sites.is_empty() {
@@ -211,20 +229,19 @@ fn store_certificates(
             crate::check::sites_summary(&sites, &summaries)
         );
     }
-    Ok(())
+    Ok(done)
 }
 
 /// The frame table of one executable (stack-translator's frames.rs): how
 /// landmark-rt steps from each certified call site to its caller.
-fn frame_table(exe: &Path, arch: Arch, certs: &Certificates, verbose: bool) -> Result<Vec<u8>> {
-    let data = std::fs::read(exe)?;
+fn frame_table(data: &[u8], arch: Arch, certs: &Certificates, verbose: bool) -> Result<Vec<u8>> {
     let sites = certs
         .records
         .iter()
         .filter_map(|r| r.certificate.as_ref().ok())
         .map(|c| (c.return_address, c.id));
     let isa = stack_translator::isa::of(arch);
-    let (rules, skipped) = stack_translator::frames::build(&data, isa, sites)?;
+    let (rules, skipped) = stack_translator::frames::build(data, isa, sites)?;
     if verbose {
         for why in &skipped {
             eprintln!("migrate cc: {arch}: not in the frame table: {why}");

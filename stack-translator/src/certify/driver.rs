@@ -40,9 +40,19 @@ pub fn certify_file(
     isa: &dyn Isa,
     table: &migrate_format::callsites::CallSiteTable,
 ) -> Result<Vec<RecordOutcome>> {
-    use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
     let data = std::fs::read(path).map_err(Error::read(path))?;
-    let file = object::File::parse(&data[..]).map_err(Error::elf(path, "not an ELF file"))?;
+    certify_bytes(path, &data, isa, table)
+}
+
+/// [`certify_file`] of an executable already read (`path` for messages).
+pub fn certify_bytes(
+    path: &std::path::Path,
+    data: &[u8],
+    isa: &dyn Isa,
+    table: &migrate_format::callsites::CallSiteTable,
+) -> Result<Vec<RecordOutcome>> {
+    use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
+    let file = object::File::parse(data).map_err(Error::elf(path, "not an ELF file"))?;
     let image = Image {
         sections: file
             .sections()

@@ -22,7 +22,7 @@
 
 use crate::isa::{Isa, Memory};
 use crate::machine::{Flow, MInst};
-pub use driver::certify_file;
+pub use driver::{certify_bytes, certify_file};
 pub use migrate_format::certificates::{
     Certificate, Explanation, Loc, RecordOutcome, Refusal, RefusalKind,
 };

@@ -18,7 +18,7 @@
 
 use crate::ir;
 use crate::short_loops;
-use anyhow::{anyhow, bail, Result};
+use crate::{Error, Result};
 use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::module::{Linkage, Module};
 use inkwell::passes::PassBuilderOptions;
@@ -51,14 +51,14 @@ pub enum Policy {
 }
 
 impl FromStr for Policy {
-    type Err = anyhow::Error;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "none" => Ok(Policy::None),
             "entry" => Ok(Policy::Entry),
             "loops" => Ok(Policy::Loops),
             "all" => Ok(Policy::All),
-            _ => bail!("unknown landmark policy {s:?}: use entry, loops, all or none"),
+            _ => Err(Error::UnknownPolicy(s.to_string())),
         }
     }
 }
@@ -81,7 +81,10 @@ pub fn instrument(module: &Module, policy: Policy, machine: &TargetMachine) -> R
     }
     module
         .run_passes("always-inline", machine, PassBuilderOptions::create())
-        .map_err(|e| anyhow!("inlining landmark checks: {}", e.to_string()))?;
+        .map_err(|e| Error::Llvm {
+            what: "inlining landmark checks".into(),
+            why: e.to_string(),
+        })?;
     // The inliner usually deletes the helper once it is unused.
     if let Some(helper) = module.get_function(CHECK_FUNCTION) {
         ir::delete_unused_function(helper);

@@ -19,6 +19,7 @@
 #![deny(unsafe_code)]
 
 mod dominators;
+mod error;
 #[allow(unsafe_code)]
 mod ir;
 pub mod isa;
@@ -30,7 +31,7 @@ pub mod shims;
 mod short_loops;
 pub mod unsupported;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+pub use error::{Error, Result};
 use inkwell::attributes::AttributeLoc;
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
@@ -45,8 +46,10 @@ pub use unsupported::{find_unsupported, Diagnostic};
 
 /// Parses one bitcode file.
 pub fn load_bitcode<'ctx>(ctx: &'ctx Context, path: &Path) -> Result<Module<'ctx>> {
-    Module::parse_bitcode_from_path(path, ctx)
-        .map_err(|e| anyhow!("{}: not LLVM bitcode: {}", path.display(), e.to_string()))
+    Module::parse_bitcode_from_path(path, ctx).map_err(|e| Error::NotBitcode {
+        name: path.display().to_string(),
+        why: e.to_string(),
+    })
 }
 
 /// Parses bitcode held in memory (an archive member); `name` is for messages.
@@ -56,8 +59,10 @@ pub fn load_bitcode_bytes<'ctx>(
     name: &str,
 ) -> Result<Module<'ctx>> {
     let buf = MemoryBuffer::create_from_memory_range_copy(bytes, name);
-    Module::parse_bitcode_from_buffer(&buf, ctx)
-        .map_err(|e| anyhow!("{name}: not LLVM bitcode: {}", e.to_string()))
+    Module::parse_bitcode_from_buffer(&buf, ctx).map_err(|e| Error::NotBitcode {
+        name: name.to_string(),
+        why: e.to_string(),
+    })
 }
 
 /// True if `bytes` start like LLVM bitcode (raw or wrapped).
@@ -68,13 +73,15 @@ pub fn is_bitcode(bytes: &[u8]) -> bool {
 /// Links `modules` into the first one.
 pub fn link<'ctx>(mut modules: Vec<Module<'ctx>>) -> Result<Module<'ctx>> {
     if modules.is_empty() {
-        bail!("no input files");
+        return Err(Error::NoInput);
     }
     let main = modules.remove(0);
     for m in modules {
         let name = m.get_source_file_name().to_string_lossy().into_owned();
-        main.link_in_module(m)
-            .map_err(|e| anyhow!("linking {name}: {}", e.to_string()))?;
+        main.link_in_module(m).map_err(|e| Error::Link {
+            name: name.clone(),
+            why: e.to_string(),
+        })?;
     }
     Ok(main)
 }
@@ -93,7 +100,7 @@ pub struct Prepared {
 pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     let diags = find_unsupported(module);
     if !diags.is_empty() {
-        bail!(render(&diags));
+        return Err(Error::Unsupported(diags));
     }
     // The IR is the IR ISA's: its data layout sizes what records hold.
     let machine = target_machine(isa::of(migrate_format::arch::IR_ARCH))?;
@@ -103,11 +110,9 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     // Last, so that the symbol names the side table uses are final.
     let callsites = records::insert(module, &machine.get_target_data())?;
     records::reserve_sites_table(module, callsites.sites.len());
-    module.verify().map_err(|e| {
-        anyhow!(
-            "internal error: prepared module does not verify: {}",
-            e.to_string()
-        )
+    module.verify().map_err(|e| Error::DoesNotVerify {
+        what: "the prepared module".into(),
+        why: e.to_string(),
     })?;
     Ok(Prepared {
         landmarks: count,
@@ -130,15 +135,12 @@ pub fn write_for_isa(module: &Module, isa: &dyn IrIsa, out: &Path) -> Result<()>
     let copy = module.clone();
     retarget(&copy, isa)?;
     isa.bridge_abi(&copy)?;
-    copy.verify().map_err(|e| {
-        anyhow!(
-            "internal error: {} module does not verify: {}",
-            isa.name(),
-            e.to_string()
-        )
+    copy.verify().map_err(|e| Error::DoesNotVerify {
+        what: format!("the {} module", isa.name()),
+        why: e.to_string(),
     })?;
     if !copy.write_bitcode_to_path(out) {
-        bail!("cannot write {}", out.display());
+        return Err(Error::Write(out.to_path_buf()));
     }
     Ok(())
 }
@@ -147,7 +149,11 @@ pub fn write_for_isa(module: &Module, isa: &dyn IrIsa, out: &Path) -> Result<()>
 fn target_machine(isa: &dyn IrIsa) -> Result<TargetMachine> {
     isa.initialize();
     let triple = TargetTriple::create(isa.triple());
-    let target = Target::from_triple(&triple).map_err(|e| anyhow!(e.to_string()))?;
+    let no_machine = |why: String| Error::Llvm {
+        what: format!("no LLVM target machine for {}", isa.triple()),
+        why,
+    };
+    let target = Target::from_triple(&triple).map_err(|e| no_machine(e.to_string()))?;
     target
         .create_target_machine(
             &triple,
@@ -157,7 +163,7 @@ fn target_machine(isa: &dyn IrIsa) -> Result<TargetMachine> {
             RelocMode::Static,
             CodeModel::Default,
         )
-        .with_context(|| format!("no LLVM target machine for {}", isa.triple()))
+        .ok_or_else(|| no_machine("LLVM returned none".into()))
 }
 
 /// Replaces triple, data layout and per-function CPU attributes.

@@ -31,7 +31,7 @@
 use crate::ir::{self, Block, Builder, LLVMOpcode, LLVMTypeKind, Type, Value};
 use crate::landmarks::HIT_FUNCTION;
 use crate::liveness;
-use anyhow::{bail, Result};
+use crate::{Error, Result};
 use inkwell::module::Module;
 use inkwell::targets::TargetData;
 use inkwell::values::{AsValueRef, FunctionValue};
@@ -197,8 +197,13 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
             for (index, v) in values.iter().enumerate() {
                 let dynamic_alloca = ir::is_alloca(*v);
                 let mut split = Vec::new();
-                flatten(&builder, layout, *v, ir::type_of(*v), 0, false, &mut split)
-                    .map_err(|e| anyhow::anyhow!("{}: in {fname}: {e}", where_is(site.call)))?;
+                flatten(&builder, layout, *v, ir::type_of(*v), 0, false, &mut split).map_err(
+                    |ty| Error::Unrecordable {
+                        at: where_is(site.call),
+                        function: fname.clone(),
+                        ty,
+                    },
+                )?;
                 for (operand, offset, pointer) in split {
                     let ty = ir::type_of(operand);
                     parts.push(RecordedPart {
@@ -492,7 +497,8 @@ fn named_global(v: Value) -> Option<String> {
 
 /// Splits `v` (of type `ty`, at byte `offset` of the recorded value) into
 /// operands the backends can record, emitting the extraction instructions
-/// at `builder`. Each part: (operand, byte offset, holds a pointer).
+/// at `builder`. Each part: (operand, byte offset, holds a pointer). Fails
+/// with the type (as LLVM prints it) of a part no record can hold.
 fn flatten(
     builder: &Builder,
     layout: &TargetData,
@@ -501,7 +507,7 @@ fn flatten(
     offset: u64,
     pointer: bool,
     out: &mut Vec<(Value, u64, bool)>,
-) -> Result<()> {
+) -> std::result::Result<(), String> {
     let i64t = ir::int_type(ty, 64);
     match ir::type_kind(ty) {
         LLVMTypeKind::LLVMPointerTypeKind => out.push((v, offset, true)),
@@ -583,10 +589,7 @@ fn flatten(
                 )?;
             }
         }
-        _ => bail!(
-            "a value of type {} is live across this call; live-value records cannot hold it",
-            ir::type_string(ty)
-        ),
+        _ => return Err(ir::type_string(ty)),
     }
     Ok(())
 }

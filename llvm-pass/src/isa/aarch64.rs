@@ -1,7 +1,7 @@
 //! aarch64: the ISA the IR is produced for, so nothing needs bridging.
 
 use super::IrIsa;
-use anyhow::Result;
+use crate::Result;
 use inkwell::module::Module;
 use inkwell::targets::{InitializationConfig, Target};
 use migrate_format::Arch;

@@ -6,7 +6,7 @@ mod x64;
 pub use aarch64::Aarch64;
 pub use x64::X64;
 
-use anyhow::Result;
+use crate::Result;
 use inkwell::module::Module;
 use migrate_format::Arch;
 

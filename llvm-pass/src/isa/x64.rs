@@ -12,7 +12,7 @@
 
 use super::IrIsa;
 use crate::ir;
-use anyhow::Result;
+use crate::Result;
 use inkwell::module::Module;
 use inkwell::targets::{InitializationConfig, Target};
 use inkwell::values::AsValueRef;

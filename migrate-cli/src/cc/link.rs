@@ -29,7 +29,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     let modules = bitcode
         .iter()
         .map(|p| llvm_pass::load_bitcode(&ctx, p))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let program = llvm_pass::link(modules)?;
     for archive in archives(args)? {
         link_needed_members(&ctx, &program, &archive)?;

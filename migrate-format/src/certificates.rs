@@ -698,6 +698,14 @@ mod tests {
     }
 
     #[test]
+    fn refusal_kinds_encode_as_their_position() {
+        // The encoding writes `kind as u8` and reads `ALL[byte]`.
+        for (i, k) in RefusalKind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{k:?}");
+        }
+    }
+
+    #[test]
     fn round_trip() {
         let c = sample();
         assert_eq!(Certificates::decode(&c.encode()).unwrap(), c);

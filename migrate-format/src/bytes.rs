@@ -80,6 +80,25 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| self.error("a string that is not UTF-8"))
     }
 
+    /// Reads a section's header, `magic` then a u16 version, and checks
+    /// both: another magic is not this format, another version was written
+    /// by another build of the tools.
+    pub fn header(&mut self, magic: &[u8], version: u16) -> Result<()> {
+        if self.take(magic.len()).ok() != Some(magic) {
+            return Err(Error::NotThisFormat { what: self.what });
+        }
+        let found = self.u16()?;
+        if found != version {
+            return Err(Error::Version {
+                what: self.what,
+                found: found.into(),
+                supported: version.into(),
+                remedy: "rebuild the program",
+            });
+        }
+        Ok(())
+    }
+
     /// `why` the bytes are not a well-formed section, at the cursor.
     pub fn error(&self, why: &str) -> Error {
         Error::corrupt(self.what, format!("{why} at byte {}", self.pos))

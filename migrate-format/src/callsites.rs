@@ -19,7 +19,7 @@
 //! gives an error, never a panic.
 
 use crate::bytes::{put_u32, put_u64, Reader};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use std::collections::HashMap;
 
 /// Non-loaded section holding the encoded table in both executables.
@@ -235,18 +235,7 @@ impl CallSiteTable {
     /// Decodes a [`SECTION`]; every malformed input is an error.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, WHAT);
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(Error::NotThisFormat { what: WHAT });
-        }
-        let version = r.u16()?;
-        if version != VERSION {
-            return Err(Error::Version {
-                what: WHAT,
-                found: version.into(),
-                supported: VERSION.into(),
-                remedy: "rebuild the program",
-            });
-        }
+        r.header(MAGIC, VERSION)?;
         let count = r.u32()?;
         let mut strings = Vec::new();
         for _ in 0..count {

@@ -10,7 +10,7 @@
 //! ISA), `migrate check` and `migrate inspect` to report.
 
 use crate::bytes::{put_str, put_u16, put_u32, put_u64, Reader};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -335,18 +335,7 @@ impl Certificates {
     /// Reads a section written by [`Certificates::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, WHAT);
-        if r.take(MAGIC.len()).ok() != Some(&MAGIC[..]) {
-            return Err(Error::NotThisFormat { what: WHAT });
-        }
-        let version = r.u16()?;
-        if version != VERSION {
-            return Err(Error::Version {
-                what: WHAT,
-                found: version.into(),
-                supported: VERSION.into(),
-                remedy: "rebuild the program",
-            });
-        }
+        r.header(MAGIC, VERSION)?;
         let isa = r
             .str()?
             .parse()

@@ -24,20 +24,42 @@ pub fn command(t: &dyn Toolchain, exe: &Path) -> Command {
 /// break is where the image expects it), and only stdin, stdout and stderr
 /// open: a descriptor the program did not open itself (one this process
 /// inherited, say a pipe from a CI runner) would otherwise make every
-/// checkpoint refuse it.
+/// checkpoint refuse it. The child is also supervised: it is killed when
+/// this process dies, however it dies (SIGKILL included), so a killed
+/// `migrate run` or `migrate restore` leaves no program running on its own
+/// (one that would later write over the image its user meant to keep).
 pub fn migratable(cmd: &mut Command) {
+    let supervisor = std::process::id() as libc::pid_t;
     // SAFETY: between fork and exec only async-signal-safe calls are made:
-    // personality(2) and close_range(2), whose failures are ignored.
+    // personality(2), close_range(2), prctl(2), getppid(2) and kill(2);
+    // failures of the first two are ignored.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             let persona = libc::personality(0xffff_ffff);
             if persona != -1 {
                 libc::personality((persona | libc::ADDR_NO_RANDOMIZE) as libc::c_ulong);
             }
             libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            // Kept across execve (the program is not set-user-ID). Then, if
+            // the supervisor died before this line, nothing will send the
+            // signal: go now.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::getppid() != supervisor {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
             Ok(())
         });
     }
+}
+
+/// Starts `cmd` and waits for it: (its exit status, its process ID, which
+/// names the temporary image file it may have left).
+pub fn run_supervised(cmd: &mut Command) -> std::io::Result<(std::process::ExitStatus, u32)> {
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    Ok((child.wait()?, pid))
 }
 
 /// The exit code a shell would report for `status` (128 + N if killed by

@@ -605,3 +605,175 @@ fn no_checkpoint_says_why_with_the_counts() {
         assert!(files_in(images.path()).is_empty(), "{isa}");
     }
 }
+
+/// The processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = s.rsplit_once(')')?.1.split_whitespace().nth(1)?.to_string();
+                    rest.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// True once process `pid` has ended (gone, or a zombie waiting for init).
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(s) => s
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Kills `migrate` (SIGKILL) once its program runs; the program must end
+/// with it, not run on orphaned.
+fn killing_migrate_kills_its_program(mut supervisor: std::process::Child, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let program = loop {
+        if let Some(&p) = children_of(supervisor.id()).first() {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: no program started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    // Let it get going (under qemu, past start-up or the restore).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    supervisor.kill().unwrap();
+    supervisor.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !ended(program) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let orphaned = !ended(program);
+    if orphaned {
+        // SAFETY: kill(2) of a process this test started.
+        unsafe { libc::kill(program as libc::pid_t, libc::SIGKILL) };
+    }
+    assert!(
+        !orphaned,
+        "{what}: the program ran on after migrate was killed"
+    );
+}
+
+#[test]
+fn a_killed_migrate_leaves_no_program_running() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    // Long enough to outlive the test by far if nothing stopped it.
+    let args = ["100000000", "wait"];
+    for isa in ISAS {
+        let run = migrate()
+            .args(["run", "--arch", isa])
+            .arg(&base)
+            .arg("--")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        killing_migrate_kills_its_program(run, &format!("{isa}: migrate run"));
+
+        let image = dir.path().join(format!("long.{isa}.core"));
+        let out = migrate()
+            .args(["run", "--arch", isa, "--checkpoint-at", "200"])
+            .arg("--image")
+            .arg(&image)
+            .arg(&base)
+            .arg("--")
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{isa}: {}", text(&out.stderr));
+        let restore = migrate()
+            .arg("restore")
+            .arg(&image)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        killing_migrate_kills_its_program(restore, &format!("{isa}: migrate restore"));
+    }
+}
+
+/// A temporary image left by a writer that is gone (killed while writing,
+/// with its `migrate`) is removed by the next run that writes that image;
+/// one whose writer still runs is left alone.
+#[test]
+fn temporary_images_of_dead_writers_are_removed() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    let image = dir.path().join("img.core");
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let stale = dir.path().join(format!("img.core.tmp.{dead}"));
+    let live = dir
+        .path()
+        .join(format!("img.core.tmp.{}", std::process::id()));
+    std::fs::write(&stale, b"half an image").unwrap();
+    std::fs::write(&live, b"being written").unwrap();
+    let out = checkpoint("x86_64", &base, 10, &image, &["20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(image.is_file());
+    assert!(
+        !stale.exists(),
+        "the dead writer's temporary image is still there"
+    );
+    assert!(
+        live.exists(),
+        "a running writer's temporary image was removed"
+    );
+}
+
+/// An image whose ELF machine was changed to the other ISA is refused
+/// before anything runs (it used to start the aarch64 executable as a
+/// shell script).
+#[test]
+fn an_image_of_the_wrong_isa_for_its_executable_is_refused() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    let image = dir.path().join("a64.core");
+    let out = checkpoint("aarch64", &base, 50, &image, &["20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut bytes = std::fs::read(&image).unwrap();
+    bytes[18..20].copy_from_slice(&62u16.to_le_bytes()); // EM_X86_64
+    std::fs::write(&image, &bytes).unwrap();
+    let out = restore(&image, &[]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    // The reader sees aarch64 registers in an image that says x86_64;
+    // restore would also refuse an x86_64 image for an aarch64 executable.
+    assert!(
+        err.contains("aarch64 registers in an x86_64 image")
+            || err.contains("an x86_64 image, but") && err.contains("is an aarch64 executable"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing ran: {}", text(&out.stdout));
+    // The right image with the other ISA's executable.
+    let image = dir.path().join("x86.core");
+    let out = checkpoint("x86_64", &base, 50, &image, &["20"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let a64 = format!("{}.aarch64", base.display());
+    let out = restore(&image, &["--exe", &a64]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("an x86_64 image, but") && err.contains("is an aarch64 executable"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing ran: {}", text(&out.stdout));
+}

@@ -27,6 +27,7 @@ impl Request {
     /// (landmark-rt/src/checkpoint.c). Keep what it returns for
     /// [`Request::report`].
     pub fn apply(&self, cmd: &mut Command) -> Result<Pending> {
+        remove_stale_temporaries(&self.image);
         let pending = Pending {
             before: FileId::of(&self.image),
             report: tempfile::Builder::new()
@@ -49,10 +50,13 @@ impl Request {
         Ok(pending)
     }
 
-    /// After the program (`base`, as given to `migrate cc -o`) ended with
-    /// `code`: prints what was written, or fails if a checkpoint was asked
-    /// for at a hit or a time and none came, saying why.
-    pub fn report(&self, pending: Pending, code: i32, base: &Path) -> Result<()> {
+    /// After the program (`base`, as given to `migrate cc -o`; process
+    /// `pid`) ended with `code`: removes the temporary image it may have
+    /// left (killed while writing), then prints what was written, or fails
+    /// if a checkpoint was asked for at a hit or a time and none came,
+    /// saying why.
+    pub fn report(&self, pending: Pending, code: i32, pid: u32, base: &Path) -> Result<()> {
+        let _ = std::fs::remove_file(temporary_image(&self.image, pid));
         if FileId::of(&self.image) != pending.before {
             eprintln!("{}", describe(&self.image)?);
             return Ok(());
@@ -82,7 +86,15 @@ pub struct Pending {
 
 /// The reason no checkpoint came, for a program that ended with `code`.
 fn why_none(report: Option<CheckpointReport>, when: &str, code: i32, base: &Path) -> String {
-    let ended = format!("the program ended (exit code {code})");
+    let ended = match code {
+        // As exit_code() reports a signal; the runtime's own exits are 0 or small.
+        129..=192 => format!(
+            "the program was killed by signal {} ({})",
+            code - 128,
+            signal_name(code - 128)
+        ),
+        _ => format!("the program ended (exit code {code})"),
+    };
     let Some(r) = report else {
         // Killed, or it left through _exit: the runtime could not say.
         return format!("{ended} before {when}");
@@ -123,11 +135,62 @@ fn why_none(report: Option<CheckpointReport>, when: &str, code: i32, base: &Path
     )
 }
 
+/// `SIGKILL` for 9, and so on (`signal N` for others).
+fn signal_name(n: i32) -> String {
+    // SAFETY: strsignal(3) returns a pointer to a static or thread-local
+    // string, copied at once.
+    let text = unsafe {
+        let p = libc::strsignal(n);
+        (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
+    };
+    text.unwrap_or_else(|| format!("signal {n}"))
+}
+
 fn plural(n: u64, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
+    }
+}
+
+/// Where landmark-rt writes an image for `image` before renaming it into
+/// place: `IMAGE.tmp.PID` (`image.c`).
+fn temporary_image(image: &Path, pid: u32) -> PathBuf {
+    let mut name = image.as_os_str().to_owned();
+    name.push(format!(".tmp.{pid}"));
+    PathBuf::from(name)
+}
+
+/// Removes `IMAGE.tmp.PID` files whose writer is no longer running: left by
+/// a program killed while it wrote (together with its `migrate`, which
+/// would have removed it).
+fn remove_stale_temporaries(image: &Path) {
+    let (Some(dir), Some(name)) = (image.parent(), image.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.tmp.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid);
+        if !alive {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

@@ -64,7 +64,23 @@ struct AllocaView {
 /// Runs the command; returns the exit code.
 pub fn main(base: &Path, callsites: bool, function: Option<&str>, json: bool) -> Result<i32> {
     if !callsites {
-        bail!("say what to inspect: --callsites, or give a checkpoint image");
+        // Not an image file (main sends those to inspect_image): say what
+        // the path is.
+        let built = Arch::ALL.iter().any(|a| output_path(base, *a).is_file());
+        if base.is_dir() {
+            bail!("{} is a directory, not a checkpoint image", base.display());
+        } else if built {
+            bail!(
+                "{} is a build: say what to inspect (--callsites), or give a checkpoint image",
+                base.display()
+            );
+        } else if !base.exists() {
+            bail!(
+                "{}: no such file (give a checkpoint image, or a build's base name with --callsites)",
+                base.display()
+            );
+        }
+        bail!("{}: not a checkpoint image", base.display());
     }
     let paths = PerArch::new(|arch| output_path(base, arch));
     let exes = PerArch::try_new(|arch| Executable::read(&paths[arch], arch))?.0;

@@ -159,9 +159,15 @@ fn real_main() -> Result<i32> {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Cc { args } => {
-            if args.iter().any(|a| a == "--help" || a == "-h") || args.is_empty() {
-                println!("usage: migrate cc [cc options] FILES...   (see `migrate help cc`)");
-                return Ok(if args.is_empty() { 2 } else { 0 });
+            const USAGE: &str = "usage: migrate cc [cc options] FILES...   (see `migrate help cc`)";
+            if args.is_empty() {
+                // A usage error: stderr, as for every other command.
+                eprintln!("migrate cc: no input files\n{USAGE}");
+                return Ok(2);
+            }
+            if args.iter().any(|a| a == "--help" || a == "-h") {
+                println!("{USAGE}");
+                return Ok(0);
             }
             cc::main(&args)?;
             Ok(0)

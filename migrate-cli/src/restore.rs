@@ -14,7 +14,7 @@
 use crate::checkpoint::Request;
 use crate::{isa, process};
 use anyhow::{bail, Context, Result};
-use migrate_format::image::{executable_build_id, hex, FileKind, Image};
+use migrate_format::image::{executable_arch, executable_build_id, hex, FileKind, Image};
 use std::path::Path;
 
 /// Checks `image` against the executable and its open files, then runs the
@@ -26,6 +26,18 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
         bail!(
             "{}: the executable it was taken from, {}, is not there (give it with --exe)",
             image_path.display(),
+            exe.display()
+        );
+    }
+    // Before anything runs: an image whose ISA is not the executable's
+    // would start the executable under the wrong runner.
+    let exe_arch = executable_arch(exe)?;
+    if exe_arch != image.arch {
+        bail!(
+            "{}: an {} image, but {} is an {exe_arch} executable (a corrupted image, or the wrong \
+             executable)",
+            image_path.display(),
+            image.arch,
             exe.display()
         );
     }
@@ -58,13 +70,12 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
     );
     let pending = next.map(|r| r.apply(&mut cmd)).transpose()?;
     process::migratable(&mut cmd);
-    let status = cmd
-        .status()
+    let (status, pid) = process::run_supervised(&mut cmd)
         .with_context(|| format!("cannot start {}", crate::tools::describe(&cmd)))?;
     let code = process::exit_code(status);
     if let (Some(request), Some(pending)) = (next, pending) {
         // The build's base name, for the hint at `migrate inspect`.
-        request.report(pending, code, &exe.with_extension(""))?;
+        request.report(pending, code, pid, &exe.with_extension(""))?;
     }
     Ok(code)
 }

@@ -41,7 +41,7 @@ pub fn run(
     }
     let pending = checkpoint.map(|r| r.apply(&mut cmd)).transpose()?;
     process::migratable(&mut cmd);
-    let status = cmd.status().with_context(|| {
+    let (status, pid) = process::run_supervised(&mut cmd).with_context(|| {
         let hint = if t.runner().is_some() {
             " (scripts/setup.sh installs qemu-user)"
         } else {
@@ -60,7 +60,7 @@ pub fn run(
     }
     let code = process::exit_code(status);
     if let (Some(request), Some(pending)) = (checkpoint, pending) {
-        request.report(pending, code, base)?;
+        request.report(pending, code, pid, base)?;
     }
     Ok(code)
 }

@@ -2,6 +2,7 @@
 //! through; check-layout catches executables that do not belong together.
 
 use crate::common::*;
+use std::path::Path;
 
 const ECHO: &str = r#"
 #include <stdio.h>
@@ -135,4 +136,41 @@ fn compile_then_link_bitcode_objects() {
     cc(dir.path(), &["-o", "prog", "a.o", "b.o"]);
     let r = same_on_both(&dir.path().join("prog"), &[], b"");
     assert_eq!(r.stdout, b"42\n");
+}
+
+/// Usage errors and paths that are not what a command takes say what is
+/// wrong, on stderr, with a non-zero exit (issue 12, item 4).
+#[test]
+fn wrong_paths_and_usage_say_what_is_wrong() {
+    let dir = tempdir();
+    let missing = dir.path().join("missing.core");
+    let cases: [(&[&str], &Path, &str); 4] = [
+        (&["inspect"], &missing, "no such file"),
+        (
+            &["inspect"],
+            dir.path(),
+            "is a directory, not a checkpoint image",
+        ),
+        (
+            &["restore"],
+            dir.path(),
+            "is a directory, not a checkpoint image",
+        ),
+        (&["restore"], &missing, "cannot open it"),
+    ];
+    for (args, path, want) in cases {
+        let out = migrate().args(args).arg(path).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            err.contains(want),
+            "{args:?} {}: want {want:?} in {err}",
+            path.display()
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = migrate().arg("cc").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "usage errors go to stderr");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: migrate cc"));
 }

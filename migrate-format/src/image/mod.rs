@@ -107,11 +107,18 @@ impl Image {
             path: path.to_path_buf(),
             why: format!("cannot open it: {e}"),
         })?;
-        let file_size = file.metadata().map_err(Error::io(path))?.len();
+        let meta = file.metadata().map_err(Error::io(path))?;
         let err = |why: &str| Error::Image {
             path: path.to_path_buf(),
             why: why.to_string(),
         };
+        if meta.is_dir() {
+            return Err(err("is a directory, not a checkpoint image"));
+        }
+        if !meta.is_file() {
+            return Err(err("not a regular file, so not a checkpoint image"));
+        }
+        let file_size = meta.len();
         let head = read_at(&file, 0, file_size.min(4096) as usize).map_err(|e| err(&e))?;
         let header = FileHeader64::<LE>::parse(&head[..])
             .map_err(|_| err("not an ELF file (truncated or not an image)"))?;
@@ -225,7 +232,16 @@ impl Image {
                 (b"CORE", NT_PRSTATUS) => {
                     let names = registers::names(self.arch);
                     if desc.len() != registers::prstatus_size(self.arch) {
-                        return Err(corrupt("a registers note of the wrong size"));
+                        let other = self.arch.other();
+                        return Err(if desc.len() == registers::prstatus_size(other) {
+                            corrupt(&format!(
+                                "{other} registers in an {} image (is the ELF machine field \
+                                 corrupt?)",
+                                self.arch
+                            ))
+                        } else {
+                            corrupt("a registers note of the wrong size")
+                        });
                     }
                     self.registers = names
                         .iter()
@@ -374,6 +390,22 @@ pub fn executable_build_id(path: &Path) -> Result<Vec<u8>> {
     build_id_of(&file).ok_or_else(|| Error::Image {
         path: path.to_path_buf(),
         why: "has no build-id".into(),
+    })
+}
+
+/// The ISA of the executable at `path` (its ELF `e_machine`).
+pub fn executable_arch(path: &Path) -> Result<Arch> {
+    let data = std::fs::read(path).map_err(Error::io(path))?;
+    let not = |why: &str| Error::Image {
+        path: path.to_path_buf(),
+        why: why.into(),
+    };
+    let header = FileHeader64::<LE>::parse(&data[..]).map_err(|_| not("not an executable"))?;
+    let machine = header.e_machine.get(LE);
+    Arch::from_elf_machine(machine).ok_or_else(|| {
+        not(&format!(
+            "an executable of an unsupported machine ({machine})"
+        ))
     })
 }
 

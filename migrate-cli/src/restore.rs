@@ -51,6 +51,8 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
             image.build_id_hex()
         );
     }
+    let exe_bytes = std::fs::read(exe).with_context(|| format!("cannot read {}", exe.display()))?;
+    image.check_against(&exe_bytes)?;
     for f in &image.files {
         if f.fd > 2 && f.kind != FileKind::Stream && !Path::new(&f.path).exists() {
             bail!(

@@ -777,3 +777,50 @@ fn an_image_of_the_wrong_isa_for_its_executable_is_refused() {
     );
     assert!(out.stdout.is_empty(), "nothing ran: {}", text(&out.stdout));
 }
+
+/// Images that read well but do not fit their executable are refused
+/// before anything runs: memory over the executable's code, a frame at a
+/// return address that is no call site of the executable (issue 12, item 1).
+#[test]
+fn images_that_do_not_fit_their_executable_are_refused() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain", &[]);
+    for isa in ISAS {
+        let image = dir.path().join(format!("fit.{isa}.core"));
+        let out = checkpoint(isa, &base, 300, &image, &["20"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let good = std::fs::read(&image).unwrap();
+        let parsed = migrate_format::image::Image::read(&image).unwrap();
+        assert!(parsed.frames.len() >= 3, "{isa}: {:?}", parsed.frames);
+        let exe = std::fs::read(format!("{}.{isa}", base.display())).unwrap();
+        parsed.check_against(&exe).unwrap();
+
+        // The first saved segment moved onto the executable's first page.
+        let mut bad = good.clone();
+        let phdr = (1..parsed.segments.len() + 1)
+            .map(|k| 64 + k * 56)
+            .find(|&at| u64::from_le_bytes(bad[at + 32..at + 40].try_into().unwrap()) != 0)
+            .unwrap();
+        bad[phdr + 16..phdr + 24].copy_from_slice(&0x1000_0000u64.to_le_bytes());
+        // An outer frame's return address off by one.
+        let mut wrong_frame = good.clone();
+        let pc = parsed.frames[1].pc.to_le_bytes();
+        let frames_at = wrong_frame
+            .windows(16)
+            .position(|w| w[..8] == pc && w[8..] == parsed.frames[1].sp.to_le_bytes())
+            .unwrap();
+        wrong_frame[frames_at..frames_at + 8]
+            .copy_from_slice(&(parsed.frames[1].pc + 1).to_le_bytes());
+        for (bytes, why) in [
+            (bad, "over the executable's code"),
+            (wrong_frame, "is not at a call site of its executable"),
+        ] {
+            std::fs::write(&image, &bytes).unwrap();
+            let out = restore(&image, &[]);
+            let err = text(&out.stderr);
+            assert!(!out.status.success(), "{isa}: {why}");
+            assert!(err.contains(why), "{isa}: want {why:?} in {err}");
+            assert!(out.stdout.is_empty(), "{isa}: nothing ran");
+        }
+    }
+}

@@ -21,6 +21,7 @@
 //! Reading checks every size and offset: a truncated or corrupted image is
 //! an error that says so, never a panic.
 
+mod check;
 pub mod notes;
 pub mod registers;
 mod write;
@@ -200,6 +201,7 @@ impl Image {
             }
         }
         seen.complete().map_err(|e| err(&e))?;
+        check::validate(&image).map_err(|e| err(&format!("cannot be resumed: {e}")))?;
         Ok(image)
     }
 
@@ -461,19 +463,36 @@ mod tests {
         }
     }
 
-    /// A minimal x86_64 image: the notes a landmark-rt image has, and one
-    /// saved page of memory at 0x1000_0000 filled with 0xab.
+    /// Where the synthetic image's stack page is, and its stack pointer.
+    const STACK_PAGE: u64 = 0x3e_ffff_f000;
+    const SP: u64 = 0x3e_ffff_f800;
+
+    /// A minimal x86_64 image that can be resumed: the notes a landmark-rt
+    /// image has, consistent with each other (registers, state, one frame),
+    /// a saved page of data at 0x1000_0000 filled with 0xab and a saved
+    /// stack page filled with 0xcd, each at a file offset congruent to its
+    /// address modulo 64 KiB.
     fn synthetic() -> Vec<u8> {
         let mut notes = Vec::new();
         let mut prstatus = vec![0u8; 336];
-        prstatus[registers::PR_REG + 16 * 8..registers::PR_REG + 17 * 8]
-            .copy_from_slice(&0x1000_1234u64.to_le_bytes());
+        let mut reg = |i: usize, v: u64| {
+            let at = registers::PR_REG + i * 8;
+            prstatus[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        };
+        reg(16, 0x1000_1234); // rip
+        reg(19, SP); // rsp
         note(&mut notes, b"CORE", NT_PRSTATUS, &prstatus);
         note(&mut notes, b"CORE", NT_FPREGSET, &[0; 512]);
         note(&mut notes, b"GNU", NT_GNU_BUILD_ID, &[1, 2, 3, 4]);
         let mut state = vec![0u8; 80];
-        state[..4].copy_from_slice(&IMAGE_VERSION.to_le_bytes());
-        state[4..8].copy_from_slice(&7u32.to_le_bytes());
+        let mut put = |at: usize, v: &[u8]| state[at..at + v.len()].copy_from_slice(v);
+        put(0, &IMAGE_VERSION.to_le_bytes());
+        put(4, &7u32.to_le_bytes()); // call site
+        put(16, &0x1000_1000u64.to_le_bytes()); // brk_start
+        put(24, &0x1000_1000u64.to_le_bytes()); // brk
+        put(32, &0x3e_ff00_0000u64.to_le_bytes()); // stack_lo
+        put(40, &0x3f_0000_0000u64.to_le_bytes()); // stack_hi
+        put(48, &0x1000_0100u64.to_le_bytes()); // thread pointer
         note(&mut notes, NOTE_NAME.as_bytes(), NOTE_STATE, &state);
         note(
             &mut notes,
@@ -481,7 +500,13 @@ mod tests {
             NOTE_EXE,
             b"/nowhere/prog.x86_64\0",
         );
-        let mut file = vec![0u8; 64 + 2 * 56];
+        let mut frame = Vec::new();
+        frame.extend_from_slice(&0x1000_1234u64.to_le_bytes());
+        frame.extend_from_slice(&SP.to_le_bytes());
+        frame.extend_from_slice(&7u32.to_le_bytes());
+        frame.extend_from_slice(&0u32.to_le_bytes());
+        note(&mut notes, NOTE_NAME.as_bytes(), NOTE_FRAMES, &frame);
+        let mut file = vec![0u8; 64 + 3 * 56];
         file[..4].copy_from_slice(b"\x7fELF");
         file[4] = 2; // 64-bit
         file[5] = 1; // little-endian
@@ -492,9 +517,9 @@ mod tests {
         file[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
         file[52..54].copy_from_slice(&64u16.to_le_bytes());
         file[54..56].copy_from_slice(&56u16.to_le_bytes());
-        file[56..58].copy_from_slice(&2u16.to_le_bytes());
+        file[56..58].copy_from_slice(&3u16.to_le_bytes());
         let notes_at = file.len() as u64;
-        let memory_at = 0x1000u64;
+        let (data_at, stack_at) = (0x1_0000u64, 0x2_0000 + STACK_PAGE % 0x1_0000);
         let ph = |kind: u32, off: u64, vaddr: u64, size: u64| {
             let mut p = vec![0u8; 56];
             p[..4].copy_from_slice(&kind.to_le_bytes());
@@ -506,10 +531,13 @@ mod tests {
             p
         };
         file[64..120].copy_from_slice(&ph(PT_NOTE, notes_at, 0, notes.len() as u64));
-        file[120..176].copy_from_slice(&ph(PT_LOAD, memory_at, 0x1000_0000, 0x1000));
+        file[120..176].copy_from_slice(&ph(PT_LOAD, data_at, 0x1000_0000, 0x1000));
+        file[176..232].copy_from_slice(&ph(PT_LOAD, stack_at, STACK_PAGE, 0x1000));
         file.extend_from_slice(&notes);
-        file.resize(memory_at as usize, 0);
+        file.resize(data_at as usize, 0);
         file.extend_from_slice(&[0xab; 0x1000]);
+        file.resize(stack_at as usize, 0);
+        file.extend_from_slice(&[0xcd; 0x1000]);
         file
     }
 
@@ -594,11 +622,16 @@ mod tests {
         let mut prstatus = vec![0u8; 392];
         let pc_at = registers::PR_REG + 32 * 8;
         prstatus[pc_at..pc_at + 8].copy_from_slice(&0x1000_2000u64.to_le_bytes());
+        let sp_at = registers::PR_REG + 31 * 8;
+        prstatus[sp_at..sp_at + 8].copy_from_slice(&0x3e_ffff_f000u64.to_le_bytes());
         let state = ImageState {
             version: IMAGE_VERSION,
             call_site: 3,
             stack_lo: 0x3e_ff00_0000,
             stack_hi: 0x3f_0000_0000,
+            brk_start: 0x1000_4000,
+            brk: 0x1000_5000,
+            thread_pointer: 0x1000_3000,
             ..Default::default()
         };
         let frames = [WalkedFrame {
@@ -643,5 +676,65 @@ mod tests {
         let mut bad = ImageWriter::new(Arch::Aarch64);
         bad.segment(seg(0x1000_0000, 0x1000), Contents::Bytes(&page));
         assert!(bad.to_bytes().is_err());
+    }
+
+    /// The synthetic image with the program header of its `k`-th segment
+    /// (0: data, 1: stack) changed by `f`.
+    fn with_segment(k: usize, f: impl Fn(&mut [u8])) -> Vec<u8> {
+        let mut bytes = synthetic();
+        let at = 64 + (1 + k) * 56;
+        f(&mut bytes[at..at + 56]);
+        bytes
+    }
+
+    fn refused_because(bytes: &[u8], why: &str) {
+        let err = read_bytes(bytes).expect_err(why).to_string();
+        assert!(err.contains("cannot be resumed"), "{err}");
+        assert!(err.contains(why), "want {why:?} in {err}");
+    }
+
+    #[test]
+    fn images_that_cannot_be_resumed_are_refused_by_name() {
+        let vaddr = |v: u64| move |p: &mut [u8]| p[16..24].copy_from_slice(&v.to_le_bytes());
+        let flags = |f: u32| move |p: &mut [u8]| p[4..8].copy_from_slice(&f.to_le_bytes());
+        // The stack page moved into the data (made 64 KiB, not saved).
+        let mut bad = with_segment(1, vaddr(0x1000_f000));
+        let data = 64 + 56;
+        bad[data + 32..data + 40].copy_from_slice(&0u64.to_le_bytes());
+        bad[data + 40..data + 48].copy_from_slice(&0x1_0000u64.to_le_bytes());
+        refused_because(&bad, "overlap");
+        refused_because(
+            &with_segment(0, vaddr(0x1000)),
+            "outside the migration window",
+        );
+        refused_because(&with_segment(0, vaddr(0x1000_0800)), "not whole pages");
+        refused_because(&with_segment(0, flags(7)), "is executable");
+        refused_because(&with_segment(0, flags(2)), "saved but not readable");
+        // The stack read-only: the stack pointer is not in writable memory.
+        refused_because(&with_segment(1, flags(4)), "stack pointer");
+        // The stack moved away: the registers point at nothing saved.
+        refused_because(&with_segment(1, vaddr(0x3e_fff0_f000)), "stack pointer");
+        // A file offset restore could not map.
+        refused_because(
+            &with_segment(0, |p| p[8..16].copy_from_slice(&0x1_0800u64.to_le_bytes())),
+            "cannot be mapped",
+        );
+        // The stack pointer register changed (rsp, register 19).
+        let mut bad = synthetic();
+        let rsp = find(&bad, &SP.to_le_bytes());
+        bad[rsp..rsp + 8].copy_from_slice(&(SP + 0x10).to_le_bytes());
+        refused_because(&bad, "disagree with the innermost frame");
+        // The program counter changed.
+        let mut bad = synthetic();
+        let rip = find(&bad, &0x1000_1234u64.to_le_bytes());
+        bad[rip..rip + 8].copy_from_slice(&0x1000_1238u64.to_le_bytes());
+        refused_because(&bad, "disagree with the innermost frame");
+        // Good as it is.
+        read_bytes(&synthetic()).unwrap();
+    }
+
+    /// The first place `needle` is in `hay`.
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).position(|w| w == needle).unwrap()
     }
 }

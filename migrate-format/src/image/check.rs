@@ -1,0 +1,250 @@
+//! What makes an image safe to resume, checked by every reader (`inspect`,
+//! `restore`, the translator) before anything is done with it: the memory
+//! layout is one the runtime can map, and the registers and the stack walk
+//! agree with each other and point into saved memory. A corrupted image is
+//! refused by name, never resumed.
+//!
+//! [`Image::check_against`] adds what needs the executable: no segment over
+//! its code, its writable data saved, every frame at a call site its frame
+//! table knows.
+
+use super::{registers, Image, Segment};
+use crate::window::{IMAGE_ALIGN, WINDOW_END, WINDOW_START};
+use crate::Arch;
+
+/// The smallest page: segments are multiples of it.
+const PAGE: u64 = 4096;
+
+/// Why the image cannot be resumed, if it cannot.
+pub(super) fn validate(image: &Image) -> Result<(), String> {
+    segments(&image.segments)?;
+    state(image)?;
+    registers_and_frames(image)
+}
+
+fn segments(segments: &[Segment]) -> Result<(), String> {
+    let mut sorted: Vec<&Segment> = segments.iter().collect();
+    sorted.sort_by_key(|s| s.address);
+    for s in &sorted {
+        let end = s.address.checked_add(s.size);
+        if s.size == 0 || !s.address.is_multiple_of(PAGE) || !s.size.is_multiple_of(PAGE) {
+            return Err(format!(
+                "memory at {:#x} ({:#x} bytes) is not whole pages",
+                s.address, s.size
+            ));
+        }
+        if s.address < WINDOW_START || end.is_none_or(|e| e > WINDOW_END) {
+            return Err(format!(
+                "memory at {:#x} lies outside the migration window [{WINDOW_START:#x}, \
+                 {WINDOW_END:#x})",
+                s.address
+            ));
+        }
+        if s.saved && !s.read {
+            return Err(format!(
+                "memory at {:#x} is saved but not readable",
+                s.address
+            ));
+        }
+        if s.saved && s.offset % IMAGE_ALIGN != s.address % IMAGE_ALIGN {
+            return Err(format!(
+                "memory at {:#x} is at a file offset that cannot be mapped",
+                s.address
+            ));
+        }
+        if s.execute {
+            return Err(format!(
+                "memory at {:#x} is executable (code comes from the executable, never the image)",
+                s.address
+            ));
+        }
+    }
+    for pair in sorted.windows(2) {
+        if pair[0].address + pair[0].size > pair[1].address {
+            return Err(format!(
+                "memory at {:#x} and at {:#x} overlap",
+                pair[0].address, pair[1].address
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn in_window(a: u64) -> bool {
+    (WINDOW_START..WINDOW_END).contains(&a)
+}
+
+fn state(image: &Image) -> Result<(), String> {
+    let s = &image.state;
+    if !(s.stack_lo < s.stack_hi
+        && in_window(s.stack_lo)
+        && s.stack_hi <= WINDOW_END
+        && s.stack_lo.is_multiple_of(PAGE)
+        && s.stack_hi.is_multiple_of(PAGE))
+    {
+        return Err(format!(
+            "the stack's bounds {:#x}-{:#x} are not a mapping in the window",
+            s.stack_lo, s.stack_hi
+        ));
+    }
+    if !(s.brk_start <= s.brk && in_window(s.brk_start) && in_window(s.brk)) {
+        return Err(format!(
+            "the heap break {:#x} (started at {:#x}) is not in the window",
+            s.brk, s.brk_start
+        ));
+    }
+    if !in_window(s.thread_pointer) {
+        return Err(format!(
+            "the thread pointer {:#x} is outside the window",
+            s.thread_pointer
+        ));
+    }
+    Ok(())
+}
+
+/// The saved, writable segment holding `len` bytes at `a`, if one does.
+fn saved_rw(image: &Image, a: u64, len: u64) -> bool {
+    image.segments.iter().any(|s| {
+        s.saved
+            && s.read
+            && s.write
+            && a >= s.address
+            && a.saturating_add(len) <= s.address + s.size
+    })
+}
+
+fn registers_and_frames(image: &Image) -> Result<(), String> {
+    let arch = image.arch;
+    let pc = image.pc().ok_or("no program counter")?;
+    let sp = image
+        .register(registers::sp_name(arch))
+        .ok_or("no stack pointer")?;
+    let s = &image.state;
+    if !(s.stack_lo..s.stack_hi).contains(&sp) || !saved_rw(image, sp, 8) {
+        return Err(format!(
+            "the stack pointer {sp:#x} is not in the saved, writable stack"
+        ));
+    }
+    let f0 = image
+        .frames
+        .first()
+        .ok_or("no frames (the stack walk is missing)")?;
+    if f0.pc != pc || f0.sp != sp || f0.call_site != s.call_site {
+        return Err(format!(
+            "the registers (pc {pc:#x}, sp {sp:#x}, call site {}) disagree with the innermost \
+             frame (pc {:#x}, sp {:#x}, call site {})",
+            s.call_site, f0.pc, f0.sp, f0.call_site
+        ));
+    }
+    for pair in image.frames.windows(2) {
+        if pair[1].sp <= pair[0].sp {
+            return Err(format!(
+                "the frames' stack pointers do not grow toward the stack's top ({:#x} after {:#x})",
+                pair[1].sp, pair[0].sp
+            ));
+        }
+    }
+    for f in &image.frames {
+        if !(sp..s.stack_hi).contains(&f.sp) || !saved_rw(image, f.sp, 8) {
+            return Err(format!(
+                "a frame's stack pointer {:#x} is not in the saved stack",
+                f.sp
+            ));
+        }
+        if !in_window(f.pc) {
+            return Err(format!(
+                "a frame's return address {:#x} is outside the window",
+                f.pc
+            ));
+        }
+    }
+    // The frame pointer holds a stack address whenever the innermost frame
+    // keeps one, so check only that it is not wild when it looks like one.
+    let fp = match arch {
+        Arch::X86_64 => image.register("rbp"),
+        Arch::Aarch64 => image.register("x29"),
+    };
+    if let Some(fp) = fp.filter(|fp| (s.stack_lo..s.stack_hi).contains(fp)) {
+        if !saved_rw(image, fp, 8) {
+            return Err(format!(
+                "the frame pointer {fp:#x} points into unsaved stack"
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Image {
+    /// Checks the image against `exe`, the bytes of the executable it
+    /// names: the same ISA, no memory over the executable's read-only
+    /// segments, its writable segments saved, and every frame's return
+    /// address a call site of its frame table (so the program resumes at a
+    /// place whose frames the build described).
+    pub fn check_against(&self, exe: &[u8]) -> crate::Result<()> {
+        use object::{Object, ObjectSection, ObjectSegment};
+        let bad = |why: String| crate::Error::Image {
+            path: self.path.clone(),
+            why,
+        };
+        let file = object::File::parse(exe)
+            .map_err(|_| bad("its executable is not an ELF file".into()))?;
+        let exe_arch = match file.architecture() {
+            object::Architecture::X86_64 => Arch::X86_64,
+            object::Architecture::Aarch64 => Arch::Aarch64,
+            other => return Err(bad(format!("its executable is for {other:?}"))),
+        };
+        if exe_arch != self.arch {
+            return Err(bad(format!(
+                "an {} image, but its executable is an {exe_arch} executable",
+                self.arch
+            )));
+        }
+        for seg in file.segments() {
+            let (start, end) = (seg.address(), seg.address() + seg.size());
+            let writable = matches!(
+                seg.flags(),
+                object::SegmentFlags::Elf { p_flags } if p_flags & object::elf::PF_W != 0
+            );
+            let page_start = start - start % PAGE;
+            let page_end = end.next_multiple_of(PAGE);
+            if writable {
+                if !(page_start..page_end)
+                    .step_by(PAGE as usize)
+                    .all(|p| saved_rw(self, p, PAGE))
+                {
+                    return Err(bad(format!(
+                        "the executable's data at {start:#x}-{end:#x} is not saved, writable memory \
+                         in the image"
+                    )));
+                }
+            } else if let Some(s) = self
+                .segments
+                .iter()
+                .find(|s| s.address < page_end && page_start < s.address + s.size)
+            {
+                return Err(bad(format!(
+                    "memory at {:#x} lies over the executable's code or constants at \
+                     {start:#x}-{end:#x}",
+                    s.address
+                )));
+            }
+        }
+        let table = file
+            .section_by_name(crate::frames::SECTION)
+            .and_then(|s| s.data().ok())
+            .ok_or_else(|| bad("its executable has no frame table".into()))?;
+        let rules = crate::frames::decode(table).map_err(|e| bad(e.to_string()))?;
+        for f in &self.frames {
+            let known = rules
+                .binary_search_by_key(&f.pc, |r| r.return_address)
+                .is_ok_and(|i| rules[i].call_site == f.call_site);
+            if !known {
+                return Err(bad(format!(
+                    "a frame at {:#x} (call site {}) is not at a call site of its executable",
+                    f.pc, f.call_site
+                )));
+            }
+        }
+        Ok(())
+    }
+}

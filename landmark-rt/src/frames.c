@@ -129,6 +129,14 @@ static const struct frame_rule *rule_for(uint64_t ra)
 	return lo < table.count && table.rules[lo].return_address == ra ? &table.rules[lo] : 0;
 }
 
+int landmark_frame_known(uint64_t pc, uint32_t call_site)
+{
+	if (load_table() != 0)
+		return 0;
+	const struct frame_rule *r = rule_for(pc);
+	return r && r->call_site == call_site;
+}
+
 static int read_stack(uint64_t at, uint64_t *out)
 {
 	if (at < landmark_stack_lo || at + 8 > landmark_stack_hi || at % 8)

@@ -42,8 +42,8 @@ enum { RESTORE_FAILED = 125, MAX_SEGMENTS = 2048, MAX_NOTES = 1 << 20 };
 extern size_t __hwcap;
 
 struct notes {
-	const void *prstatus, *fpregs, *build_id, *files, *signals;
-	size_t prsize, fpsize, id_len, files_len, signals_len;
+	const void *prstatus, *fpregs, *build_id, *files, *signals, *frames;
+	size_t prsize, fpsize, id_len, files_len, signals_len, frames_len;
 	const struct image_state *state;
 	const char *exe, *cwd;
 };
@@ -100,6 +100,9 @@ static const char *parse_notes(const unsigned char *p, size_t len, struct notes 
 			case NOTE_SIGNALS:
 				n->signals = desc, n->signals_len = h.n_descsz;
 				break;
+			case NOTE_FRAMES:
+				n->frames = desc, n->frames_len = h.n_descsz;
+				break;
 			}
 		}
 	}
@@ -124,6 +127,78 @@ static const char *check_segments(const Elf64_Phdr *ph, int count, uint64_t file
 			return "it is truncated (a segment extends past the end of the file)";
 	}
 	return 0;
+}
+
+/* True if [a, a + len) lies in one saved, readable and writable segment. */
+static int saved_rw(const Elf64_Phdr *ph, int count, uint64_t a, uint64_t len)
+{
+	for (int i = 0; i < count; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_filesz && (ph[i].p_flags & PF_R) &&
+		    (ph[i].p_flags & PF_W) && a >= ph[i].p_vaddr && a + len >= a &&
+		    a + len <= ph[i].p_vaddr + ph[i].p_memsz)
+			return 1;
+	return 0;
+}
+
+/* The same checks as migrate-format's image/check.rs and
+ * Image::check_against, for a restore started without `migrate`: nothing
+ * that cannot be resumed is mapped. 0, or the reason. */
+static const char *check_resumable(const Elf64_Phdr *ph, int count, const struct notes *n,
+				   uint64_t pc, uint64_t sp)
+{
+	for (int i = 0; i < count; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_flags & PF_X)
+			return "it has executable memory (code comes from the executable, never the image)";
+		if (ph[i].p_filesz && !(ph[i].p_flags & PF_R))
+			return "it has memory saved but not readable";
+		for (int j = i + 1; j < count; j++)
+			if (ph[j].p_type == PT_LOAD && ph[i].p_vaddr < ph[j].p_vaddr + ph[j].p_memsz &&
+			    ph[j].p_vaddr < ph[i].p_vaddr + ph[i].p_memsz)
+				return "two of its memory segments overlap";
+	}
+	/* Against this executable's own segments. */
+	const Elf64_Phdr *own = (const Elf64_Phdr *)getauxval(AT_PHDR);
+	size_t own_count = getauxval(AT_PHNUM);
+	for (size_t k = 0; own && k < own_count; k++) {
+		if (own[k].p_type != PT_LOAD)
+			continue;
+		uint64_t start = own[k].p_vaddr & ~4095ULL;
+		uint64_t end = (own[k].p_vaddr + own[k].p_memsz + 4095) & ~4095ULL;
+		if (own[k].p_flags & PF_W) {
+			for (uint64_t p = start; p < end; p += 4096)
+				if (!saved_rw(ph, count, p, 4096))
+					return "the executable's data is not saved, writable memory in it";
+			continue;
+		}
+		for (int i = 0; i < count; i++)
+			if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < end &&
+			    start < ph[i].p_vaddr + ph[i].p_memsz)
+				return "it has memory over the executable's code or constants";
+	}
+	const struct image_state *s = n->state;
+	if (!(s->stack_lo < s->stack_hi && sp >= s->stack_lo && sp < s->stack_hi) ||
+	    !saved_rw(ph, count, sp, 8))
+		return "its stack pointer is not in its saved, writable stack";
+	size_t nframes = n->frames_len / sizeof(struct walked_frame);
+	if (!n->frames || !nframes || n->frames_len % sizeof(struct walked_frame))
+		return "its stack walk is missing or corrupt";
+	const struct walked_frame *f = n->frames;
+	if (f[0].pc != pc || f[0].sp != sp || f[0].call_site != s->call_site)
+		return "its registers disagree with its innermost frame";
+	const char *why = 0;
+	for (size_t i = 0; i < nframes && !why; i++) {
+		if (i && f[i].sp <= f[i - 1].sp)
+			why = "its frames' stack pointers do not grow toward the stack's top";
+		else if (f[i].sp >= s->stack_hi || !saved_rw(ph, count, f[i].sp, 8))
+			why = "a frame's stack pointer is not in its saved stack";
+		else if (!landmark_frame_known(f[i].pc, f[i].call_site))
+			why = "a frame is not at a call site of this executable";
+	}
+	/* The frame table lives outside the window and must not outlast it. */
+	landmark_frames_release();
+	return why;
 }
 
 static void *outside_window(size_t len, const char *image)
@@ -223,6 +298,13 @@ _Noreturn void landmark_restore(const char *image)
 	struct landmark_regs regs;
 	if (landmark_regs_from_notes(&regs, n.prstatus, n.prsize, n.fpregs, n.fpsize) != 0)
 		die(image, "its register notes have the wrong size");
+#if defined(__x86_64__)
+	why = check_resumable(ph, eh.e_phnum, &n, regs.rip, regs.rsp);
+#else
+	why = check_resumable(ph, eh.e_phnum, &n, regs.pc, regs.sp);
+#endif
+	if (why)
+		die(image, why);
 	if (n.state->vdso != getauxval(AT_SYSINFO_EHDR))
 		die(image, "the kernel's vDSO is at another address here (another kernel?): musl "
 			   "keeps a pointer into it");

@@ -90,6 +90,9 @@ enum { MAX_FRAMES = 1 << 16 };
 int landmark_walk(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *out, int max);
 /* A buffer for MAX_FRAMES frames outside the window, or NULL. */
 struct walked_frame *landmark_frames_buffer(void);
+/* True if `pc` is a return address of the frame table, at `call_site`
+ * (restore checks an image's frames with it). */
+int landmark_frame_known(uint64_t pc, uint32_t call_site);
 /* Unmaps the frame table (before an image is written). */
 void landmark_frames_release(void);
 /* Hands the buffer over to the caller (the runtime forgets it), and frees it. */

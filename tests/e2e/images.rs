@@ -778,9 +778,11 @@ fn an_image_of_the_wrong_isa_for_its_executable_is_refused() {
     assert!(out.stdout.is_empty(), "nothing ran: {}", text(&out.stdout));
 }
 
-/// Images that read well but do not fit their executable are refused
-/// before anything runs: memory over the executable's code, a frame at a
-/// return address that is no call site of the executable (issue 12, item 1).
+/// Images that read well but do not fit their executable, or whose
+/// registers disagree with their stack walk, are refused before anything
+/// runs, by `migrate restore` and by the runtime itself: memory over the
+/// executable's code, a frame at a return address that is no call site of
+/// the executable, a moved stack pointer (issue 12, item 1).
 #[test]
 fn images_that_do_not_fit_their_executable_are_refused() {
     let dir = tempdir();
@@ -811,15 +813,54 @@ fn images_that_do_not_fit_their_executable_are_refused() {
             .unwrap();
         wrong_frame[frames_at..frames_at + 8]
             .copy_from_slice(&(parsed.frames[1].pc + 1).to_le_bytes());
-        for (bytes, why) in [
-            (bad, "over the executable's code"),
-            (wrong_frame, "is not at a call site of its executable"),
+        // The stack pointer register moved by 16 bytes.
+        let mut moved_sp = good.clone();
+        let sp = parsed.frames[0].sp;
+        let reg = moved_sp
+            .windows(8)
+            .position(|w| w == sp.to_le_bytes())
+            .unwrap();
+        assert!(reg < frames_at, "the registers come before the frames note");
+        moved_sp[reg..reg + 8].copy_from_slice(&(sp + 16).to_le_bytes());
+        // Each refused by migrate restore, and by the runtime itself when
+        // started without migrate (before anything is mapped: status 125).
+        for (bytes, why, runtime_why) in [
+            (
+                bad,
+                "over the executable's code",
+                "memory over the executable's code",
+            ),
+            (
+                wrong_frame,
+                "is not at a call site of its executable",
+                "not at a call site of this executable",
+            ),
+            (
+                moved_sp,
+                "disagree with the innermost frame",
+                "registers disagree with its innermost frame",
+            ),
         ] {
             std::fs::write(&image, &bytes).unwrap();
             let out = restore(&image, &[]);
             let err = text(&out.stderr);
             assert!(!out.status.success(), "{isa}: {why}");
             assert!(err.contains(why), "{isa}: want {why:?} in {err}");
+            assert!(out.stdout.is_empty(), "{isa}: nothing ran");
+            let exe = format!("{}.{isa}", base.display());
+            let mut cmd = direct(isa, &exe);
+            only_standard_streams(&mut cmd);
+            let out = cmd
+                .env(migrate_format::env::RESTORE, &image)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(125), "{isa}: {runtime_why}: {err}");
+            assert!(
+                err.contains(runtime_why),
+                "{isa}: want {runtime_why:?} in {err}"
+            );
             assert!(out.stdout.is_empty(), "{isa}: nothing ran");
         }
     }

@@ -13,8 +13,8 @@
 
 use crate::checkpoint::Request;
 use crate::{isa, process};
-use anyhow::{bail, Context, Result};
-use migrate_format::image::{executable_arch, executable_build_id, hex, FileKind, Image};
+use anyhow::{anyhow, bail, Context, Result};
+use migrate_format::image::{build_id_of, elf_arch, hex, FileKind, Image};
 use std::path::Path;
 
 /// Checks `image` against the executable and its open files, then runs the
@@ -29,9 +29,12 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
             exe.display()
         );
     }
+    // Read once for every check below.
+    let exe_bytes = std::fs::read(exe).with_context(|| format!("cannot read {}", exe.display()))?;
     // Before anything runs: an image whose ISA is not the executable's
     // would start the executable under the wrong runner.
-    let exe_arch = executable_arch(exe)?;
+    let exe_arch = elf_arch(&exe_bytes)
+        .ok_or_else(|| anyhow!("{}: not an executable of a supported ISA", exe.display()))?;
     if exe_arch != image.arch {
         bail!(
             "{}: an {} image, but {} is an {exe_arch} executable (a corrupted image, or the wrong \
@@ -41,7 +44,10 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
             exe.display()
         );
     }
-    let id = executable_build_id(exe)?;
+    let id = object::File::parse(&exe_bytes[..])
+        .ok()
+        .and_then(|f| build_id_of(&f))
+        .ok_or_else(|| anyhow!("{}: has no build-id", exe.display()))?;
     if id != image.build_id {
         bail!(
             "{}: {} is not the build the image was taken from (build-id {}, the image's {})",
@@ -51,7 +57,6 @@ pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) ->
             image.build_id_hex()
         );
     }
-    let exe_bytes = std::fs::read(exe).with_context(|| format!("cannot read {}", exe.display()))?;
     image.check_against(&exe_bytes)?;
     for f in &image.files {
         if f.fd > 2 && f.kind != FileKind::Stream && !Path::new(&f.path).exists() {

@@ -53,15 +53,20 @@ fn runtime_images_rewrite_byte_identically_and_rust_written_images_restore() {
         for n in [40, 700] {
             let cwd = tempdir();
             let image_path = cwd.path().join("runtime.core");
-            let first = migrate()
-                .current_dir(cwd.path())
-                .args(["run", "--arch", isa, "--checkpoint-at", &n.to_string()])
-                .arg("--image")
-                .arg(&image_path)
-                .arg(&base)
-                .stdin(Stdio::from(File::open(&stdin).unwrap()))
-                .output()
-                .unwrap();
+            let first = run_in(
+                cwd.path(),
+                &stdin,
+                &[
+                    "run",
+                    "--arch",
+                    isa,
+                    "--checkpoint-at",
+                    &n.to_string(),
+                    "--image",
+                    image_path.to_str().unwrap(),
+                    base.to_str().unwrap(),
+                ],
+            );
             assert!(
                 first.status.success(),
                 "{}",

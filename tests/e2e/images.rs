@@ -686,16 +686,7 @@ fn a_killed_migrate_leaves_no_program_running() {
         killing_migrate_kills_its_program(run, &format!("{isa}: migrate run"));
 
         let image = dir.path().join(format!("long.{isa}.core"));
-        let out = migrate()
-            .args(["run", "--arch", isa, "--checkpoint-at", "200"])
-            .arg("--image")
-            .arg(&image)
-            .arg(&base)
-            .arg("--")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = checkpoint(isa, &base, 200, &image, &args);
         assert!(out.status.success(), "{isa}: {}", text(&out.stderr));
         let restore = migrate()
             .arg("restore")

@@ -188,11 +188,8 @@ impl Image {
         };
         let file = object::File::parse(exe)
             .map_err(|_| bad("its executable is not an ELF file".into()))?;
-        let exe_arch = match file.architecture() {
-            object::Architecture::X86_64 => Arch::X86_64,
-            object::Architecture::Aarch64 => Arch::Aarch64,
-            other => return Err(bad(format!("its executable is for {other:?}"))),
-        };
+        let exe_arch = super::elf_arch(exe)
+            .ok_or_else(|| bad("its executable is for an unsupported machine".into()))?;
         if exe_arch != self.arch {
             return Err(bad(format!(
                 "an {} image, but its executable is an {exe_arch} executable",

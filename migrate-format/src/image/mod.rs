@@ -395,20 +395,10 @@ pub fn executable_build_id(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// The ISA of the executable at `path` (its ELF `e_machine`).
-pub fn executable_arch(path: &Path) -> Result<Arch> {
-    let data = std::fs::read(path).map_err(Error::io(path))?;
-    let not = |why: &str| Error::Image {
-        path: path.to_path_buf(),
-        why: why.into(),
-    };
-    let header = FileHeader64::<LE>::parse(&data[..]).map_err(|_| not("not an executable"))?;
-    let machine = header.e_machine.get(LE);
-    Arch::from_elf_machine(machine).ok_or_else(|| {
-        not(&format!(
-            "an executable of an unsupported machine ({machine})"
-        ))
-    })
+/// The ISA of an ELF file's bytes (its `e_machine`), if it is one of ours.
+pub fn elf_arch(data: &[u8]) -> Option<Arch> {
+    let header = FileHeader64::<LE>::parse(data).ok()?;
+    Arch::from_elf_machine(header.e_machine.get(LE))
 }
 
 /// The build-id of a parsed executable, if it has one.

@@ -1,10 +1,19 @@
-/* image.c: writes the checkpoint image (format: image.h).
+/* image.c: writes the checkpoint image (format: migrate-format's
+ * image/mod.rs, through the generated migrate_format.h).
  *
  * Runs inside the program, at a landmark, on the program's stack. It
  * allocates nothing from the program's heap and writes nothing through
- * stdio, so the memory it saves is the program's as it was. The image goes
- * to PATH.tmp.PID with mode 0600 and is renamed to PATH only when complete;
- * on any failure the temporary file is removed and PATH is untouched.
+ * stdio, so the memory it saves is the program's as it was.
+ *
+ * A crash at any moment leaves PATH as it was or the complete new image,
+ * nothing else: the image is written into an unnamed file (O_TMPFILE) in
+ * PATH's directory, which vanishes with the process if it dies, given the
+ * name PATH.tmp.PID only once complete, and renamed over PATH. (Between
+ * those two steps the name exists for a moment; migrate removes such files
+ * of writers that are gone. A file system without O_TMPFILE gets the
+ * named file from the start.) Memory is written first, each segment's
+ * checksum computed from the bytes as written; the headers and notes, with
+ * their checksum, last.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -29,7 +38,12 @@ extern unsigned long long landmark_hits;
 enum {
 	MAX_REGIONS = 1024,
 	FILES_CAP = 64 << 10,
-	NOTES_CAP = FILES_CAP + MAX_FRAMES * sizeof(struct walked_frame) + 16384
+	NOTES_CAP = FILES_CAP + MAX_FRAMES * sizeof(struct walked_frame) + 16384 +
+		    sizeof(struct image_integrity) + 8 * (MAX_REGIONS + 1),
+	/* Memory goes through this buffer: the checksum must be of the bytes
+	 * written, and the stack page below the stack pointer changes as this
+	 * code calls functions. */
+	CHUNK = 1 << 20
 };
 
 struct note_buf {
@@ -49,7 +63,8 @@ static int put_note(struct note_buf *b, const char *name, uint32_t type, const v
 	memset(p, 0, sizeof h + name_pad + desc_pad);
 	memcpy(p, &h, sizeof h);
 	memcpy(p + sizeof h, name, h.n_namesz);
-	memcpy(p + sizeof h + name_pad, desc, size);
+	if (desc) /* else zeros, filled in later */
+		memcpy(p + sizeof h + name_pad, desc, size);
 	b->len += sizeof h + name_pad + desc_pad;
 	return 0;
 }
@@ -185,6 +200,7 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 /* The writer's working memory, mapped outside the migration window so
  * that it is not part of the image (nor of the program's memory). */
 struct scratch {
+	unsigned char chunk[CHUNK];
 	char files[FILES_CAP];
 	unsigned char notes[NOTES_CAP];
 	struct region regions[MAX_REGIONS];
@@ -200,20 +216,6 @@ static struct scratch *scratch(void)
 static int write_image(struct scratch *w, const char *path, unsigned id,
 		       const struct landmark_regs *regs, const struct walked_frame *frames,
 		       int nframes, char *err, size_t errlen);
-
-static int write_all(int fd, const void *p, size_t len)
-{
-	const char *c = p;
-	while (len) {
-		ssize_t w = write(fd, c, len > (1u << 30) ? (1u << 30) : len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w, len -= (size_t)w;
-	}
-	return 0;
-}
 
 static int fail(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -250,15 +252,72 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 	return rc;
 }
 
+/* Creates the file the image is written into: unnamed in PATH's directory
+ * if the file system can, else TMP itself. *named says which. */
+static int create_image_file(const char *path, const char *tmp, int *named)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == path)
+		strcpy(dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	*named = fd < 0;
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	return fd;
+}
+
+/* Gives the unnamed file the name TMP. */
+static int name_image_file(int fd, const char *tmp)
+{
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	unlink(tmp); /* a leftover of an earlier writer with this PID */
+	return linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW);
+}
+
+static int pwrite_all(int fd, const void *p, size_t len, uint64_t at)
+{
+	const char *c = p;
+	while (len) {
+		ssize_t w = pwrite(fd, c, len > (1u << 30) ? (1u << 30) : len, (off_t)at);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w, len -= (size_t)w, at += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Writes a segment's bytes at their offset through the chunk buffer;
+ * returns their checksum in *sum. */
+static int write_segment(int fd, struct scratch *w, const Elf64_Phdr *ph, uint64_t *sum)
+{
+	struct landmark_xxh64 h;
+	landmark_xxh64_init(&h);
+	for (uint64_t done = 0; done < ph->p_filesz;) {
+		size_t n = ph->p_filesz - done < CHUNK ? (size_t)(ph->p_filesz - done) : CHUNK;
+		memcpy(w->chunk, (const void *)(ph->p_vaddr + done), n);
+		landmark_xxh64_update(&h, w->chunk, n);
+		if (pwrite_all(fd, w->chunk, n, ph->p_offset + done) != 0)
+			return -1;
+		done += n;
+	}
+	*sum = landmark_xxh64_digest(&h);
+	return 0;
+}
+
 static int write_image(struct scratch *w, const char *path, unsigned id,
 		       const struct landmark_regs *regs, const struct walked_frame *frames,
 		       int nframes, char *err, size_t errlen)
 {
 	size_t files_len;
 	if (landmark_collect_files(w->files, sizeof w->files, &files_len, err, errlen) != 0)
-		return -1;
-	struct note_buf b = {w->notes, 0, sizeof w->notes};
-	if (build_notes(&b, id, regs, frames, nframes, w->files, files_len, err, errlen) != 0)
 		return -1;
 	struct segment *seg = w->seg;
 	int nseg = plan_segments(seg, w->regions, MAX_REGIONS,
@@ -270,6 +329,20 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 				 err, errlen);
 	if (nseg < 0)
 		return -1;
+	struct note_buf b = {w->notes, 0, sizeof w->notes};
+	if (build_notes(&b, id, regs, frames, nframes, w->files, files_len, err, errlen) != 0)
+		return -1;
+	/* Last, the integrity note: its head, a checksum per segment and the
+	 * headers' checksum, filled in once the memory is written. */
+	size_t integrity_size = sizeof(struct image_integrity) + 8 * (size_t)nseg + 8;
+	if (put_note(&b, NOTE_NAME, NOTE_INTEGRITY, 0, integrity_size) != 0) {
+		snprintf(err, errlen, "too much to record in the image's notes");
+		return -1;
+	}
+	unsigned char *integrity = b.p + b.len - integrity_size;
+	struct image_integrity head = {.algorithm = INTEGRITY_XXH64, .segments = (uint32_t)nseg};
+	memcpy(integrity, &head, sizeof head);
+	unsigned char *memory_sums = integrity + sizeof head;
 
 	Elf64_Ehdr eh = {
 		.e_ident = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB, EV_CURRENT,
@@ -313,19 +386,31 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 		snprintf(err, errlen, "image path too long");
 		return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int named;
+	int fd = create_image_file(path, tmp, &named);
 	if (fd < 0)
-		return fail(err, errlen, "cannot create", tmp);
-	int ok = write_all(fd, &eh, sizeof eh) == 0 &&
-		 write_all(fd, ph, sizeof ph[0] * (size_t)(1 + nseg)) == 0 &&
-		 write_all(fd, w->notes, b.len) == 0;
+		return fail(err, errlen, "cannot create an image file for", path);
+	int ok = 1;
 	for (int i = 0; ok && i < nseg; i++) {
-		if (!ph[1 + i].p_filesz)
-			continue;
-		off_t at = (off_t)ph[1 + i].p_offset;
-		ok = lseek(fd, at, SEEK_SET) == at &&
-		     write_all(fd, (const void *)seg[i].start, ph[1 + i].p_filesz) == 0;
+		uint64_t sum = 0;
+		if (ph[1 + i].p_filesz)
+			ok = write_segment(fd, w, &ph[1 + i], &sum) == 0;
+		memcpy(memory_sums + 8 * i, &sum, 8);
 	}
+	if (ok) {
+		struct landmark_xxh64 h;
+		landmark_xxh64_init(&h);
+		landmark_xxh64_update(&h, &eh, sizeof eh);
+		landmark_xxh64_update(&h, ph, sizeof ph[0] * (size_t)(1 + nseg));
+		landmark_xxh64_update(&h, b.p, b.len - 8);
+		uint64_t sum = landmark_xxh64_digest(&h);
+		memcpy(b.p + b.len - 8, &sum, 8);
+		ok = pwrite_all(fd, &eh, sizeof eh, 0) == 0 &&
+		     pwrite_all(fd, ph, sizeof ph[0] * (size_t)(1 + nseg), sizeof eh) == 0 &&
+		     pwrite_all(fd, b.p, b.len, ph[0].p_offset) == 0;
+	}
+	if (ok && !named)
+		ok = name_image_file(fd, tmp) == 0;
 	if (!ok || close(fd) != 0) {
 		int e = errno;
 		unlink(tmp);

@@ -4,7 +4,8 @@
  *
  * It runs as the first constructor, on the kernel's stack, before the
  * program's own constructors and main. Everything that can fail is checked
- * or done first: the image's header, notes and segments, the build-id
+ * or done first: the headers' checksum, the image's header, notes and
+ * segments, the build-id
  * against this executable, the working directory, the open files, the heap
  * break. Then the image's segments are mapped over the window (mapped from
  * the file, not copied, so restore time does not grow with the heap) and
@@ -110,6 +111,45 @@ static const char *parse_notes(const unsigned char *p, size_t len, struct notes 
 		return "it lacks registers, build-id or runtime state notes (not a landmark-rt image?)";
 	if (n->state->version != IMAGE_VERSION)
 		return "it was written by another version of landmark-rt";
+	return 0;
+}
+
+/* The image's integrity note (the last note) against its ELF header,
+ * program headers and notes (migrate-format's image/integrity.rs): 0, or
+ * the reason. The memory's checksums are `migrate restore --verify`'s. */
+static const char *check_integrity(const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
+				   const unsigned char *p, size_t len)
+{
+	size_t loads = 0;
+	for (int i = 0; i < eh->e_phnum; i++)
+		loads += ph[i].p_type == PT_LOAD;
+	size_t desc_size = sizeof(struct image_integrity) + 8 * loads + 8;
+	size_t name_pad = (sizeof NOTE_NAME + 3) & ~(size_t)3;
+	size_t note_size = sizeof(Elf64_Nhdr) + name_pad + desc_size;
+	const char *missing = "its last note is not an integrity note of its size (written by an "
+			      "older landmark-rt, or cut short)";
+	if (len < note_size)
+		return missing;
+	const unsigned char *note = p + len - note_size;
+	Elf64_Nhdr h;
+	memcpy(&h, note, sizeof h);
+	if (h.n_namesz != sizeof NOTE_NAME || h.n_descsz != desc_size || h.n_type != NOTE_INTEGRITY ||
+	    memcmp(note + sizeof h, NOTE_NAME, sizeof NOTE_NAME))
+		return missing;
+	struct image_integrity head;
+	memcpy(&head, note + sizeof h + name_pad, sizeof head);
+	if (head.algorithm != INTEGRITY_XXH64 || head.segments != loads)
+		return "its integrity note is corrupt";
+	struct landmark_xxh64 x;
+	landmark_xxh64_init(&x);
+	landmark_xxh64_update(&x, eh, sizeof *eh);
+	landmark_xxh64_update(&x, ph, eh->e_phnum * sizeof(Elf64_Phdr));
+	landmark_xxh64_update(&x, p, len - 8);
+	uint64_t want;
+	memcpy(&want, p + len - 8, 8);
+	if (landmark_xxh64_digest(&x) != want)
+		return "its headers, notes or registers do not match their checksum (the image is "
+		       "corrupt)";
 	return 0;
 }
 
@@ -286,7 +326,9 @@ _Noreturn void landmark_restore(const char *image)
 	if (landmark_pread_all(fd, notes_buf, ph[0].p_filesz, ph[0].p_offset) != 0)
 		die(image, "it is truncated (notes)");
 	struct notes n;
-	const char *why = parse_notes(notes_buf, ph[0].p_filesz, &n);
+	const char *why = check_integrity(&eh, ph, notes_buf, ph[0].p_filesz);
+	if (!why)
+		why = parse_notes(notes_buf, ph[0].p_filesz, &n);
 	if (!why)
 		why = check_segments(ph, eh.e_phnum, (uint64_t)st.st_size);
 	if (why)

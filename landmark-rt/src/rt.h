@@ -118,6 +118,16 @@ const unsigned char *landmark_build_id(size_t *len);
 void *landmark_outside_window(size_t len);
 int landmark_pread_all(int fd, void *buf, size_t len, uint64_t off);
 
+/* xxh64.c: XXH64 with seed 0, streaming (image checksums). */
+struct landmark_xxh64 {
+	uint64_t v[4], total;
+	unsigned char buf[32];
+	size_t buffered;
+};
+void landmark_xxh64_init(struct landmark_xxh64 *h);
+void landmark_xxh64_update(struct landmark_xxh64 *h, const void *data, size_t len);
+uint64_t landmark_xxh64_digest(const struct landmark_xxh64 *h);
+
 /* Writes a message to stderr without stdio (whose buffers belong to the
  * program and must not change). */
 void landmark_say(const char *a, const char *b, const char *c);

@@ -25,6 +25,7 @@ struct ImageView {
     /// Whether the executable at that path is still the same build (None:
     /// it is not there).
     executable_matches: Option<bool>,
+    integrity: IntegrityView,
     landmark: LandmarkView,
     registers: Vec<RegisterView>,
     frames: Vec<FrameView>,
@@ -33,6 +34,15 @@ struct ImageView {
     signals: Vec<ImageSignal>,
     cwd: String,
     state: ImageState,
+}
+
+/// What was checked of the image's checksums: the headers' always (the
+/// image is not shown otherwise), the memory's with `--verify`.
+#[derive(Serialize)]
+struct IntegrityView {
+    headers_verified: bool,
+    /// Bytes of memory checked against their checksums (None: not asked).
+    memory_verified_bytes: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -66,9 +76,12 @@ struct RegionView {
     kind: &'static str,
 }
 
-pub fn main(path: &Path, json: bool) -> Result<i32> {
+/// Shows the image at `path`; with `verify`, after checking its memory
+/// against its checksums (an error if it does not match).
+pub fn main(path: &Path, json: bool, verify: bool) -> Result<i32> {
     let image = Image::read(path)?;
-    let view = view(&image);
+    let verified = verify.then(|| image.verify_memory()).transpose()?;
+    let view = view(&image, verified);
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, &view)?;
@@ -79,7 +92,7 @@ pub fn main(path: &Path, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn view(image: &Image) -> ImageView {
+fn view(image: &Image, memory_verified_bytes: Option<u64>) -> ImageView {
     let matches = executable_build_id(&image.executable)
         .ok()
         .map(|id| id == image.build_id);
@@ -100,6 +113,10 @@ fn view(image: &Image) -> ImageView {
         executable: image.executable.display().to_string(),
         build_id: image.build_id_hex(),
         executable_matches: matches,
+        integrity: IntegrityView {
+            headers_verified: true,
+            memory_verified_bytes,
+        },
         landmark: LandmarkView {
             call_site: s.call_site,
             description: describe(s.call_site),
@@ -181,6 +198,14 @@ fn print_text(out: &mut impl Write, v: &ImageView) -> Result<()> {
     };
     writeln!(out, "executable: {} ({status})", v.executable)?;
     writeln!(out, "build-id:   {}", v.build_id)?;
+    let memory = match v.integrity.memory_verified_bytes {
+        Some(n) => format!("memory verified ({})", human_bytes(n)),
+        None => "memory not verified (--verify reads it all)".to_string(),
+    };
+    writeln!(
+        out,
+        "checksums:  headers, notes and registers verified; {memory}"
+    )?;
     writeln!(
         out,
         "landmark:   {}, landmark hit {}",

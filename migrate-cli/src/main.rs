@@ -98,6 +98,11 @@ enum Cmd {
         /// way it must be the same build (same build-id).
         #[arg(long, value_name = "FILE")]
         exe: Option<PathBuf>,
+        /// Also check every byte of saved memory against the image's checksums before
+        /// restoring (reads the whole image; the headers, notes and registers are always
+        /// checked).
+        #[arg(long)]
+        verify: bool,
         /// Checkpoint the restored program again at its N-th landmark hit after the restore.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
               conflicts_with = "checkpoint_after")]
@@ -144,6 +149,10 @@ enum Cmd {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// For an image: also check every byte of saved memory against its checksums (the
+        /// headers, notes and registers are always checked).
+        #[arg(long)]
+        verify: bool,
     },
     /// Compare both executables' symbols and sections; fail listing every mismatch.
     CheckLayout {
@@ -210,6 +219,7 @@ fn real_main() -> Result<i32> {
         Cmd::Restore {
             image,
             exe,
+            verify,
             checkpoint_at,
             checkpoint_after,
             next_image,
@@ -225,7 +235,7 @@ fn real_main() -> Result<i32> {
                 image: next_image.unwrap_or_else(|| image.clone()),
                 keep_running,
             });
-            restore::restore(&image, exe.as_deref(), next.as_ref())
+            restore::restore(&image, exe.as_deref(), verify, next.as_ref())
         }
         Cmd::Check {
             base,
@@ -237,12 +247,24 @@ fn real_main() -> Result<i32> {
             callsites,
             function,
             json,
-        } if !callsites && function.is_none() && base.is_file() => inspect_image::main(&base, json),
+            verify,
+        } if !callsites && function.is_none() && base.is_file() => {
+            inspect_image::main(&base, json, verify)
+        }
+        Cmd::Inspect {
+            verify: true,
+            ref base,
+            ..
+        } if base.exists() => anyhow::bail!(
+            "--verify checks a checkpoint image's memory; {} is not an image file",
+            base.display()
+        ),
         Cmd::Inspect {
             base,
             callsites,
             function,
             json,
+            verify: _,
         } => inspect::main(&base, callsites, function.as_deref(), json),
         Cmd::CheckLayout { base, json } => check_layout(&base, json),
     }

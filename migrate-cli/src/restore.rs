@@ -17,10 +17,19 @@ use anyhow::{anyhow, bail, Context, Result};
 use migrate_format::image::{build_id_of, elf_arch, hex, FileKind, Image};
 use std::path::Path;
 
-/// Checks `image` against the executable and its open files, then runs the
-/// restore; returns the program's exit code.
-pub fn restore(image_path: &Path, exe: Option<&Path>, next: Option<&Request>) -> Result<i32> {
+/// Checks `image` (with `verify`, its memory against its checksums too)
+/// against the executable and its open files, then runs the restore;
+/// returns the program's exit code.
+pub fn restore(
+    image_path: &Path,
+    exe: Option<&Path>,
+    verify: bool,
+    next: Option<&Request>,
+) -> Result<i32> {
     let image = Image::read(image_path)?;
+    if verify {
+        image.verify_memory()?;
+    }
     let exe = exe.unwrap_or(&image.executable);
     if !exe.is_file() {
         bail!(

@@ -40,6 +40,8 @@ pub fn generate() -> String {
         ("NOTE_FILES", image::notes::NOTE_FILES),
         ("NOTE_SIGNALS", image::notes::NOTE_SIGNALS),
         ("NOTE_FRAMES", image::notes::NOTE_FRAMES),
+        ("NOTE_INTEGRITY", image::notes::NOTE_INTEGRITY),
+        ("INTEGRITY_XXH64", image::integrity::XXH64),
     ] {
         define_number(&mut h, name, value);
     }
@@ -56,6 +58,7 @@ pub fn generate() -> String {
     c_struct::<image::ImageSignal>(&mut h);
     c_struct::<image::WalkedFrame>(&mut h);
     c_struct::<image::notes::FileRecord>(&mut h);
+    c_struct::<image::integrity::IntegrityHead>(&mut h);
 
     section(
         &mut h,

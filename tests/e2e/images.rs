@@ -355,23 +355,47 @@ fn bad_images_and_missing_files_are_clear_errors() {
         assert!(out.status.success(), "{isa}: {}", text(&out.stderr));
         let good = std::fs::read(&image).unwrap();
 
-        // Truncated, and corrupted in the header, in the notes, the version.
-        let fails = |bytes: &[u8], want: &str| {
+        // Truncated, and corrupted in the header, in the notes, the version:
+        // as they are, refused by the checksum; with the checksum made to
+        // match, by what is wrong.
+        let refused = |bytes: &[u8], want: &str, flags: &[&str]| {
             let bad = dir.path().join("bad.core");
             std::fs::write(&bad, bytes).unwrap();
             for cmd in ["restore", "inspect"] {
-                let out = migrate().arg(cmd).arg(&bad).output().unwrap();
+                let out = migrate().arg(cmd).args(flags).arg(&bad).output().unwrap();
                 assert!(!out.status.success(), "{isa} {cmd} {want}");
                 let err = text(&out.stderr);
                 assert!(err.contains(want), "{isa} {cmd}: want {want:?} in {err}");
                 assert!(!err.contains("panicked"), "{err}");
+                assert!(
+                    out.stdout.is_empty() || cmd == "inspect",
+                    "{isa}: nothing ran"
+                );
             }
         };
-        fails(&good[..good.len() / 2], "truncated");
-        fails(&good[..100], "truncated");
+        let fails = |bytes: &[u8], want: &str| {
+            refused(bytes, "do not match their checksum", &[]);
+            let mut sealed = bytes.to_vec();
+            migrate_format::image::integrity::seal(&mut sealed, false).unwrap();
+            refused(&sealed, want, &[]);
+        };
+        refused(&good[..good.len() / 2], "truncated", &[]);
+        refused(&good[..100], "truncated", &[]);
         let mut bytes = good.clone();
         bytes[..4].copy_from_slice(b"JUNK");
-        fails(&bytes, "not an ELF file");
+        refused(&bytes, "not an ELF file", &[]);
+        // A bit of memory flipped: caught by --verify (restore maps memory
+        // without reading it, so only then).
+        let parsed = migrate_format::image::Image::read(&image).unwrap();
+        let saved = parsed.segments.iter().find(|s| s.saved).unwrap();
+        let mut bytes = good.clone();
+        bytes[saved.offset as usize + 123] ^= 4;
+        let want = format!(
+            "the memory at {:#x}-{:#x} does not match its checksum",
+            saved.address,
+            saved.address + saved.size
+        );
+        refused(&bytes, &want, &["--verify"]);
         let notes = u64::from_le_bytes(good[64 + 8..64 + 16].try_into().unwrap()) as usize;
         let mut bytes = good.clone();
         bytes[notes..notes + 4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
@@ -746,6 +770,14 @@ fn an_image_of_the_wrong_isa_for_its_executable_is_refused() {
     let out = restore(&image, &[]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
+    assert!(err.contains("do not match their checksum"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing ran: {}", text(&out.stdout));
+    // With the checksum made to match, the checks behind it.
+    migrate_format::image::integrity::seal(&mut bytes, false).unwrap();
+    std::fs::write(&image, &bytes).unwrap();
+    let out = restore(&image, &[]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
     // The reader sees aarch64 registers in an image that says x86_64;
     // restore would also refuse an x86_64 image for an aarch64 executable.
     assert!(
@@ -832,6 +864,9 @@ fn images_that_do_not_fit_their_executable_are_refused() {
                 "registers disagree with its innermost frame",
             ),
         ] {
+            // Past the checksum, to the checks behind it.
+            let mut bytes = bytes;
+            migrate_format::image::integrity::seal(&mut bytes, false).unwrap();
             std::fs::write(&image, &bytes).unwrap();
             let out = restore(&image, &[]);
             let err = text(&out.stderr);

@@ -10,7 +10,8 @@
 //!   (the executable's build-id), then landmark-rt's ([`notes`]): the
 //!   runtime state, the executable's path, the working directory, open
 //!   files, signal handlers, and the stack walk that found every frame at
-//!   a migratable call site;
+//!   a migratable call site; last, the checksums ([`integrity`]) of the
+//!   headers, notes and memory;
 //! - then one PT_LOAD per mapping in the migration window (the
 //!   executable's read-only segments excluded: they come from the
 //!   executable), with `p_filesz` 0 for pages that are not saved
@@ -18,10 +19,12 @@
 //!   address mod [`IMAGE_ALIGN`] plus a multiple of it, so restore can map
 //!   the file.
 //!
-//! Reading checks every size and offset: a truncated or corrupted image is
-//! an error that says so, never a panic.
+//! Reading checks every size and offset and the headers' checksum: a
+//! truncated or corrupted image is an error that says so, never a panic.
+//! [`Image::verify_memory`] checks the memory's checksums too.
 
 mod check;
+pub mod integrity;
 pub mod notes;
 pub mod registers;
 mod write;
@@ -51,8 +54,12 @@ pub struct Image {
     pub path: PathBuf,
     pub arch: Arch,
     pub segments: Vec<Segment>,
-    /// Every note, in file order, as written (for re-writing).
+    /// Every note but the integrity note, in file order, as written (for
+    /// re-writing; a writer adds its own integrity note).
     pub notes: Vec<Note>,
+    /// The checksum of each segment's saved bytes (0 if not saved), from the
+    /// integrity note; [`Image::verify_memory`] checks them.
+    pub memory_checksums: Vec<u64>,
     /// The general registers of NT_PRSTATUS, in the kernel's order, named.
     pub registers: Vec<(&'static str, u64)>,
     /// NT_FPREGSET as written.
@@ -147,6 +154,7 @@ impl Image {
             arch,
             segments: Vec::new(),
             notes: Vec::new(),
+            memory_checksums: Vec::new(),
             registers: Vec::new(),
             fp_registers: Vec::new(),
             build_id: Vec::new(),
@@ -159,10 +167,13 @@ impl Image {
             file,
             file_size,
         };
-        let mut seen = Seen::default();
+        let mut note_bytes = None;
         for ph in phdrs {
             match ph.p_type(LE) {
                 PT_NOTE => {
+                    if note_bytes.is_some() {
+                        return Err(err("corrupt (more than one note segment)"));
+                    }
                     let (off, size) = (ph.p_offset(LE), ph.p_filesz(LE));
                     if off.checked_add(size).is_none_or(|end| end > file_size) {
                         return Err(err("truncated (the notes end past the file)"));
@@ -170,10 +181,8 @@ impl Image {
                     if size > MAX_HEADERS {
                         return Err(err("corrupt (notes too large)"));
                     }
-                    let bytes = read_at(&image.file, off, size as usize).map_err(|e| err(&e))?;
-                    image
-                        .read_notes(&bytes, &mut seen)
-                        .map_err(|e| err(&e.to_string()))?;
+                    note_bytes =
+                        Some(read_at(&image.file, off, size as usize).map_err(|e| err(&e))?);
                 }
                 PT_LOAD => {
                     let flags = ph.p_flags(LE);
@@ -200,6 +209,24 @@ impl Image {
                 _ => {}
             }
         }
+        let note_bytes = note_bytes.ok_or_else(|| err("not a checkpoint image (no notes)"))?;
+        // The checksum first: a corrupted image is called that, rather than
+        // described by whichever check its corruption happens to fail.
+        let program_headers = &headers[phoff as usize..ph_end as usize];
+        image.memory_checksums = check_integrity(
+            &headers[..FILE_HEADER_SIZE],
+            program_headers,
+            &note_bytes,
+            image.segments.len(),
+        )
+        .map_err(|e| err(&e))?;
+        let mut seen = Seen::default();
+        image
+            .read_notes(
+                &note_bytes[..note_bytes.len() - integrity_note_len(image.segments.len())],
+                &mut seen,
+            )
+            .map_err(|e| err(&e.to_string()))?;
         seen.complete().map_err(|e| err(&e))?;
         check::validate(&image).map_err(|e| err(&format!("cannot be resumed: {e}")))?;
         Ok(image)
@@ -325,6 +352,43 @@ impl Image {
         })
     }
 
+    /// Checks every saved segment's bytes against its checksum (reads them
+    /// all: `--verify`); returns how many bytes were checked.
+    pub fn verify_memory(&self) -> Result<u64> {
+        const CHUNK: u64 = 4 << 20;
+        let mut checked = 0;
+        for (s, &want) in self.segments.iter().zip(&self.memory_checksums) {
+            if !s.saved {
+                continue;
+            }
+            let mut sum = integrity::MemoryChecksum::new();
+            let mut done = 0;
+            while done < s.size {
+                let n = CHUNK.min(s.size - done);
+                let bytes = read_at(&self.file, s.offset + done, n as usize).map_err(|why| {
+                    Error::Image {
+                        path: self.path.clone(),
+                        why,
+                    }
+                })?;
+                sum.update(&bytes);
+                done += n;
+            }
+            if sum.digest() != want {
+                return Err(Error::Image {
+                    path: self.path.clone(),
+                    why: format!(
+                        "corrupt: the memory at {:#x}-{:#x} does not match its checksum",
+                        s.address,
+                        s.address + s.size
+                    ),
+                });
+            }
+            checked += s.size;
+        }
+        Ok(checked)
+    }
+
     /// A little-endian 8-byte word of memory.
     pub fn read_u64(&self, address: u64) -> Result<u64> {
         Ok(u64_at(&self.read_memory(address, 8)?, 0))
@@ -380,6 +444,50 @@ impl Seen {
             ))
         }
     }
+}
+
+/// The ELF header's size: what the headers' checksum covers of it.
+const FILE_HEADER_SIZE: usize = std::mem::size_of::<FileHeader64<LE>>();
+
+/// Bytes of the integrity note (header, name, descriptor) for `segments`.
+fn integrity_note_len(segments: usize) -> usize {
+    12 + (NOTE_NAME.len() + 1).next_multiple_of(4) + integrity::note_size(segments)
+}
+
+/// Checks the integrity note, the last in `notes`, against the headers;
+/// returns the memory checksums.
+fn check_integrity(
+    file_header: &[u8],
+    program_headers: &[u8],
+    notes: &[u8],
+    segments: usize,
+) -> std::result::Result<Vec<u64>, String> {
+    let len = integrity_note_len(segments);
+    let missing = "not resumable: its last note is not an integrity note of its size (written \
+                   by an older landmark-rt, or cut short)";
+    let at = notes.len().checked_sub(len).ok_or(missing)?;
+    let note = &notes[at..];
+    let word = |i: usize| u32::from_le_bytes(note[i..i + 4].try_into().unwrap());
+    let name_len = NOTE_NAME.len() + 1;
+    if word(0) as usize != name_len
+        || word(4) as usize != integrity::note_size(segments)
+        || word(8) != NOTE_INTEGRITY
+        || &note[12..12 + NOTE_NAME.len()] != NOTE_NAME.as_bytes()
+    {
+        return Err(missing.into());
+    }
+    let desc = &note[12 + name_len.next_multiple_of(4)..];
+    let memory = integrity::decode(desc, segments).map_err(|e| format!("corrupt: {e}"))?;
+    let stored = u64_at(notes, notes.len() - 8);
+    let actual =
+        integrity::headers_checksum(file_header, program_headers, &notes[..notes.len() - 8]);
+    if stored != actual {
+        return Err(format!(
+            "corrupt: its headers, notes or registers do not match their checksum \
+             ({actual:016x}, recorded {stored:016x})"
+        ));
+    }
+    Ok(memory)
 }
 
 /// The build-id of an executable file (its NT_GNU_BUILD_ID note).
@@ -496,6 +604,12 @@ mod tests {
         frame.extend_from_slice(&7u32.to_le_bytes());
         frame.extend_from_slice(&0u32.to_le_bytes());
         note(&mut notes, NOTE_NAME.as_bytes(), NOTE_FRAMES, &frame);
+        note(
+            &mut notes,
+            NOTE_NAME.as_bytes(),
+            NOTE_INTEGRITY,
+            &integrity::encode(&[0, 0]),
+        );
         let mut file = vec![0u8; 64 + 3 * 56];
         file[..4].copy_from_slice(b"\x7fELF");
         file[4] = 2; // 64-bit
@@ -528,6 +642,7 @@ mod tests {
         file.extend_from_slice(&[0xab; 0x1000]);
         file.resize(stack_at as usize, 0);
         file.extend_from_slice(&[0xcd; 0x1000]);
+        integrity::seal(&mut file, true).unwrap();
         file
     }
 
@@ -674,11 +789,15 @@ mod tests {
         let mut bytes = synthetic();
         let at = 64 + (1 + k) * 56;
         f(&mut bytes[at..at + 56]);
+        integrity::seal(&mut bytes, false).unwrap();
         bytes
     }
 
+    /// `bytes`, its checksums made to match, is refused with `why`.
     fn refused_because(bytes: &[u8], why: &str) {
-        let err = read_bytes(bytes).expect_err(why).to_string();
+        let mut bytes = bytes.to_vec();
+        integrity::seal(&mut bytes, false).unwrap();
+        let err = read_bytes(&bytes).expect_err(why).to_string();
         assert!(err.contains("cannot be resumed"), "{err}");
         assert!(err.contains(why), "want {why:?} in {err}");
     }
@@ -721,6 +840,42 @@ mod tests {
         refused_because(&bad, "disagree with the innermost frame");
         // Good as it is.
         read_bytes(&synthetic()).unwrap();
+    }
+
+    #[test]
+    fn corruption_is_refused_by_its_checksum() {
+        let good = synthetic();
+        read_bytes(&good).unwrap().verify_memory().unwrap();
+        // A register changed (rsp).
+        let mut bad = good.clone();
+        let rsp = find(&bad, &SP.to_le_bytes());
+        bad[rsp] ^= 0x10;
+        let err = read_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains("do not match their checksum"), "{err}");
+        // A segment's flags.
+        let mut bad = good.clone();
+        bad[64 + 56 + 4] = 7;
+        let err = read_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains("do not match their checksum"), "{err}");
+        // A byte of memory: read (restore does not read memory), but caught
+        // by verify_memory.
+        let mut bad = good.clone();
+        bad[0x1_0000 + 100] ^= 1;
+        let image = read_bytes(&bad).unwrap();
+        let err = image.verify_memory().unwrap_err().to_string();
+        assert!(err.contains("memory at 0x10000000-0x10001000"), "{err}");
+        // A memory checksum itself.
+        let mut bad = good.clone();
+        let notes_end = 64 + 3 * 56 + u64_at(&good, 64 + 32) as usize;
+        bad[notes_end - 9] ^= 1;
+        let err = read_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains("do not match their checksum"), "{err}");
+        // No integrity note: the notes end earlier.
+        let mut bad = good.clone();
+        let filesz = u64_at(&good, 64 + 32) - 12 - 12 - integrity::note_size(2) as u64;
+        bad[64 + 32..64 + 40].copy_from_slice(&filesz.to_le_bytes());
+        let err = read_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains("not an integrity note"), "{err}");
     }
 
     /// The first place `needle` is in `hay`.

@@ -7,8 +7,9 @@ use crate::bytes::Reader;
 use crate::c_struct::CStruct;
 use crate::error::{Error, Result};
 
-/// Version of landmark-rt's notes ([`ImageState::version`]).
-pub const IMAGE_VERSION: u32 = 1;
+/// Version of landmark-rt's notes ([`ImageState::version`]). 2: the
+/// integrity note ([`NOTE_INTEGRITY`]) is required.
+pub const IMAGE_VERSION: u32 = 2;
 /// The owner name of landmark-rt's notes.
 pub const NOTE_NAME: &str = "LANDMARK";
 /// [`ImageState`].
@@ -23,6 +24,8 @@ pub const NOTE_FILES: u32 = 4;
 pub const NOTE_SIGNALS: u32 = 5;
 /// [`WalkedFrame`]s, innermost first.
 pub const NOTE_FRAMES: u32 = 6;
+/// Checksums ([`super::integrity`]): always the last note.
+pub const NOTE_INTEGRITY: u32 = 7;
 
 /// Standard core-file notes (owner "CORE"; the build-id's owner is "GNU").
 pub const NT_PRSTATUS: u32 = 1;

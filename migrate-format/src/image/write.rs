@@ -3,7 +3,8 @@
 //! file), through `object`'s ELF writer. The translator builds its images
 //! with it.
 
-use super::{memory_offset, Image, Note, Segment};
+use super::notes::{NOTE_INTEGRITY, NOTE_NAME};
+use super::{integrity, memory_offset, Image, Note, Segment};
 use crate::error::{Error, Result};
 use crate::window::IMAGE_ALIGN;
 use crate::Arch;
@@ -12,6 +13,7 @@ use object::write::elf::{FileHeader, ProgramHeader, Writer};
 use object::write::StreamingBuffer;
 use object::Endianness;
 use std::io::Write;
+use std::mem::size_of;
 use std::path::Path;
 
 /// What a segment's memory holds.
@@ -110,10 +112,13 @@ impl<'a> ImageWriter<'a> {
     }
 
     /// The note segment's bytes: each note's header, name and descriptor,
-    /// both padded to 4 bytes.
-    fn note_bytes(&self) -> Vec<u8> {
+    /// both padded to 4 bytes; last the integrity note for `memory`, its
+    /// headers' checksum still 0.
+    fn note_bytes(&self, memory: &[u64]) -> Vec<u8> {
         let mut out = Vec::new();
-        for n in &self.notes {
+        let integrity = Note::new(NOTE_NAME, NOTE_INTEGRITY, integrity::encode(memory));
+        let ours = |n: &&Note| !(n.name == NOTE_NAME.as_bytes() && n.kind == NOTE_INTEGRITY);
+        for n in self.notes.iter().filter(ours).chain([&integrity]) {
             let namesz = n.name.len() + 1;
             out.extend_from_slice(&(namesz as u32).to_le_bytes());
             out.extend_from_slice(&(n.desc.len() as u32).to_le_bytes());
@@ -124,6 +129,34 @@ impl<'a> ImageWriter<'a> {
             out.resize(out.len().next_multiple_of(4), 0);
         }
         out
+    }
+
+    /// Each segment's memory checksum (0 if not saved): a copied segment
+    /// keeps its source's recorded checksum, so corruption in the source is
+    /// still caught in the copy rather than sealed in.
+    fn memory_checksums(&self) -> Result<Vec<u64>> {
+        self.segments
+            .iter()
+            .map(|(s, contents)| match contents {
+                Contents::NotSaved => Ok(0),
+                Contents::Bytes(b) => Ok(integrity::memory_checksum(b)),
+                Contents::From(image) => {
+                    let same = image
+                        .segments
+                        .iter()
+                        .position(|o| o.saved && o.address == s.address && o.size == s.size);
+                    if let Some(i) = same {
+                        return Ok(image.memory_checksums[i]);
+                    }
+                    let mut sum = integrity::MemoryChecksum::new();
+                    for_each_chunk(image, s, |bytes| {
+                        sum.update(bytes);
+                        Ok(())
+                    })?;
+                    Ok(sum.digest())
+                }
+            })
+            .collect()
     }
 
     /// Writes the image to `path`: to a temporary file beside it first,
@@ -159,19 +192,8 @@ impl<'a> ImageWriter<'a> {
         Ok(out)
     }
 
-    fn write(&self, buffer: &mut dyn object::write::WritableBuffer) -> Result<()> {
-        let notes = self.note_bytes();
-        let mut w = Writer::new(Endianness::Little, true, buffer);
-        w.reserve_file_header();
-        w.reserve_program_headers(1 + self.segments.len() as u32);
-        let notes_at = w.reserve(notes.len(), 1) as u64;
-        let mut end = notes_at + notes.len() as u64;
-        let mut placed = Vec::with_capacity(self.segments.len());
+    fn write(&self, out: &mut dyn object::write::WritableBuffer) -> Result<()> {
         for (s, contents) in &self.segments {
-            if matches!(contents, Contents::NotSaved) {
-                placed.push(None);
-                continue;
-            }
             if let Contents::Bytes(b) = contents {
                 if b.len() as u64 != s.size {
                     return Err(Error::corrupt(
@@ -185,13 +207,59 @@ impl<'a> ImageWriter<'a> {
                     ));
                 }
             }
-            let at = memory_offset(end, s.address);
-            w.reserve_until(at as usize);
-            w.reserve(s.size as usize, 1);
-            end = at + s.size;
-            placed.push(Some(at));
         }
+        let mut notes = self.note_bytes(&self.memory_checksums()?);
+        // The layout: headers, notes, then each saved segment at an offset
+        // restore can map.
+        let headers_len = size_of::<elf::FileHeader64<Endianness>>()
+            + (1 + self.segments.len()) * size_of::<elf::ProgramHeader64<Endianness>>();
+        let notes_at = headers_len as u64;
+        let mut end = notes_at + notes.len() as u64;
+        let placed: Vec<Option<u64>> = self
+            .segments
+            .iter()
+            .map(|(s, contents)| {
+                if matches!(contents, Contents::NotSaved) {
+                    return None;
+                }
+                let at = memory_offset(end, s.address);
+                end = at + s.size;
+                Some(at)
+            })
+            .collect();
+        let headers = self.headers(notes_at, notes.len() as u64, &placed)?;
+        debug_assert_eq!(headers.len(), headers_len);
+        let (file_header, program_headers) =
+            headers.split_at(size_of::<elf::FileHeader64<Endianness>>());
+        let n = notes.len();
+        let sum = integrity::headers_checksum(file_header, program_headers, &notes[..n - 8]);
+        notes[n - 8..].copy_from_slice(&sum.to_le_bytes());
 
+        out.reserve(end as usize)
+            .map_err(|()| Error::corrupt("image to write", "too large for memory"))?;
+        out.write_bytes(&headers);
+        out.write_bytes(&notes);
+        for ((s, contents), at) in self.segments.iter().zip(&placed) {
+            let Some(at) = at else { continue };
+            out.resize(*at as usize);
+            match contents {
+                Contents::NotSaved => unreachable!("placed only when saved"),
+                Contents::Bytes(b) => out.write_bytes(b),
+                Contents::From(image) => for_each_chunk(image, s, |bytes| {
+                    out.write_bytes(bytes);
+                    Ok(())
+                })?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The ELF header and program headers, encoded by `object`.
+    fn headers(&self, notes_at: u64, notes_len: u64, placed: &[Option<u64>]) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        let mut w = Writer::new(Endianness::Little, true, &mut bytes);
+        w.reserve_file_header();
+        w.reserve_program_headers(1 + self.segments.len() as u32);
         let header = FileHeader {
             os_abi: elf::ELFOSABI_NONE,
             abi_version: 0,
@@ -209,11 +277,11 @@ impl<'a> ImageWriter<'a> {
             p_offset: notes_at,
             p_vaddr: 0,
             p_paddr: 0,
-            p_filesz: notes.len() as u64,
+            p_filesz: notes_len,
             p_memsz: 0,
             p_align: 4,
         });
-        for ((s, _), at) in self.segments.iter().zip(&placed) {
+        for ((s, _), at) in self.segments.iter().zip(placed) {
             w.write_program_header(&ProgramHeader {
                 p_type: elf::PT_LOAD,
                 p_flags: flags(s),
@@ -225,27 +293,25 @@ impl<'a> ImageWriter<'a> {
                 p_align: IMAGE_ALIGN,
             });
         }
-        w.write(&notes);
-        for ((s, contents), at) in self.segments.iter().zip(&placed) {
-            let Some(at) = at else { continue };
-            w.pad_until(*at as usize);
-            match contents {
-                Contents::NotSaved => unreachable!("placed only when saved"),
-                Contents::Bytes(b) => w.write(b),
-                Contents::From(image) => {
-                    // In chunks: segments can be hundreds of megabytes.
-                    const CHUNK: u64 = 1 << 20;
-                    let mut done = 0;
-                    while done < s.size {
-                        let n = CHUNK.min(s.size - done);
-                        w.write(&image.read_memory(s.address + done, n as usize)?);
-                        done += n;
-                    }
-                }
-            }
-        }
-        Ok(())
+        Ok(bytes)
     }
+}
+
+/// `image`'s bytes for segment `s`, in chunks: segments can be hundreds of
+/// megabytes.
+fn for_each_chunk(
+    image: &Image,
+    s: &Segment,
+    mut f: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    const CHUNK: u64 = 1 << 20;
+    let mut done = 0;
+    while done < s.size {
+        let n = CHUNK.min(s.size - done);
+        f(&image.read_memory(s.address + done, n as usize)?)?;
+        done += n;
+    }
+    Ok(())
 }
 
 /// A segment's `p_flags`.

@@ -137,8 +137,10 @@ int landmark_frame_known(uint64_t pc, uint32_t call_site)
 	return r && r->call_site == call_site;
 }
 
-static int read_stack(uint64_t at, uint64_t *out)
+/* This process's own stack. */
+static int read_own_stack(void *ctx, uint64_t at, uint64_t *out)
 {
+	(void)ctx;
 	if (at < landmark_stack_lo || at + 8 > landmark_stack_hi || at % 8)
 		return -1;
 	memcpy(out, (const void *)at, 8);
@@ -147,6 +149,12 @@ static int read_stack(uint64_t at, uint64_t *out)
 
 int landmark_walk(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *out, int max)
 {
+	return landmark_walk_with(pc, sp, fp, out, max, read_own_stack, 0);
+}
+
+int landmark_walk_with(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *out, int max,
+		       landmark_stack_reader read_stack, void *ctx)
+{
 	if (load_table() != 0)
 		return -1;
 	for (int n = 0; n < max; n++) {
@@ -154,9 +162,9 @@ int landmark_walk(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *ou
 		if (!r || !__landmark_site_migratable(r->call_site))
 			return -1;
 		uint64_t cfa = (r->cfa_base == CFA_FRAME_POINTER ? fp : sp) + (int64_t)r->cfa_offset, ra;
-		if (read_stack(cfa + r->ra_at, &ra) != 0)
+		if (read_stack(ctx, cfa + r->ra_at, &ra) != 0)
 			return -1;
-		if (r->fp_saved && read_stack(cfa + r->fp_at, &fp) != 0)
+		if (r->fp_saved && read_stack(ctx, cfa + r->fp_at, &fp) != 0)
 			return -1;
 		out[n] = (struct walked_frame){pc, sp, r->call_site, 0};
 		if (ra == (uint64_t)__landmark_main_returned)

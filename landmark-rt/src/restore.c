@@ -180,11 +180,33 @@ static int saved_rw(const Elf64_Phdr *ph, int count, uint64_t a, uint64_t len)
 	return 0;
 }
 
+/* An image's saved stack, read from its file (restore walks it before it
+ * maps anything). */
+struct image_stack {
+	int fd, count;
+	const Elf64_Phdr *ph;
+	uint64_t lo, hi;
+};
+
+static int read_image_stack(void *ctx, uint64_t at, uint64_t *out)
+{
+	const struct image_stack *st = ctx;
+	if (at < st->lo || at + 8 > st->hi || at % 8)
+		return -1;
+	for (int i = 0; i < st->count; i++) {
+		const Elf64_Phdr *p = &st->ph[i];
+		if (p->p_type == PT_LOAD && p->p_filesz && at >= p->p_vaddr &&
+		    at + 8 <= p->p_vaddr + p->p_filesz)
+			return landmark_pread_all(st->fd, out, 8, p->p_offset + (at - p->p_vaddr));
+	}
+	return -1;
+}
+
 /* The same checks as migrate-format's image/check.rs and
  * Image::check_against, for a restore started without `migrate`: nothing
  * that cannot be resumed is mapped. 0, or the reason. */
-static const char *check_resumable(const Elf64_Phdr *ph, int count, const struct notes *n,
-				   uint64_t pc, uint64_t sp)
+static const char *check_resumable(int fd, const Elf64_Phdr *ph, int count,
+				   const struct notes *n, uint64_t pc, uint64_t sp, uint64_t fp)
 {
 	for (int i = 0; i < count; i++) {
 		if (ph[i].p_type != PT_LOAD)
@@ -235,6 +257,23 @@ static const char *check_resumable(const Elf64_Phdr *ph, int count, const struct
 			why = "a frame's stack pointer is not in its saved stack";
 		else if (!landmark_frame_known(f[i].pc, f[i].call_site))
 			why = "a frame is not at a call site of this executable";
+	}
+	/* The walk from the registers through the saved stack must find the
+	 * recorded frames and end in main's caller: return addresses, saved
+	 * frame pointers and the frame pointer register are all checked. */
+	if (!why) {
+		struct image_stack st = {fd, count, ph, s->stack_lo, s->stack_hi};
+		struct walked_frame *walk =
+			landmark_outside_window((nframes + 1) * sizeof(struct walked_frame));
+		int got = walk ? landmark_walk_with(pc, sp, fp, walk, (int)nframes + 1,
+						    read_image_stack, &st)
+			       : -1;
+		if (!walk)
+			why = "cannot allocate memory outside the migration window";
+		else if (got != (int)nframes ||
+			 memcmp(walk, f, nframes * sizeof(struct walked_frame)) != 0)
+			why = "its stack does not walk to its recorded frames (a return address, "
+			      "saved frame pointer or the frame pointer register is wrong)";
 	}
 	/* The frame table lives outside the window and must not outlast it. */
 	landmark_frames_release();
@@ -341,9 +380,9 @@ _Noreturn void landmark_restore(const char *image)
 	if (landmark_regs_from_notes(&regs, n.prstatus, n.prsize, n.fpregs, n.fpsize) != 0)
 		die(image, "its register notes have the wrong size");
 #if defined(__x86_64__)
-	why = check_resumable(ph, eh.e_phnum, &n, regs.rip, regs.rsp);
+	why = check_resumable(fd, ph, eh.e_phnum, &n, regs.rip, regs.rsp, regs.rbp);
 #else
-	why = check_resumable(ph, eh.e_phnum, &n, regs.pc, regs.sp);
+	why = check_resumable(fd, ph, eh.e_phnum, &n, regs.pc, regs.sp, regs.x[10]);
 #endif
 	if (why)
 		die(image, why);

@@ -88,6 +88,11 @@ enum { MAX_FRAMES = 1 << 16 };
 /* Fills `out` (innermost first) and returns the number of frames if every
  * frame from `pc` down to main is at a migratable call site; else -1. */
 int landmark_walk(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *out, int max);
+/* The same walk over a stack read by read(ctx, address, &word) (0, or -1
+ * if the word is not there): restore walks an image's stack in its file. */
+typedef int (*landmark_stack_reader)(void *ctx, uint64_t at, uint64_t *out);
+int landmark_walk_with(uint64_t pc, uint64_t sp, uint64_t fp, struct walked_frame *out, int max,
+		       landmark_stack_reader read, void *ctx);
 /* A buffer for MAX_FRAMES frames outside the window, or NULL. */
 struct walked_frame *landmark_frames_buffer(void);
 /* True if `pc` is a return address of the frame table, at `call_site`

@@ -9,6 +9,7 @@
 //! table knows.
 
 use super::{registers, Image, Segment};
+use crate::frames::{CfaBase, FrameRule};
 use crate::window::{IMAGE_ALIGN, WINDOW_END, WINDOW_START};
 use crate::Arch;
 
@@ -160,10 +161,7 @@ fn registers_and_frames(image: &Image) -> Result<(), String> {
     }
     // The frame pointer holds a stack address whenever the innermost frame
     // keeps one, so check only that it is not wild when it looks like one.
-    let fp = match arch {
-        Arch::X86_64 => image.register("rbp"),
-        Arch::Aarch64 => image.register("x29"),
-    };
+    let fp = image.register(frame_pointer_name(arch));
     if let Some(fp) = fp.filter(|fp| (s.stack_lo..s.stack_hi).contains(fp)) {
         if !saved_rw(image, fp, 8) {
             return Err(format!(
@@ -181,7 +179,7 @@ impl Image {
     /// address a call site of its frame table (so the program resumes at a
     /// place whose frames the build described).
     pub fn check_against(&self, exe: &[u8]) -> crate::Result<()> {
-        use object::{Object, ObjectSection, ObjectSegment};
+        use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol};
         let bad = |why: String| crate::Error::Image {
             path: self.path.clone(),
             why,
@@ -242,6 +240,85 @@ impl Image {
                 )));
             }
         }
-        Ok(())
+        // Without symbols (a stripped executable) the walk's end is not known
+        // by address: then the recorded frames must match as far as they go.
+        let main_returned = file
+            .symbols()
+            .find(|s| s.name() == Ok(MAIN_RETURNED))
+            .map(|s| s.address());
+        self.rewalk(&rules, main_returned).map_err(|why| {
+            bad(format!(
+                "its stack does not walk to its recorded frames: {why} (a return address, saved \
+                 frame pointer or the frame pointer register is wrong)"
+            ))
+        })
+    }
+
+    /// Walks the saved stack from the registers by the frame table, as the
+    /// runtime walked it when it wrote the image: the walk must find the
+    /// recorded frames, each at its recorded stack pointer, and end in
+    /// main's caller.
+    fn rewalk(&self, rules: &[FrameRule], main_returned: Option<u64>) -> Result<(), String> {
+        let s = &self.state;
+        let word = |at: u64| -> Result<u64, String> {
+            let in_stack = at.is_multiple_of(8)
+                && at >= s.stack_lo
+                && at.checked_add(8).is_some_and(|e| e <= s.stack_hi)
+                && saved_rw(self, at, 8);
+            if !in_stack {
+                return Err(format!("it reads {at:#x}, outside the saved stack"));
+            }
+            self.read_u64(at).map_err(|e| e.to_string())
+        };
+        let mut pc = self.pc().ok_or("no program counter")?;
+        let mut sp = self
+            .register(registers::sp_name(self.arch))
+            .ok_or("no stack pointer")?;
+        let mut fp = self
+            .register(frame_pointer_name(self.arch))
+            .ok_or("no frame pointer")?;
+        for (i, f) in self.frames.iter().enumerate() {
+            if (f.pc, f.sp) != (pc, sp) {
+                return Err(format!(
+                    "frame #{i} is recorded at pc {:#x} sp {:#x}, the walk finds pc {pc:#x} sp \
+                     {sp:#x}",
+                    f.pc, f.sp
+                ));
+            }
+            let rule = rules
+                .binary_search_by_key(&pc, |r| r.return_address)
+                .map(|k| &rules[k])
+                .map_err(|_| format!("frame #{i} at {pc:#x} has no frame rule"))?;
+            let base = match rule.cfa_base {
+                CfaBase::StackPointer => sp,
+                CfaBase::FramePointer => fp,
+            };
+            let cfa = base.wrapping_add_signed(i64::from(rule.cfa_offset));
+            let ra = word(cfa.wrapping_add_signed(i64::from(rule.return_address_at)))?;
+            if let Some(at) = rule.frame_pointer_at {
+                fp = word(cfa.wrapping_add_signed(i64::from(at)))?;
+            }
+            let last = i + 1 == self.frames.len();
+            let ends = main_returned.map_or(last, |end| ra == end);
+            match (ends, last) {
+                (true, true) => return Ok(()),
+                (true, false) => return Err(format!("it reaches main's caller after frame #{i}")),
+                (false, true) => return Err("it goes on past the last recorded frame".into()),
+                (false, false) => {}
+            }
+            pc = ra;
+            sp = cfa;
+        }
+        Err("no frames".into())
+    }
+}
+
+/// The runtime's symbol that `main` returns to: where a stack walk ends.
+const MAIN_RETURNED: &str = "__landmark_main_returned";
+
+fn frame_pointer_name(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "rbp",
+        Arch::Aarch64 => "x29",
     }
 }

@@ -294,12 +294,16 @@ static int pwrite_all(int fd, const void *p, size_t len, uint64_t at)
 	return 0;
 }
 
-/* Writes a segment's bytes at their offset through the chunk buffer;
- * returns their checksum in *sum. */
+/* Writes a segment's saved bytes (if any) at their offset through the
+ * chunk buffer; returns its checksum in *sum. */
 static int write_segment(int fd, struct scratch *w, const Elf64_Phdr *ph, uint64_t *sum)
 {
 	struct landmark_xxh64 h;
 	landmark_xxh64_init(&h);
+	/* The checksum starts with the segment's identity: memory moved,
+	 * resized or re-flagged fails as surely as memory changed. */
+	struct segment_identity id = {ph->p_vaddr, ph->p_memsz, ph->p_flags, 0};
+	landmark_xxh64_update(&h, &id, sizeof id);
 	for (uint64_t done = 0; done < ph->p_filesz;) {
 		size_t n = ph->p_filesz - done < CHUNK ? (size_t)(ph->p_filesz - done) : CHUNK;
 		memcpy(w->chunk, (const void *)(ph->p_vaddr + done), n);
@@ -393,8 +397,7 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 	int ok = 1;
 	for (int i = 0; ok && i < nseg; i++) {
 		uint64_t sum = 0;
-		if (ph[1 + i].p_filesz)
-			ok = write_segment(fd, w, &ph[1 + i], &sum) == 0;
+		ok = write_segment(fd, w, &ph[1 + i], &sum) == 0;
 		memcpy(memory_sums + 8 * i, &sum, 8);
 	}
 	if (ok) {

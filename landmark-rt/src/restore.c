@@ -75,40 +75,55 @@ static const char *parse_notes(const unsigned char *p, size_t len, struct notes 
 		const char *name = (const char *)p + name_at;
 		const void *desc = p + desc_at;
 		off = desc_at + ((h.n_descsz + 3) & ~3u);
+		/* Each note restore relies on, exactly once. */
+		const void **slot = 0;
+		size_t *size = 0;
 		if (h.n_namesz == 5 && !memcmp(name, "CORE", 5)) {
 			if (h.n_type == NT_PRSTATUS)
-				n->prstatus = desc, n->prsize = h.n_descsz;
+				slot = &n->prstatus, size = &n->prsize;
 			else if (h.n_type == NT_FPREGSET)
-				n->fpregs = desc, n->fpsize = h.n_descsz;
+				slot = &n->fpregs, size = &n->fpsize;
 		} else if (h.n_namesz == 4 && !memcmp(name, "GNU", 4) && h.n_type == NT_GNU_BUILD_ID) {
-			n->build_id = desc, n->id_len = h.n_descsz;
+			slot = &n->build_id, size = &n->id_len;
 		} else if (h.n_namesz == sizeof NOTE_NAME && !memcmp(name, NOTE_NAME, sizeof NOTE_NAME)) {
 			switch (h.n_type) {
 			case NOTE_STATE:
 				if (h.n_descsz != sizeof(struct image_state))
 					return "its state note has the wrong size (another version?)";
+				if (n->state)
+					return "its notes are corrupt (a note appears twice)";
 				n->state = desc;
 				break;
 			case NOTE_EXE:
-				n->exe = string_note(desc, h.n_descsz);
+			case NOTE_CWD: {
+				const char **path = h.n_type == NOTE_EXE ? &n->exe : &n->cwd;
+				if (*path || !string_note(desc, h.n_descsz))
+					return "its executable or working-directory note is corrupt";
+				*path = desc;
 				break;
-			case NOTE_CWD:
-				n->cwd = string_note(desc, h.n_descsz);
-				break;
+			}
 			case NOTE_FILES:
-				n->files = desc, n->files_len = h.n_descsz;
+				slot = &n->files, size = &n->files_len;
 				break;
 			case NOTE_SIGNALS:
-				n->signals = desc, n->signals_len = h.n_descsz;
+				slot = &n->signals, size = &n->signals_len;
 				break;
 			case NOTE_FRAMES:
-				n->frames = desc, n->frames_len = h.n_descsz;
+				slot = &n->frames, size = &n->frames_len;
 				break;
 			}
 		}
+		if (slot && *slot)
+			return "its notes are corrupt (a note appears twice)";
+		if (slot)
+			*slot = desc;
+		if (size)
+			*size = h.n_descsz;
 	}
-	if (!n->prstatus || !n->fpregs || !n->build_id || !n->state || !n->exe || !n->cwd)
-		return "it lacks registers, build-id or runtime state notes (not a landmark-rt image?)";
+	if (!n->prstatus || !n->fpregs || !n->build_id || !n->state || !n->exe || !n->cwd ||
+	    !n->files || !n->signals || !n->frames)
+		return "it lacks registers, build-id, runtime state, files, signals or frames notes (not "
+		       "a landmark-rt image?)";
 	if (n->state->version != IMAGE_VERSION)
 		return "it was written by another version of landmark-rt";
 	return 0;
@@ -153,7 +168,8 @@ static const char *check_integrity(const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
 	return 0;
 }
 
-static const char *check_segments(const Elf64_Phdr *ph, int count, uint64_t file_size)
+static const char *check_segments(const Elf64_Phdr *ph, int count, uint64_t file_size,
+				  uint64_t headers_end)
 {
 	for (int i = 0; i < count; i++) {
 		if (ph[i].p_type != PT_LOAD)
@@ -161,10 +177,19 @@ static const char *check_segments(const Elf64_Phdr *ph, int count, uint64_t file
 		uint64_t a = ph[i].p_vaddr, m = ph[i].p_memsz, f = ph[i].p_filesz;
 		if (a % 4096 || m % 4096 || a < WINDOW_START || a + m > WINDOW_END || a + m < a)
 			return "a segment lies outside the migration window or is not page-aligned";
-		if (f && (f != m || ph[i].p_offset % 4096 != a % 4096))
+		if (f && (f != m || ph[i].p_offset % IMAGE_ALIGN != a % IMAGE_ALIGN))
 			return "a segment's file layout is not mappable (corrupt image)";
 		if (f && (ph[i].p_offset + f > file_size || ph[i].p_offset + f < f))
 			return "it is truncated (a segment extends past the end of the file)";
+		/* Each segment's bytes its own: after the headers and notes,
+		 * apart from every other segment's. */
+		if (f && ph[i].p_offset < headers_end)
+			return "a segment is stored over the image's headers or notes";
+		for (int j = i + 1; f && j < count; j++)
+			if (ph[j].p_type == PT_LOAD && ph[j].p_filesz &&
+			    ph[i].p_offset < ph[j].p_offset + ph[j].p_filesz &&
+			    ph[j].p_offset < ph[i].p_offset + f)
+				return "two segments are stored over each other in the file";
 	}
 	return 0;
 }
@@ -200,6 +225,22 @@ static int read_image_stack(void *ctx, uint64_t at, uint64_t *out)
 			return landmark_pread_all(st->fd, out, 8, p->p_offset + (at - p->p_vaddr));
 	}
 	return -1;
+}
+
+/* True if [lo, hi) is covered by segments with all of `flags`. */
+static int covered(const Elf64_Phdr *ph, int count, uint64_t lo, uint64_t hi, Elf64_Word flags)
+{
+	for (uint64_t at = lo; at < hi;) {
+		int i = 0;
+		for (; i < count; i++)
+			if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & flags) == flags &&
+			    at >= ph[i].p_vaddr && at - ph[i].p_vaddr < ph[i].p_memsz)
+				break;
+		if (i == count)
+			return 0;
+		at = ph[i].p_vaddr + ph[i].p_memsz;
+	}
+	return 1;
 }
 
 /* The same checks as migrate-format's image/check.rs and
@@ -243,6 +284,11 @@ static const char *check_resumable(int fd, const Elf64_Phdr *ph, int count,
 	if (!(s->stack_lo < s->stack_hi && sp >= s->stack_lo && sp < s->stack_hi) ||
 	    !saved_rw(ph, count, sp, 8))
 		return "its stack pointer is not in its saved, writable stack";
+	if (!covered(ph, count, s->stack_lo, s->stack_hi, PF_R | PF_W))
+		return "its stack is not all writable memory in the image";
+	/* (Not all writable: musl's allocator keeps guard pages.) */
+	if (s->brk < s->brk_start || !covered(ph, count, s->brk_start, (s->brk + 4095) & ~4095ULL, 0))
+		return "its heap is not all memory in the image";
 	size_t nframes = n->frames_len / sizeof(struct walked_frame);
 	if (!n->frames || !nframes || n->frames_len % sizeof(struct walked_frame))
 		return "its stack walk is missing or corrupt";
@@ -369,7 +415,8 @@ _Noreturn void landmark_restore(const char *image)
 	if (!why)
 		why = parse_notes(notes_buf, ph[0].p_filesz, &n);
 	if (!why)
-		why = check_segments(ph, eh.e_phnum, (uint64_t)st.st_size);
+		why = check_segments(ph, eh.e_phnum, (uint64_t)st.st_size,
+				     ph[0].p_offset + ph[0].p_filesz);
 	if (why)
 		die(image, why);
 	size_t id_len;

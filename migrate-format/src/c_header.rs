@@ -59,6 +59,7 @@ pub fn generate() -> String {
     c_struct::<image::WalkedFrame>(&mut h);
     c_struct::<image::notes::FileRecord>(&mut h);
     c_struct::<image::integrity::IntegrityHead>(&mut h);
+    c_struct::<image::integrity::SegmentIdentity>(&mut h);
 
     section(
         &mut h,

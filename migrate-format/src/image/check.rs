@@ -19,6 +19,7 @@ const PAGE: u64 = 4096;
 /// Why the image cannot be resumed, if it cannot.
 pub(super) fn validate(image: &Image) -> Result<(), String> {
     segments(&image.segments)?;
+    file_layout(image)?;
     state(image)?;
     registers_and_frames(image)
 }
@@ -26,6 +27,16 @@ pub(super) fn validate(image: &Image) -> Result<(), String> {
 fn segments(segments: &[Segment]) -> Result<(), String> {
     let mut sorted: Vec<&Segment> = segments.iter().collect();
     sorted.sort_by_key(|s| s.address);
+    // Overlap first: memory laid over other memory is the most telling
+    // thing to say about such an image.
+    for pair in sorted.windows(2) {
+        if pair[0].address.saturating_add(pair[0].size) > pair[1].address {
+            return Err(format!(
+                "memory at {:#x} and at {:#x} overlap",
+                pair[0].address, pair[1].address
+            ));
+        }
+    }
     for s in &sorted {
         let end = s.address.checked_add(s.size);
         if s.size == 0 || !s.address.is_multiple_of(PAGE) || !s.size.is_multiple_of(PAGE) {
@@ -60,10 +71,27 @@ fn segments(segments: &[Segment]) -> Result<(), String> {
             ));
         }
     }
-    for pair in sorted.windows(2) {
-        if pair[0].address + pair[0].size > pair[1].address {
+    Ok(())
+}
+
+/// Saved memory lies after the headers and notes, each segment's bytes
+/// apart from every other's: a segment whose offset was changed would map
+/// other bytes than its own.
+fn file_layout(image: &Image) -> Result<(), String> {
+    let mut saved: Vec<&Segment> = image.segments.iter().filter(|s| s.saved).collect();
+    saved.sort_by_key(|s| s.offset);
+    if let Some(first) = saved.first() {
+        if first.offset < image.headers_end {
             return Err(format!(
-                "memory at {:#x} and at {:#x} overlap",
+                "the memory at {:#x} is stored over the image's headers or notes",
+                first.address
+            ));
+        }
+    }
+    for pair in saved.windows(2) {
+        if pair[0].offset + pair[0].size > pair[1].offset {
+            return Err(format!(
+                "the memory at {:#x} and at {:#x} are stored over each other in the file",
                 pair[0].address, pair[1].address
             ));
         }
@@ -103,6 +131,23 @@ fn state(image: &Image) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether segments that satisfy `ok` cover [lo, hi) (they are disjoint:
+/// checked first).
+fn covered(image: &Image, lo: u64, hi: u64, ok: impl Fn(&Segment) -> bool) -> bool {
+    let mut at = lo;
+    while at < hi {
+        match image
+            .segments
+            .iter()
+            .find(|s| ok(s) && s.address <= at && at < s.address + s.size)
+        {
+            Some(s) => at = s.address + s.size,
+            None => return false,
+        }
+    }
+    true
+}
+
 /// The saved, writable segment holding `len` bytes at `a`, if one does.
 fn saved_rw(image: &Image, a: u64, len: u64) -> bool {
     image.segments.iter().any(|s| {
@@ -124,6 +169,21 @@ fn registers_and_frames(image: &Image) -> Result<(), String> {
     if !(s.stack_lo..s.stack_hi).contains(&sp) || !saved_rw(image, sp, 8) {
         return Err(format!(
             "the stack pointer {sp:#x} is not in the saved, writable stack"
+        ));
+    }
+    // The program finds its whole stack and heap where they were.
+    if !covered(image, s.stack_lo, s.stack_hi, |g| g.read && g.write) {
+        return Err(format!(
+            "its stack {:#x}-{:#x} is not all writable memory in the image",
+            s.stack_lo, s.stack_hi
+        ));
+    }
+    // (Not all of it need be writable: musl's allocator keeps guard pages.)
+    let heap_end = s.brk.next_multiple_of(PAGE);
+    if !covered(image, s.brk_start, heap_end, |_| true) {
+        return Err(format!(
+            "its heap {:#x}-{:#x} is not all memory in the image",
+            s.brk_start, s.brk
         ));
     }
     let f0 = image

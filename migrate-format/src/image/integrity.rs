@@ -2,8 +2,10 @@
 //! corrupted image is refused by name instead of resumed.
 //!
 //! The note's descriptor is an [`IntegrityHead`], then one XXH64 (seed 0)
-//! per PT_LOAD in program-header order (of the saved bytes; 0 for a segment
-//! not saved), then the XXH64 of the headers: the ELF header (64 bytes),
+//! per PT_LOAD in program-header order, of the segment's identity (its
+//! [`SegmentIdentity`]: address, size, flags) followed by its saved bytes
+//! (none if it is not saved), so that memory moved, resized or re-flagged
+//! fails as surely as memory changed; then the XXH64 of the headers: the ELF header (64 bytes),
 //! the program headers, and the note segment up to these last 8 bytes (so
 //! every note, the registers, and the memory checksums themselves). The
 //! headers' checksum is cheap and every reader verifies it, the runtime
@@ -34,6 +36,20 @@ c_struct! {
     }
 }
 
+c_struct! {
+    /// What a memory checksum starts with: the segment it belongs to.
+    pub struct SegmentIdentity as "segment_identity" {
+        /// p_vaddr.
+        pub address: u64,
+        /// p_memsz.
+        pub size: u64,
+        /// p_flags.
+        pub flags: u32,
+        /// 0.
+        pub pad: u32,
+    }
+}
+
 /// The integrity note's descriptor size for `segments` PT_LOADs.
 pub fn note_size(segments: usize) -> usize {
     IntegrityHead::SIZE + 8 * segments + 8
@@ -49,12 +65,23 @@ pub fn headers_checksum(file_header: &[u8], program_headers: &[u8], notes: &[u8]
     h.digest()
 }
 
-/// A segment's memory checksum, fed in pieces.
+/// A segment's memory checksum, fed its bytes in pieces.
 pub struct MemoryChecksum(Xxh64);
 
 impl MemoryChecksum {
-    pub fn new() -> MemoryChecksum {
-        MemoryChecksum(Xxh64::new(0))
+    /// For the segment at `address`, `size` bytes, with ELF `flags`.
+    pub fn new(address: u64, size: u64, flags: u32) -> MemoryChecksum {
+        let mut h = Xxh64::new(0);
+        h.update(
+            &SegmentIdentity {
+                address,
+                size,
+                flags,
+                pad: 0,
+            }
+            .to_bytes(),
+        );
+        MemoryChecksum(h)
     }
 
     pub fn update(&mut self, bytes: &[u8]) {
@@ -66,15 +93,12 @@ impl MemoryChecksum {
     }
 }
 
-impl Default for MemoryChecksum {
-    fn default() -> Self {
-        MemoryChecksum::new()
-    }
-}
-
-/// The checksum of one piece of memory.
-pub fn memory_checksum(bytes: &[u8]) -> u64 {
-    xxhash_rust::xxh64::xxh64(bytes, 0)
+/// The memory checksum of a segment whose saved bytes (empty if it is not
+/// saved) are all in `bytes`.
+pub fn memory_checksum(address: u64, size: u64, flags: u32, bytes: &[u8]) -> u64 {
+    let mut h = MemoryChecksum::new(address, size, flags);
+    h.update(bytes);
+    h.digest()
 }
 
 /// The integrity note's descriptor, the headers' checksum left 0 (it is
@@ -145,7 +169,7 @@ pub fn seal(file: &mut [u8], memory: bool) -> Result<(), String> {
             .ok_or("past the end")?;
         match ph.p_type(LE) {
             PT_NOTE => notes = Some(range),
-            PT_LOAD => loads.push(range),
+            PT_LOAD => loads.push((ph.p_vaddr(LE), ph.p_memsz(LE), ph.p_flags(LE), range)),
             _ => {}
         }
     }
@@ -156,12 +180,8 @@ pub fn seal(file: &mut [u8], memory: bool) -> Result<(), String> {
         .filter(|&a| a >= notes.start)
         .ok_or("notes too short")?;
     if memory {
-        for (i, r) in loads.iter().enumerate() {
-            let sum = if r.is_empty() {
-                0
-            } else {
-                memory_checksum(&file[r.clone()])
-            };
+        for (i, (address, size, flags, r)) in loads.iter().enumerate() {
+            let sum = memory_checksum(*address, *size, *flags, &file[r.clone()]);
             file[sums_at + 8 * i..sums_at + 8 * i + 8].copy_from_slice(&sum.to_le_bytes());
         }
     }
@@ -183,13 +203,14 @@ mod tests {
     /// (tests/e2e/format.rs reads the runtime's images).
     #[test]
     fn xxh64_reference_values() {
-        assert_eq!(memory_checksum(b""), 0xef46_db37_51d8_e999);
-        assert_eq!(memory_checksum(b"a"), 0xd24e_c4f1_a98c_6e5b);
-        assert_eq!(memory_checksum(b"abc"), 0x44bc_2cf5_ad77_0999);
+        use xxhash_rust::xxh64::xxh64;
+        assert_eq!(xxh64(b"", 0), 0xef46_db37_51d8_e999);
+        assert_eq!(xxh64(b"a", 0), 0xd24e_c4f1_a98c_6e5b);
+        assert_eq!(xxh64(b"abc", 0), 0x44bc_2cf5_ad77_0999);
         // Past 32 bytes (the stripes): what landmark-rt's xxh64.c gives for
         // bytes i*7 mod 256, i < 1000, fed whole or 13 at a time.
         let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
-        assert_eq!(memory_checksum(&bytes), 0x2527_5608_a9cf_c168);
+        assert_eq!(xxh64(&bytes, 0), 0x2527_5608_a9cf_c168);
     }
 
     #[test]

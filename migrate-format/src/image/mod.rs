@@ -57,7 +57,7 @@ pub struct Image {
     /// Every note but the integrity note, in file order, as written (for
     /// re-writing; a writer adds its own integrity note).
     pub notes: Vec<Note>,
-    /// The checksum of each segment's saved bytes (0 if not saved), from the
+    /// Each segment's checksum (of its identity and saved bytes), from the
     /// integrity note; [`Image::verify_memory`] checks them.
     pub memory_checksums: Vec<u64>,
     /// The general registers of NT_PRSTATUS, in the kernel's order, named.
@@ -75,6 +75,8 @@ pub struct Image {
     pub frames: Vec<WalkedFrame>,
     file: File,
     file_size: u64,
+    /// Where the headers and notes end in the file: memory comes after.
+    headers_end: u64,
 }
 
 /// One note: its owner's name (without the NUL), type and descriptor.
@@ -106,6 +108,17 @@ pub struct Segment {
     pub read: bool,
     pub write: bool,
     pub execute: bool,
+}
+
+impl Segment {
+    /// Its ELF `p_flags`.
+    pub fn flags(&self) -> u32 {
+        use object::elf::{PF_R, PF_W, PF_X};
+        [(self.read, PF_R), (self.write, PF_W), (self.execute, PF_X)]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .fold(0, |f, (_, bit)| f | bit)
+    }
 }
 
 impl Image {
@@ -166,6 +179,7 @@ impl Image {
             frames: Vec::new(),
             file,
             file_size,
+            headers_end: ph_end,
         };
         let mut note_bytes = None;
         for ph in phdrs {
@@ -252,6 +266,7 @@ impl Image {
                 .unwrap_or(&[]);
             let desc = &bytes[desc_at..end];
             at = desc_at + descsz.next_multiple_of(4);
+            seen.note(name, kind).map_err(|e| corrupt(&e))?;
             self.notes.push(Note {
                 name: name.to_vec(),
                 kind,
@@ -277,7 +292,6 @@ impl Image {
                         .enumerate()
                         .map(|(i, n)| (*n, u64_at(desc, registers::PR_REG + i * 8)))
                         .collect();
-                    seen.registers = true;
                 }
                 (b"CORE", NT_FPREGSET) => self.fp_registers = desc.to_vec(),
                 (b"GNU", NT_GNU_BUILD_ID) => self.build_id = desc.to_vec(),
@@ -295,7 +309,6 @@ impl Image {
                         return Err(corrupt("a runtime state note of the wrong size"));
                     }
                     self.state = ImageState::decode(desc).expect("the size was checked");
-                    seen.state = true;
                 }
                 (n, NOTE_EXE) if n == NOTE_NAME.as_bytes() => {
                     self.executable = PathBuf::from(c_string(desc, "executable note")?)
@@ -313,8 +326,6 @@ impl Image {
                 _ => {}
             }
         }
-        seen.build_id |= !self.build_id.is_empty();
-        seen.executable |= !self.executable.as_os_str().is_empty();
         Ok(())
     }
 
@@ -352,18 +363,16 @@ impl Image {
         })
     }
 
-    /// Checks every saved segment's bytes against its checksum (reads them
-    /// all: `--verify`); returns how many bytes were checked.
+    /// Checks every segment, its address, size, flags and saved bytes,
+    /// against its checksum (reads all memory: `--verify`); returns how many
+    /// bytes were checked.
     pub fn verify_memory(&self) -> Result<u64> {
         const CHUNK: u64 = 4 << 20;
         let mut checked = 0;
         for (s, &want) in self.segments.iter().zip(&self.memory_checksums) {
-            if !s.saved {
-                continue;
-            }
-            let mut sum = integrity::MemoryChecksum::new();
+            let mut sum = integrity::MemoryChecksum::new(s.address, s.size, s.flags());
             let mut done = 0;
-            while done < s.size {
+            while s.saved && done < s.size {
                 let n = CHUNK.min(s.size - done);
                 let bytes = read_at(&self.file, s.offset + done, n as usize).map_err(|why| {
                     Error::Image {
@@ -384,7 +393,7 @@ impl Image {
                     ),
                 });
             }
-            checked += s.size;
+            checked += if s.saved { s.size } else { 0 };
         }
         Ok(checked)
     }
@@ -414,27 +423,45 @@ impl Image {
     }
 }
 
-/// Which required notes were found.
+/// The notes every image has, each exactly once: (owner, type, what).
+const REQUIRED_NOTES: [(&str, u32, &str); 9] = [
+    ("CORE", NT_PRSTATUS, "registers"),
+    ("CORE", NT_FPREGSET, "floating-point registers"),
+    ("GNU", NT_GNU_BUILD_ID, "build-id"),
+    (NOTE_NAME, NOTE_STATE, "runtime state"),
+    (NOTE_NAME, NOTE_EXE, "executable path"),
+    (NOTE_NAME, NOTE_CWD, "working directory"),
+    (NOTE_NAME, NOTE_FILES, "open files"),
+    (NOTE_NAME, NOTE_SIGNALS, "signal handlers"),
+    (NOTE_NAME, NOTE_FRAMES, "stack walk"),
+];
+
+/// How often each of [`REQUIRED_NOTES`] was found.
 #[derive(Default)]
-struct Seen {
-    registers: bool,
-    state: bool,
-    build_id: bool,
-    executable: bool,
-}
+struct Seen([u32; REQUIRED_NOTES.len()]);
 
 impl Seen {
+    fn note(&mut self, name: &[u8], kind: u32) -> std::result::Result<(), String> {
+        let Some(i) = REQUIRED_NOTES
+            .iter()
+            .position(|&(n, k, _)| n.as_bytes() == name && k == kind)
+        else {
+            return Ok(());
+        };
+        self.0[i] += 1;
+        if self.0[i] > 1 {
+            return Err(format!("corrupt (two {} notes)", REQUIRED_NOTES[i].2));
+        }
+        Ok(())
+    }
+
     fn complete(&self) -> std::result::Result<(), String> {
-        let missing: Vec<&str> = [
-            (self.registers, "registers"),
-            (self.state, "runtime state"),
-            (self.build_id, "build-id"),
-            (self.executable, "executable path"),
-        ]
-        .into_iter()
-        .filter(|(ok, _)| !ok)
-        .map(|(_, n)| n)
-        .collect();
+        let missing: Vec<&str> = REQUIRED_NOTES
+            .iter()
+            .zip(self.0)
+            .filter(|(_, n)| *n == 0)
+            .map(|((_, _, what), _)| *what)
+            .collect();
         if missing.is_empty() {
             Ok(())
         } else {
@@ -465,17 +492,32 @@ fn check_integrity(
     let len = integrity_note_len(segments);
     let missing = "not resumable: its last note is not an integrity note of its size (written \
                    by an older landmark-rt, or cut short)";
-    let at = notes.len().checked_sub(len).ok_or(missing)?;
-    let note = &notes[at..];
-    let word = |i: usize| u32::from_le_bytes(note[i..i + 4].try_into().unwrap());
     let name_len = NOTE_NAME.len() + 1;
-    if word(0) as usize != name_len
-        || word(4) as usize != integrity::note_size(segments)
-        || word(8) != NOTE_INTEGRITY
-        || &note[12..12 + NOTE_NAME.len()] != NOTE_NAME.as_bytes()
-    {
-        return Err(missing.into());
-    }
+    let is_integrity = |note: &[u8]| {
+        let word = |i: usize| u32::from_le_bytes(note[i..i + 4].try_into().unwrap());
+        note.len() >= 12 + name_len
+            && word(0) as usize == name_len
+            && word(8) == NOTE_INTEGRITY
+            && &note[12..12 + NOTE_NAME.len()] == NOTE_NAME.as_bytes()
+    };
+    let at = notes.len().checked_sub(len);
+    let Some(note) = at.map(|at| &notes[at..]).filter(|n| is_integrity(n)) else {
+        // Say what is wrong if the last note is an integrity note of
+        // another size: segments were added or removed.
+        let last = last_note(notes).filter(|&at| is_integrity(&notes[at..]));
+        return Err(match last {
+            Some(at) => {
+                let covers = notes
+                    .get(at + 12 + 12 + 4..at + 12 + 12 + 8)
+                    .map_or(0, |w| u32::from_le_bytes(w.try_into().unwrap()));
+                format!(
+                    "corrupt: its integrity note covers {covers} memory segments, and it has \
+                     {segments}"
+                )
+            }
+            None => missing.into(),
+        });
+    };
     let desc = &note[12 + name_len.next_multiple_of(4)..];
     let memory = integrity::decode(desc, segments).map_err(|e| format!("corrupt: {e}"))?;
     let stored = u64_at(notes, notes.len() - 8);
@@ -488,6 +530,25 @@ fn check_integrity(
         ));
     }
     Ok(memory)
+}
+
+/// Where the last note of a note segment starts, if its headers hold
+/// together.
+fn last_note(notes: &[u8]) -> Option<usize> {
+    let mut at = 0usize;
+    let mut last = None;
+    while at + 12 <= notes.len() {
+        let word = |i: usize| u32::from_le_bytes(notes[at + i..at + i + 4].try_into().unwrap());
+        let end = (at + 12)
+            .checked_add((word(0) as usize).next_multiple_of(4))?
+            .checked_add((word(4) as usize).next_multiple_of(4))?;
+        if end > notes.len() {
+            return None;
+        }
+        last = Some(at);
+        at = end;
+    }
+    last
 }
 
 /// The build-id of an executable file (its NT_GNU_BUILD_ID note).
@@ -604,6 +665,9 @@ mod tests {
         frame.extend_from_slice(&7u32.to_le_bytes());
         frame.extend_from_slice(&0u32.to_le_bytes());
         note(&mut notes, NOTE_NAME.as_bytes(), NOTE_FRAMES, &frame);
+        note(&mut notes, NOTE_NAME.as_bytes(), NOTE_CWD, b"/nowhere\0");
+        note(&mut notes, NOTE_NAME.as_bytes(), NOTE_FILES, &[]);
+        note(&mut notes, NOTE_NAME.as_bytes(), NOTE_SIGNALS, &[]);
         note(
             &mut notes,
             NOTE_NAME.as_bytes(),
@@ -753,7 +817,15 @@ mod tests {
                 NOTE_EXE,
                 b"/x/prog.aarch64\0".to_vec(),
             ))
-            .note(Note::new(NOTE_NAME, NOTE_FRAMES, encode_array(&frames)));
+            .note(Note::new(NOTE_NAME, NOTE_FRAMES, encode_array(&frames)))
+            .note(Note::new(
+                "CORE",
+                NT_FPREGSET,
+                vec![0; registers::fpregset_size(Arch::Aarch64)],
+            ))
+            .note(Note::new(NOTE_NAME, NOTE_CWD, b"/x\0".to_vec()))
+            .note(Note::new(NOTE_NAME, NOTE_FILES, Vec::new()))
+            .note(Note::new(NOTE_NAME, NOTE_SIGNALS, Vec::new()));
         let page = vec![7u8; 0x2000];
         let seg = |address, size| Segment {
             address,

@@ -131,24 +131,33 @@ impl<'a> ImageWriter<'a> {
         out
     }
 
-    /// Each segment's memory checksum (0 if not saved): a copied segment
-    /// keeps its source's recorded checksum, so corruption in the source is
-    /// still caught in the copy rather than sealed in.
+    /// Each segment's memory checksum: a copied segment keeps its source's
+    /// recorded checksum, so corruption in the source is still caught in the
+    /// copy rather than sealed in.
     fn memory_checksums(&self) -> Result<Vec<u64>> {
         self.segments
             .iter()
             .map(|(s, contents)| match contents {
-                Contents::NotSaved => Ok(0),
-                Contents::Bytes(b) => Ok(integrity::memory_checksum(b)),
+                Contents::NotSaved => Ok(integrity::memory_checksum(
+                    s.address,
+                    s.size,
+                    s.flags(),
+                    &[],
+                )),
+                Contents::Bytes(b) => {
+                    Ok(integrity::memory_checksum(s.address, s.size, s.flags(), b))
+                }
                 Contents::From(image) => {
-                    let same = image
-                        .segments
-                        .iter()
-                        .position(|o| o.saved && o.address == s.address && o.size == s.size);
+                    let same = image.segments.iter().position(|o| {
+                        o.saved
+                            && o.address == s.address
+                            && o.size == s.size
+                            && o.flags() == s.flags()
+                    });
                     if let Some(i) = same {
                         return Ok(image.memory_checksums[i]);
                     }
-                    let mut sum = integrity::MemoryChecksum::new();
+                    let mut sum = integrity::MemoryChecksum::new(s.address, s.size, s.flags());
                     for_each_chunk(image, s, |bytes| {
                         sum.update(bytes);
                         Ok(())
@@ -316,17 +325,7 @@ fn for_each_chunk(
 
 /// A segment's `p_flags`.
 fn flags(s: &Segment) -> u32 {
-    let mut f = 0;
-    if s.read {
-        f |= elf::PF_R;
-    }
-    if s.write {
-        f |= elf::PF_W;
-    }
-    if s.execute {
-        f |= elf::PF_X;
-    }
-    f
+    s.flags()
 }
 
 /// A path as a NUL-terminated note descriptor.

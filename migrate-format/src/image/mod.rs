@@ -649,7 +649,7 @@ mod tests {
         put(4, &7u32.to_le_bytes()); // call site
         put(16, &0x1000_1000u64.to_le_bytes()); // brk_start
         put(24, &0x1000_1000u64.to_le_bytes()); // brk
-        put(32, &0x3e_ff00_0000u64.to_le_bytes()); // stack_lo
+        put(32, &STACK_PAGE.to_le_bytes()); // stack_lo
         put(40, &0x3f_0000_0000u64.to_le_bytes()); // stack_hi
         put(48, &0x1000_0100u64.to_le_bytes()); // thread pointer
         note(&mut notes, NOTE_NAME.as_bytes(), NOTE_STATE, &state);
@@ -796,10 +796,10 @@ mod tests {
         let state = ImageState {
             version: IMAGE_VERSION,
             call_site: 3,
-            stack_lo: 0x3e_ff00_0000,
+            stack_lo: 0x3e_ffff_e000,
             stack_hi: 0x3f_0000_0000,
             brk_start: 0x1000_4000,
-            brk: 0x1000_5000,
+            brk: 0x1000_4000,
             thread_pointer: 0x1000_3000,
             ..Default::default()
         };

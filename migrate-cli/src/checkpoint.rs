@@ -6,6 +6,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use migrate_format::env;
 use migrate_format::image::Image;
 use migrate_format::reports::CheckpointReport;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,16 +29,17 @@ impl Request {
     /// [`Request::report`].
     pub fn apply(&self, cmd: &mut Command) -> Result<Pending> {
         remove_stale_temporaries(&self.image);
+        // The report file has no name: the program reaches it through this
+        // process's descriptor, so nothing is left behind whenever either
+        // dies (a named temporary file outlived a killed `migrate`).
+        let report = tempfile::tempfile().context("cannot create a temporary file")?;
+        let report_path = format!("/proc/{}/fd/{}", std::process::id(), report.as_raw_fd());
         let pending = Pending {
             before: FileId::of(&self.image),
-            report: tempfile::Builder::new()
-                .prefix("migrate-report-")
-                .tempfile()
-                .context("cannot create a temporary file")?
-                .into_temp_path(),
+            report,
         };
         cmd.env(env::IMAGE, std::path::absolute(&self.image)?);
-        cmd.env(env::REPORT, &pending.report);
+        cmd.env(env::REPORT, report_path);
         if let Some(n) = self.at_hit {
             cmd.env(env::CHECKPOINT_AT, n.to_string());
         }
@@ -67,8 +69,7 @@ impl Request {
             // Only an image path: a checkpoint only if the program asked.
             _ => return Ok(()),
         };
-        let report = std::fs::read(&pending.report)
-            .ok()
+        let report = read_report(&pending.report)
             .and_then(|b| serde_json::from_slice::<CheckpointReport>(&b).ok());
         bail!(
             "no checkpoint was taken: {}",
@@ -78,10 +79,19 @@ impl Request {
 }
 
 /// A checkpoint asked for and not yet reported on: the image's identity
-/// before the run, and the file landmark-rt says why none came in.
+/// before the run, and the (unnamed) file landmark-rt says why none came in.
 pub struct Pending {
     before: FileId,
-    report: tempfile::TempPath,
+    report: std::fs::File,
+}
+
+/// What landmark-rt wrote to the report file, if anything.
+fn read_report(mut file: &std::fs::File) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek};
+    let mut bytes = Vec::new();
+    file.seek(std::io::SeekFrom::Start(0)).ok()?;
+    file.read_to_end(&mut bytes).ok()?;
+    (!bytes.is_empty()).then_some(bytes)
 }
 
 /// The reason no checkpoint came, for a program that ended with `code`.

@@ -196,7 +196,10 @@ fn keep_running_finishes_and_leaves_a_restorable_image() {
 fn checkpoint_a_running_process_and_after_a_delay() {
     let dir = tempdir();
     let base = build(dir.path(), "chain", &[]);
-    let args = ["3000", "wait"];
+    // Long enough (about 2 s under qemu) that `migrate checkpoint` finds the
+    // program still running on a loaded machine (3000 rounds once ended
+    // first).
+    let args = ["10000", "wait"];
     for isa in ISAS {
         let reference = plain_run(isa, &base, &args);
         assert!(reference.status.success());

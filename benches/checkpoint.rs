@@ -12,12 +12,21 @@
 //!   file system right after: throughput ratio = cp time / checkpoint time
 //!   (target: at least 0.5). x86_64 only: the aarch64 checkpoint runs under
 //!   qemu and is not compared with a native cp;
-//! - restore: from the runtime's first restore instruction to the jump into
-//!   the program (`LANDMARK_TIMING` again), and the wall time of the whole
-//!   `migrate restore` (start-up, restore, the program's last few
-//!   instructions, exit), each as a ratio to the smallest heap's, for both
-//!   ISAs (qemu against qemu). The image is mapped, not read, so these
-//!   should stay near 1.
+//! - default restore: from the runtime's first restore instruction to the
+//!   jump into the program (`LANDMARK_TIMING` again), and the wall time of
+//!   the whole `migrate restore IMAGE` (start-up, the header, note and
+//!   register checksum, restore, the program's last few instructions, exit)
+//!   as a ratio to the smallest heap's, for both ISAs (qemu against qemu).
+//!   The image is mapped, not read, so this should stay near 1 whatever the
+//!   heap;
+//! - `--verify` restore: the wall time of the whole `migrate restore --verify
+//!   IMAGE`, which before restoring reads every saved memory byte and checks
+//!   it against the segment's XXH64, as a ratio to the smallest heap's too.
+//!   This should grow with the heap, roughly at read + hash bandwidth (the
+//!   image was just written, so normally read from the page cache). The
+//!   check runs natively in `migrate` on both ISAs; only what follows it
+//!   runs under qemu for aarch64. The two restores of each run use the same
+//!   image, in alternating order from run to run.
 
 mod common;
 
@@ -36,6 +45,7 @@ struct Row {
     cp_s: f64,
     restore_s: f64,
     restore_wall_s: f64,
+    verify_wall_s: f64,
 }
 
 fn main() {
@@ -68,8 +78,9 @@ fn measure(bench: &Bench, base: &Path, isa: &str, mib: u64, runs: usize) -> Row 
     let image = bench.path(&format!("heap-{mib}.core"));
     let copy = bench.path("copy.core");
     let (mut ckpt, mut cp, mut rest, mut wall) = (vec![], vec![], vec![], vec![]);
+    let mut verify_wall = vec![];
     let mut image_bytes = 0;
-    for _ in 0..runs {
+    for run in 0..runs {
         let timing = bench.path("timing.json");
         let _ = std::fs::remove_file(&timing);
         let mut cmd = runner(isa, &exe);
@@ -93,22 +104,39 @@ fn measure(bench: &Bench, base: &Path, isa: &str, mib: u64, runs: usize) -> Row 
         assert!(st.success());
         std::fs::remove_file(&copy).unwrap();
 
-        let t = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_migrate"))
-            .arg("restore")
-            .arg(&image)
-            .env(migrate_format::env::TIMING, &timing)
-            .output()
-            .unwrap();
-        wall.push(t.elapsed().as_secs_f64());
-        assert!(
-            out.status.success(),
-            "{isa} {mib} MiB restore: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let printed = String::from_utf8_lossy(&out.stdout);
-        assert!(printed.starts_with(&format!("{mib} MiB")), "{printed}");
-        rest.push(event(&timing, "restore").1 as f64 / 1e9);
+        // Both restores of the same image, alternating which goes first.
+        for verify in [run % 2 == 1, run % 2 == 0] {
+            let label = if verify {
+                "restore --verify"
+            } else {
+                "restore"
+            };
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
+            cmd.arg("restore");
+            if verify {
+                cmd.arg("--verify");
+            } else {
+                let _ = std::fs::remove_file(&timing);
+                cmd.env(migrate_format::env::TIMING, &timing);
+            }
+            cmd.arg(&image);
+            let t = Instant::now();
+            let out = cmd.output().unwrap();
+            let elapsed = t.elapsed().as_secs_f64();
+            assert!(
+                out.status.success(),
+                "{isa} {mib} MiB {label}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let printed = String::from_utf8_lossy(&out.stdout);
+            assert!(printed.starts_with(&format!("{mib} MiB")), "{printed}");
+            if verify {
+                verify_wall.push(elapsed);
+            } else {
+                wall.push(elapsed);
+                rest.push(event(&timing, "restore").1 as f64 / 1e9);
+            }
+        }
         std::fs::remove_file(&image).unwrap();
     }
     Row {
@@ -118,6 +146,7 @@ fn measure(bench: &Bench, base: &Path, isa: &str, mib: u64, runs: usize) -> Row 
         cp_s: median(cp),
         restore_s: median(rest),
         restore_wall_s: median(wall),
+        verify_wall_s: median(verify_wall),
     }
 }
 
@@ -146,10 +175,21 @@ fn event(path: &Path, event: &str) -> (u64, u64) {
 fn print_table(isa: &str, rows: &[Row]) {
     println!("\n{isa}:");
     println!(
-        "{:>9} {:>11} {:>10} {:>9} {:>9} {:>8} {:>10} {:>10} {:>8}",
-        "heap", "image", "ckpt ms", "MB/s", "cp ms", "vs cp", "restore µs", "wall ms", "wall/1st"
+        "{:>9} {:>11} {:>10} {:>9} {:>9} {:>8} {:>10} {:>10} {:>8} {:>10} {:>8}",
+        "heap",
+        "image",
+        "ckpt ms",
+        "MB/s",
+        "cp ms",
+        "vs cp",
+        "restore µs",
+        "wall ms",
+        "wall/1st",
+        "verify ms",
+        "vfy/1st"
     );
     let first_wall = rows.first().map_or(1.0, |r| r.restore_wall_s);
+    let first_verify = rows.first().map_or(1.0, |r| r.verify_wall_s);
     for r in rows {
         let ratio = if isa == "x86_64" {
             format!("{:.2}", r.cp_s / r.checkpoint_s)
@@ -157,7 +197,7 @@ fn print_table(isa: &str, rows: &[Row]) {
             "-".to_string()
         };
         println!(
-            "{:>6} MiB {:>11} {:>10.1} {:>9.0} {:>9.1} {:>8} {:>10.0} {:>10.1} {:>8.2}",
+            "{:>6} MiB {:>11} {:>10.1} {:>9.0} {:>9.1} {:>8} {:>10.0} {:>10.1} {:>8.2} {:>10.1} {:>8.2}",
             r.mib,
             r.image_bytes,
             r.checkpoint_s * 1e3,
@@ -166,7 +206,9 @@ fn print_table(isa: &str, rows: &[Row]) {
             ratio,
             r.restore_s * 1e6,
             r.restore_wall_s * 1e3,
-            r.restore_wall_s / first_wall
+            r.restore_wall_s / first_wall,
+            r.verify_wall_s * 1e3,
+            r.verify_wall_s / first_verify
         );
     }
 }

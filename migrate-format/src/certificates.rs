@@ -21,7 +21,8 @@ pub const SECTION: &str = ".migrate.certificates";
 const MAGIC: &[u8; 8] = b"MIGCERT\0";
 /// 2: explanation kinds 12, `Extended`, and 13, `Sum`; `Upper` (6) holds
 /// the explanation of the whole value. 3: refusals are typed ([`Refusal`]).
-const VERSION: u16 = 3;
+/// 4: the frame's geometry (stack and frame pointer, stack allocations).
+const VERSION: u16 = 4;
 const WHAT: &str = "certificate section";
 
 /// A register, by its DWARF number.
@@ -124,6 +125,24 @@ pub struct Certificate {
     pub record_address: u64,
     /// Every location live at the return address, explained.
     pub live: Vec<(Loc, Explanation)>,
+    /// The stack pointer at the return address, as an offset from the CFA
+    /// (None: not known, such as after a dynamic allocation).
+    pub sp_offset: Option<i64>,
+    /// The frame pointer at the return address as an offset from the CFA,
+    /// if the function keeps one there (then the certificate does not list
+    /// the frame-pointer register: its value follows from the CFA).
+    pub fp_offset: Option<i64>,
+    /// The function's fixed-size stack allocations: CFA offset and size,
+    /// in frame-record order ([`Explanation::AllocaContents`] indexes it;
+    /// None where the offset is not known).
+    pub allocas: Vec<Option<AllocaRange>>,
+}
+
+/// One stack allocation of a frame: `size` bytes at CFA + `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AllocaRange {
+    pub offset: i64,
+    pub size: u64,
 }
 
 impl Certificate {
@@ -322,6 +341,16 @@ impl Certificates {
                         put_loc(&mut out, loc);
                         put_explanation(&mut out, e);
                     }
+                    for o in [c.sp_offset, c.fp_offset] {
+                        out.push(u8::from(o.is_some()));
+                        put_u64(&mut out, o.unwrap_or(0) as u64);
+                    }
+                    put_u32(&mut out, c.allocas.len() as u32);
+                    for a in &c.allocas {
+                        out.push(u8::from(a.is_some()));
+                        put_u64(&mut out, a.map_or(0, |a| a.offset as u64));
+                        put_u64(&mut out, a.map_or(0, |a| a.size));
+                    }
                 }
                 Err(why) => {
                     out.push(1);
@@ -354,11 +383,36 @@ impl Certificates {
                         let loc = read_loc(&mut r)?;
                         live.push((loc, read_explanation(&mut r)?));
                     }
+                    let mut offsets = [None; 2];
+                    for o in &mut offsets {
+                        let known = r.u8()?;
+                        let value = r.i64()?;
+                        *o = match known {
+                            0 => None,
+                            1 => Some(value),
+                            _ => return Err(r.error("a bad flag")),
+                        };
+                    }
+                    let n = r.u32()? as usize;
+                    let mut allocas = Vec::with_capacity(n.min(bytes.len() / 16));
+                    for _ in 0..n {
+                        let known = r.u8()?;
+                        let offset = r.i64()?;
+                        let size = r.u64()?;
+                        allocas.push(match known {
+                            0 => None,
+                            1 => Some(AllocaRange { offset, size }),
+                            _ => return Err(r.error("a bad flag")),
+                        });
+                    }
                     Ok(Certificate {
                         id,
                         return_address,
                         record_address,
                         live,
+                        sp_offset: offsets[0],
+                        fp_offset: offsets[1],
+                        allocas,
                     })
                 }
                 1 => Err(Refusal::decode(&mut r)?),
@@ -584,6 +638,15 @@ mod tests {
                 return_address: 0x0fff + id,
                 record_address: 0x1000 + id,
                 live,
+                sp_offset: Some(-48),
+                fp_offset: (id % 2 == 0).then_some(-16),
+                allocas: vec![
+                    Some(AllocaRange {
+                        offset: -40,
+                        size: 24,
+                    }),
+                    None,
+                ],
             }),
         };
         Certificates {

@@ -7,17 +7,19 @@ use super::value::{Base, Val};
 use super::{Certificate, Explanation, Function, Loc, Refusal, RefusalKind, Result};
 use crate::machine::Flow;
 use crate::stackmaps::{Location, Record};
+use migrate_format::certificates::AllocaRange;
 
 impl Function<'_> {
     /// The CFA ranges of the function's fixed-size allocations, from its
-    /// frame record (`sizes` from the side table).
-    pub fn alloca_ranges(&self, frame_record: &Record, sizes: &[u64]) -> Vec<(i64, u64)> {
+    /// frame record (`sizes` from the side table), in frame-record order
+    /// (None where the offset is not known).
+    pub fn alloca_ranges(&self, frame_record: &Record, sizes: &[u64]) -> Vec<Option<(i64, u64)>> {
         let p = self.index.get(&frame_record.address()).copied();
         frame_record
             .locations
             .iter()
             .zip(sizes)
-            .filter_map(|(loc, size)| match (*loc, p) {
+            .map(|(loc, size)| match (*loc, p) {
                 (Location::Direct { reg, offset, .. }, Some(p)) => {
                     Some((self.cfa_offset(p, reg, offset as i64, 0)?, *size))
                 }
@@ -28,7 +30,7 @@ impl Function<'_> {
 
     /// Certifies one stackmap record of this function; `allocas` are the
     /// CFA ranges of its stack allocations ([`Function::alloca_ranges`]).
-    pub fn certify(&self, record: &Record, allocas: &[(i64, u64)]) -> Result<Certificate> {
+    pub fn certify(&self, record: &Record, allocas: &[Option<(i64, u64)>]) -> Result<Certificate> {
         let point = record.address();
         let p = match self.index.get(&point) {
             Some(&p) => p,
@@ -96,9 +98,11 @@ impl Function<'_> {
                 continue; // the frame pointer: frame geometry
             }
             if let Loc::Slot { offset } = loc {
-                let inside = allocas
-                    .iter()
-                    .position(|(start, size)| offset + 8 > *start && offset < start + *size as i64);
+                let inside = allocas.iter().position(|a| {
+                    a.is_some_and(|(start, size)| {
+                        offset + 8 > start && offset < start + size as i64
+                    })
+                });
                 if let Some(alloca) = inside {
                     live.push((loc, Explanation::AllocaContents { alloca }));
                     continue;
@@ -122,6 +126,12 @@ impl Function<'_> {
             return_address: self.insts[c].next(),
             record_address: point,
             live,
+            sp_offset: self.frame[ra].0,
+            fp_offset: self.frame[ra].1,
+            allocas: allocas
+                .iter()
+                .map(|a| a.map(|(offset, size)| AllocaRange { offset, size }))
+                .collect(),
         })
     }
 }

@@ -639,7 +639,7 @@ mod tests {
                 record_address: 0x1000 + id,
                 live,
                 sp_offset: Some(-48),
-                fp_offset: (id % 2 == 0).then_some(-16),
+                fp_offset: id.is_multiple_of(2).then_some(-16),
                 allocas: vec![
                     Some(AllocaRange {
                         offset: -40,

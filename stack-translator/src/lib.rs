@@ -14,5 +14,6 @@ pub mod layout;
 pub mod machine;
 pub mod records;
 pub mod stackmaps;
+pub mod translate;
 
 pub use error::{Error, Result, StackMapError};

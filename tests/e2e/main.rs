@@ -22,4 +22,5 @@ mod mutation;
 mod records;
 mod sqlite;
 mod thirdparty;
+mod translate;
 mod unsupported;

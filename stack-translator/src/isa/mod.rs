@@ -83,6 +83,12 @@ pub trait Isa: Sync {
     fn return_registers(&self) -> &'static [Reg];
     /// The CFI column of the return address.
     fn return_address_column(&self) -> Reg;
+    /// The name of general register `reg` (DWARF) among a core file's
+    /// NT_PRSTATUS registers ([`migrate_format::image::registers::names`]).
+    fn core_register(&self, reg: Reg) -> Option<&'static str>;
+    /// Where in NT_FPREGSET the low 8 bytes of floating-point or vector
+    /// register `reg` (DWARF) are.
+    fn fp_register_offset(&self, reg: Reg) -> Option<usize>;
     /// Decodes the machine code of one function, `code` at `address`.
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>>;
 }

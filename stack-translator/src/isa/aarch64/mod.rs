@@ -81,6 +81,20 @@ impl Isa for Aarch64 {
         30
     }
 
+    fn core_register(&self, reg: Reg) -> Option<&'static str> {
+        let names = migrate_format::image::registers::names(Arch::Aarch64);
+        match reg {
+            0..=30 => Some(names[reg as usize]),
+            31 => Some("sp"),
+            _ => None,
+        }
+    }
+
+    fn fp_register_offset(&self, reg: Reg) -> Option<usize> {
+        // user_fpsimd_state: v0-v31, 16 bytes each.
+        (64..=95).contains(&reg).then(|| 16 * (reg as usize - 64))
+    }
+
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
         let decoder = InstDecoder::default();
         let mut out: Vec<MInst> = Vec::with_capacity(code.len() / 4);

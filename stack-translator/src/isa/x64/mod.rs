@@ -140,6 +140,21 @@ impl Isa for X64 {
         16
     }
 
+    fn core_register(&self, reg: Reg) -> Option<&'static str> {
+        const NAMES: [&str; 17] = [
+            "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+            "r12", "r13", "r14", "r15", "rip",
+        ];
+        NAMES.get(reg as usize).copied()
+    }
+
+    fn fp_register_offset(&self, reg: Reg) -> Option<usize> {
+        // FXSAVE: xmm0-xmm15 from byte 160.
+        (17..=32)
+            .contains(&reg)
+            .then(|| 160 + 16 * (reg as usize - 17))
+    }
+
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>> {
         let range = (address, address + code.len() as u64);
         let mut decoder = Decoder::with_ip(64, code, address, DecoderOptions::NONE);

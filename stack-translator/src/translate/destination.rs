@@ -1,0 +1,401 @@
+//! The destination side: the same frames, laid out and filled for the
+//! other ISA.
+//!
+//! The stack above `main`'s frame (argv, envp, their strings) is the same
+//! bytes at the same addresses on both ISAs, so `main`'s CFA stays where it
+//! was; each frame inward starts at its caller's stack pointer and is as
+//! large as the destination certificate says. The whole stack is sized
+//! before anything is written, into memory filled with a poison pattern:
+//! every location the destination code reads gets its value from the
+//! destination certificate, so a location it reads that the certificate
+//! does not list shows up as poison, loudly.
+//!
+//! Registers are placed as Popcorn did: a value the certificate of frame
+//! `k` wants in callee-saved register `r` goes into the save slot of `r` in
+//! the newest frame inward that saved it, or, if none did, into the
+//! register itself at resume. Frames are filled outermost first, so each
+//! frame's needs are known when the frame inside it is written.
+
+use super::source::SourceFrame;
+use super::{certificate_of, TranslateError};
+use crate::isa::Isa;
+use crate::machine::Reg;
+use crate::records::Executable;
+use migrate_format::certificates::{Certificate, Explanation, Loc};
+use std::collections::BTreeMap;
+
+/// Bytes of memory nothing explains: distinctive and not a valid address.
+pub const POISON: u64 = 0xdead_beef_dead_beef;
+
+/// One destination frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationFrame {
+    pub call_site: u32,
+    pub pc: u64,
+    pub sp: u64,
+    pub cfa: u64,
+}
+
+/// The destination's stack and registers.
+#[derive(Debug, Clone)]
+pub struct DestinationStack {
+    pub frames: Vec<DestinationFrame>,
+    /// The registers to resume with (DWARF numbers): the callee-saved ones
+    /// frame 0 needs, the stack and frame pointers, the program counter.
+    pub registers: BTreeMap<Reg, u64>,
+    /// The stack's bytes from `low` up to `main`'s CFA.
+    pub low: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// What the destination ISA's start-up frame (`__landmark_start_main`)
+/// needs of `main`'s frame: `main` returns to `main_returned`, with the
+/// frame pointer 0.
+pub struct StartFrame {
+    pub main_returned: u64,
+}
+
+pub fn build(
+    source: &[SourceFrame],
+    exe: &Executable,
+    isa: &dyn Isa,
+    start: &StartFrame,
+    stack_lo: u64,
+) -> Result<DestinationStack, TranslateError> {
+    let n = source.len();
+    // Layout, outermost first: each frame's CFA is its caller's stack
+    // pointer.
+    let mut certs: Vec<&Certificate> = Vec::with_capacity(n);
+    let mut frames = vec![
+        DestinationFrame {
+            call_site: 0,
+            pc: 0,
+            sp: 0,
+            cfa: 0
+        };
+        n
+    ];
+    let mut cfa = source[n - 1].cfa;
+    for k in (0..n).rev() {
+        let cert =
+            certificate_of(exe, source[k].call_site).ok_or(TranslateError::NotCertified {
+                frame: k,
+                pc: source[k].pc,
+                call_site: source[k].call_site,
+            })?;
+        let sp_offset = cert.sp_offset.ok_or(TranslateError::UnknownFrameSize {
+            frame: k,
+            call_site: source[k].call_site,
+        })?;
+        let sp = cfa.wrapping_add(sp_offset as u64);
+        if sp < stack_lo || sp > cfa {
+            return Err(TranslateError::Inconsistent(format!(
+                "frame #{k}: its stack pointer {sp:#x} on the destination is outside the stack"
+            )));
+        }
+        frames[k] = DestinationFrame {
+            call_site: source[k].call_site,
+            pc: cert.return_address,
+            sp,
+            cfa,
+        };
+        certs.push(cert);
+        cfa = sp;
+    }
+    certs.reverse();
+    let low = frames[0].sp;
+    let top = source[n - 1].cfa;
+    let mut stack = Stack {
+        low,
+        bytes: POISON
+            .to_le_bytes()
+            .iter()
+            .copied()
+            .cycle()
+            .take((top - low) as usize)
+            .collect(),
+    };
+
+    // Filled outermost first: what each frame needs of its caller's
+    // registers is then known.
+    let mut callers = BTreeMap::new(); // the start frame needs none
+    let mut registers = BTreeMap::new();
+    for k in (0..n).rev() {
+        let (frame, cert, src) = (&frames[k], certs[k], &source[k]);
+        let fp = cert.fp_offset.map(|o| frame.cfa.wrapping_add(o as u64));
+        let caller_pc = if k + 1 < n {
+            frames[k + 1].pc
+        } else {
+            start.main_returned
+        };
+        let caller_fp = if k + 1 < n {
+            certs[k + 1]
+                .fp_offset
+                .map(|o| frames[k + 1].cfa.wrapping_add(o as u64))
+                .or_else(|| callers.get(&isa.fp()).copied())
+        } else {
+            Some(0)
+        };
+        let values = Values {
+            src,
+            cfa: frame.cfa,
+            frames: &frames,
+            certs: &certs,
+            source,
+        };
+        // The lowest save slot of each register this frame saved.
+        let mut save_slot: BTreeMap<Reg, i64> = BTreeMap::new();
+        for (loc, e) in &cert.live {
+            if let (
+                Loc::Slot { offset },
+                Explanation::CallersValue {
+                    of: Loc::Reg { reg },
+                },
+            ) = (loc, e)
+            {
+                let s = save_slot.entry(*reg).or_insert(*offset);
+                *s = (*s).min(*offset);
+            }
+        }
+        let mut mine: BTreeMap<Reg, u64> = BTreeMap::new();
+        for (loc, e) in &cert.live {
+            let value = match e {
+                Explanation::CallersValue {
+                    of: Loc::Reg { reg },
+                } => {
+                    if Some(*reg) == isa.link_register() {
+                        Some(caller_pc)
+                    } else if *reg == isa.fp() {
+                        caller_fp
+                    } else {
+                        callers.get(reg).copied()
+                    }
+                }
+                _ => values.of(e, k)?,
+            };
+            let Some(value) = value else { continue };
+            match *loc {
+                Loc::Reg { reg } => {
+                    mine.insert(reg, value);
+                }
+                Loc::Slot { offset } => {
+                    // A save slot's upper half holds the upper bytes.
+                    let half = match e {
+                        Explanation::CallersValue {
+                            of: Loc::Reg { reg },
+                        } => ((offset - save_slot[reg]) / 4) as usize,
+                        Explanation::Upper { part, .. } => *part as usize,
+                        Explanation::Extended { half, .. } => *half as usize,
+                        _ => 0,
+                    };
+                    match e {
+                        Explanation::Narrow { at, size, .. } => stack.write(
+                            frame.cfa.wrapping_add((offset + *at as i64) as u64),
+                            &value.to_le_bytes()[..*size as usize],
+                        )?,
+                        _ => stack.write(
+                            frame.cfa.wrapping_add(offset as u64),
+                            &value.to_le_bytes()[4 * half..4 * half + 4],
+                        )?,
+                    }
+                }
+            }
+        }
+        // Where the code that returns finds its return address, if the
+        // certificate does not list it (x86_64: at CFA - 8, pushed by the
+        // call, not a slot the function's code reads).
+        if isa.link_register().is_none() {
+            stack.write(
+                frame.cfa.wrapping_add(isa.entry_sp() as u64),
+                &caller_pc.to_le_bytes(),
+            )?;
+        }
+        // The stack allocations in use, copied.
+        for (&a, (_, bytes)) in &src.allocas {
+            let range =
+                cert.allocas
+                    .get(a)
+                    .copied()
+                    .flatten()
+                    .ok_or(TranslateError::UnknownAlloca {
+                        frame: k,
+                        call_site: src.call_site,
+                        alloca: a,
+                    })?;
+            if range.size as usize != bytes.len() {
+                return Err(TranslateError::Inconsistent(format!(
+                    "frame #{k}: stack allocation {a} is {} bytes on the source and {} on the \
+                     destination",
+                    bytes.len(),
+                    range.size
+                )));
+            }
+            stack.write(frame.cfa.wrapping_add(range.offset as u64), bytes)?;
+        }
+        if let Some(fp) = fp {
+            mine.insert(isa.fp(), fp);
+        }
+        mine.insert(isa.sp(), frame.sp);
+        if k == 0 {
+            registers = mine.clone();
+            registers.insert(isa.return_address_column(), frame.pc);
+        }
+        // What the frame inside must give back: this frame's registers.
+        callers = mine;
+    }
+    Ok(DestinationStack {
+        frames,
+        registers,
+        low,
+        bytes: stack.bytes,
+    })
+}
+
+struct Stack {
+    low: u64,
+    bytes: Vec<u8>,
+}
+
+impl Stack {
+    fn write(&mut self, at: u64, data: &[u8]) -> Result<(), TranslateError> {
+        let start = at.wrapping_sub(self.low) as usize;
+        if at < self.low || start + data.len() > self.bytes.len() {
+            return Err(TranslateError::Inconsistent(format!(
+                "a write to {at:#x} outside the translated frames"
+            )));
+        }
+        self.bytes[start..start + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+}
+
+/// Evaluates explanations on the destination, from the source frame's
+/// values.
+struct Values<'a> {
+    src: &'a SourceFrame,
+    cfa: u64,
+    frames: &'a [DestinationFrame],
+    certs: &'a [&'a Certificate],
+    source: &'a [SourceFrame],
+}
+
+impl Values<'_> {
+    /// Recorded value `p`, or None if the call returns it (the callee,
+    /// still running, will provide it).
+    fn part(&self, p: usize, frame: usize) -> Result<Option<u64>, TranslateError> {
+        match self.src.values.get(p).copied().flatten() {
+            Some(v) => self.relocate(v, frame, p).map(Some),
+            None if self.src.call_results.get(p) == Some(&true) => Ok(None),
+            None => Err(TranslateError::ValueNotLive {
+                frame,
+                call_site: self.src.call_site,
+                part: p,
+            }),
+        }
+    }
+
+    /// A recorded pointer into a translated frame's stack allocation
+    /// points at the same byte of it on the destination; one into the
+    /// translated frames anywhere else cannot be mapped exactly.
+    fn relocate(&self, v: u64, frame: usize, part: usize) -> Result<u64, TranslateError> {
+        let (low, top) = (self.source[0].sp, self.source[self.source.len() - 1].cfa);
+        if !self.src.pointers.get(part).copied().unwrap_or(false) || v < low || v >= top {
+            return Ok(v);
+        }
+        for (j, src) in self.source.iter().enumerate() {
+            for (&a, (at, bytes)) in &src.allocas {
+                if v >= *at && v <= at + bytes.len() as u64 {
+                    let range = self.certs[j].allocas.get(a).copied().flatten();
+                    if let Some(range) = range {
+                        let start = self.frames[j].cfa.wrapping_add(range.offset as u64);
+                        return Ok(start + (v - at));
+                    }
+                }
+            }
+        }
+        Err(TranslateError::PointerIntoStack {
+            frame,
+            call_site: self.src.call_site,
+            part,
+            value: v,
+        })
+    }
+
+    /// The value `e` names, or None for a location any value will do for.
+    fn of(&self, e: &Explanation, frame: usize) -> Result<Option<u64>, TranslateError> {
+        macro_rules! part {
+            ($p:expr) => {
+                match self.part($p, frame)? {
+                    Some(v) => v,
+                    None => return Ok(None),
+                }
+            };
+        }
+        Ok(Some(match *e {
+            Explanation::Recorded { part, plus } => part!(part).wrapping_add(plus as u64),
+            Explanation::Scaled {
+                part,
+                times,
+                plus,
+                frame: f,
+            } => part!(part)
+                .wrapping_mul(times as u64)
+                .wrapping_add(plus as u64)
+                .wrapping_add(if f { self.cfa } else { 0 }),
+            Explanation::Constant { value } => value as u64,
+            Explanation::FrameAddress { offset } => self.cfa.wrapping_add(offset as u64),
+            Explanation::Upper { ref of, .. } => match self.of(of, frame)? {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+            Explanation::Narrow { part, size, .. } => {
+                let v = part!(part);
+                if size >= 8 {
+                    v
+                } else {
+                    v & ((1u64 << (8 * size)) - 1)
+                }
+            }
+            Explanation::Extended {
+                part,
+                size,
+                signed,
+                to32,
+                times,
+                plus,
+                frame: f,
+                ..
+            } => {
+                let v = part!(part);
+                let bits = 8 * size as u32;
+                let mut x = if bits >= 64 {
+                    v
+                } else if signed {
+                    let shift = 64 - bits;
+                    (((v << shift) as i64) >> shift) as u64
+                } else {
+                    v & ((1u64 << bits) - 1)
+                };
+                if to32 {
+                    x &= 0xffff_ffff;
+                }
+                x.wrapping_mul(times as u64)
+                    .wrapping_add(plus as u64)
+                    .wrapping_add(if f { self.cfa } else { 0 })
+            }
+            Explanation::Sum { a, b, times, plus } => part!(a)
+                .wrapping_add(part!(b).wrapping_mul(times as u64))
+                .wrapping_add(plus as u64),
+            Explanation::CallResult
+            | Explanation::Clobbered
+            | Explanation::Undefined
+            | Explanation::AllocaContents { .. }
+            | Explanation::CallersValue { .. } => return Ok(None),
+            Explanation::Unknown { ref why } => {
+                return Err(TranslateError::Inconsistent(format!(
+                    "frame #{frame}: the destination certificate has an unexplained value ({why})"
+                )))
+            }
+        }))
+    }
+}

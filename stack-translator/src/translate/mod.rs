@@ -1,0 +1,89 @@
+//! The stack translator: the frames of an image taken on one ISA, rebuilt
+//! for the other (DESIGN.md; issue 13).
+//!
+//! [`source::frames`] unwinds the source image with the source
+//! executable's certificates (every frame's CFA, callee-saved registers and
+//! recorded values); [`destination::build`] lays the same call sites out on
+//! the destination stack and fills every register and slot the destination
+//! certificates list. Both executables come from one IR, so call site `k`
+//! and recorded value `i` mean the same on both.
+
+pub mod destination;
+pub mod source;
+
+use crate::records::Executable;
+use migrate_format::certificates::Certificate;
+
+pub use destination::{DestinationFrame, DestinationStack, StartFrame, POISON};
+pub use source::SourceFrame;
+
+/// Why an image's stack cannot be translated.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    /// A frame's return address has no certificate (the runtime only
+    /// checkpoints where every frame is at a migratable call site).
+    #[error(
+        "frame #{frame} (call site {call_site}, return address {pc:#x}) is not at a certified call site"
+    )]
+    NotCertified {
+        frame: usize,
+        pc: u64,
+        call_site: u32,
+    },
+    /// The certificate does not know the frame's size at the call site.
+    #[error("frame #{frame} (call site {call_site}): its frame size is not known at the call")]
+    UnknownFrameSize { frame: usize, call_site: u32 },
+    /// A stack allocation in use whose place in the frame is not known.
+    #[error(
+        "frame #{frame} (call site {call_site}): stack allocation {alloca} is in use and its place in the frame is not known"
+    )]
+    UnknownAlloca {
+        frame: usize,
+        call_site: u32,
+        alloca: usize,
+    },
+    /// The destination needs a value the source frame does not keep.
+    #[error(
+        "frame #{frame} (call site {call_site}): recorded value {part} is needed on the destination and not kept on the source"
+    )]
+    ValueNotLive {
+        frame: usize,
+        call_site: u32,
+        part: usize,
+    },
+    /// A recorded pointer into the stack that no stack allocation in use
+    /// contains: it cannot be mapped exactly.
+    #[error(
+        "frame #{frame} (call site {call_site}): recorded value {part} points into the stack ({value:#x}) but into no stack allocation in use, so it cannot be mapped"
+    )]
+    PointerIntoStack {
+        frame: usize,
+        call_site: u32,
+        part: usize,
+        value: u64,
+    },
+    /// The image and the executables disagree.
+    #[error("{0}")]
+    Inconsistent(String),
+}
+
+/// The certificate of the record at return address `pc`, if certified.
+pub fn certificate_at(exe: &Executable, pc: u64) -> Option<&Certificate> {
+    exe.certificates.as_ref()?.records.iter().find_map(|r| {
+        r.certificate
+            .as_ref()
+            .ok()
+            .filter(|c| c.return_address == pc && c.migratable())
+    })
+}
+
+/// A certified record of call site `id` (any copy is a valid place to
+/// resume: each describes the same values at its own return address).
+pub fn certificate_of(exe: &Executable, id: u32) -> Option<&Certificate> {
+    exe.certificates.as_ref()?.records.iter().find_map(|r| {
+        r.certificate
+            .as_ref()
+            .ok()
+            .filter(|c| c.id == u64::from(id) && c.migratable())
+    })
+}

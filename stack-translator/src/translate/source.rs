@@ -1,0 +1,298 @@
+//! The source side: every frame of an image, unwound with the source
+//! executable's certificates, and the values its code will read.
+//!
+//! Frame 0's registers are the image's. Each outer frame's callee-saved
+//! registers are where the inner frame's certificate says the caller's
+//! value is (`CallersValue`: a save slot, or the register itself passed
+//! through). A frame's CFA is its stack pointer minus the certificate's
+//! stack-pointer offset, and must be the next frame's stack pointer. A
+//! recorded value is read from any live location whose explanation is the
+//! value itself (or its low bytes), byte by byte until all its bytes are
+//! known.
+
+use super::{certificate_at, TranslateError};
+use crate::isa::Isa;
+use crate::machine::Reg;
+use crate::records::Executable;
+use migrate_format::callsites::CallSite;
+use migrate_format::certificates::{Certificate, Explanation, Loc};
+use migrate_format::image::Image;
+use std::collections::BTreeMap;
+
+/// One source frame, unwound.
+#[derive(Debug, Clone)]
+pub struct SourceFrame {
+    pub call_site: u32,
+    /// The return address it is suspended at, and its stack pointer there.
+    pub pc: u64,
+    pub sp: u64,
+    /// Its canonical frame address: the caller's stack pointer.
+    pub cfa: u64,
+    /// The registers as this frame sees them (those the unwinding could
+    /// recover: callee-saved ones, the stack and frame pointers).
+    pub registers: BTreeMap<Reg, u64>,
+    /// Each recorded value (stackmap location index), zero-extended, if a
+    /// live location holds all of it.
+    pub values: Vec<Option<u64>>,
+    /// Whether each recorded value is a pointer.
+    pub pointers: Vec<bool>,
+    /// Whether each recorded value is what the call returns (an outer
+    /// frame's call has not returned yet: the callee provides it).
+    pub call_results: Vec<bool>,
+    /// The contents of each stack allocation in use, by frame-record index.
+    pub allocas: BTreeMap<usize, (u64, Vec<u8>)>,
+}
+
+/// Unwinds every frame of `image` (taken on `isa`, from `exe`).
+pub fn frames(
+    image: &Image,
+    exe: &Executable,
+    isa: &dyn Isa,
+) -> Result<Vec<SourceFrame>, TranslateError> {
+    let mut registers = image_registers(image, isa);
+    let mut out: Vec<SourceFrame> = Vec::with_capacity(image.frames.len());
+    for (k, walked) in image.frames.iter().enumerate() {
+        let cert = certificate_at(exe, walked.pc).ok_or(TranslateError::NotCertified {
+            frame: k,
+            pc: walked.pc,
+            call_site: walked.call_site,
+        })?;
+        let sp_offset = cert.sp_offset.ok_or(TranslateError::UnknownFrameSize {
+            frame: k,
+            call_site: walked.call_site,
+        })?;
+        let cfa = walked.sp.wrapping_sub(sp_offset as u64);
+        if let Some(next) = image.frames.get(k + 1) {
+            if next.sp != cfa {
+                return Err(TranslateError::Inconsistent(format!(
+                    "frame #{k} at {:#x}: its CFA {cfa:#x} is not the next frame's stack pointer \
+                     {:#x}",
+                    walked.pc, next.sp
+                )));
+            }
+        }
+        registers.insert(isa.sp(), walked.sp);
+        if let Some(o) = cert.fp_offset {
+            registers.insert(isa.fp(), cfa.wrapping_add(o as u64));
+        }
+        let site =
+            exe.table
+                .get(u64::from(walked.call_site))
+                .ok_or(TranslateError::Inconsistent(format!(
+                    "call site {} is not in the call-site table",
+                    walked.call_site
+                )))?;
+        let frame = Reader {
+            image,
+            cert,
+            cfa,
+            registers: &registers,
+        };
+        let values = (0..site.values.len())
+            .map(|p| frame.value(p, site.values[p].size as usize))
+            .collect::<Result<Vec<_>, _>>()?;
+        let allocas = frame.allocas(site, k)?;
+        let callers = frame.callers_registers(isa)?;
+        out.push(SourceFrame {
+            call_site: walked.call_site,
+            pc: walked.pc,
+            sp: walked.sp,
+            cfa,
+            registers: registers.clone(),
+            values,
+            pointers: site.values.iter().map(|v| v.pointer).collect(),
+            call_results: (0..site.values.len())
+                .map(|p| k > 0 && frame.in_return_register(p, isa))
+                .collect(),
+            allocas,
+        });
+        registers = callers;
+    }
+    Ok(out)
+}
+
+/// The image's registers by DWARF number: the general ones and the
+/// callee-saved floating-point ones.
+fn image_registers(image: &Image, isa: &dyn Isa) -> BTreeMap<Reg, u64> {
+    let mut out = BTreeMap::new();
+    for reg in 0..128 {
+        if let Some(v) = isa.core_register(reg).and_then(|n| image.register(n)) {
+            out.insert(reg, v);
+        } else if let Some(at) = isa.fp_register_offset(reg) {
+            if let Some(b) = image.fp_registers.get(at..at + 8) {
+                out.insert(reg, u64::from_le_bytes(b.try_into().unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// One frame's state, for reading values.
+struct Reader<'a> {
+    image: &'a Image,
+    cert: &'a Certificate,
+    cfa: u64,
+    registers: &'a BTreeMap<Reg, u64>,
+}
+
+impl Reader<'_> {
+    fn slot(&self, offset: i64, len: usize) -> Result<Vec<u8>, TranslateError> {
+        let at = self.cfa.wrapping_add(offset as u64);
+        self.image
+            .read_memory(at, len)
+            .map_err(|e| TranslateError::Inconsistent(format!("reading the stack: {e}")))
+    }
+
+    /// Recorded value `part` (`size` bytes), zero-extended, if a live
+    /// location holds all of its bytes.
+    fn value(&self, part: usize, size: usize) -> Result<Option<u64>, TranslateError> {
+        let size = size.min(8);
+        let mut bytes: [Option<u8>; 8] = [None; 8];
+        let mut put = |from: usize, data: &[u8]| {
+            for (i, b) in data.iter().enumerate() {
+                if from + i < size {
+                    bytes[from + i] = Some(*b);
+                }
+            }
+        };
+        for (loc, e) in &self.cert.live {
+            match (*loc, e) {
+                (Loc::Reg { reg }, Explanation::Recorded { part: p, plus })
+                | (
+                    Loc::Reg { reg },
+                    Explanation::Scaled {
+                        part: p,
+                        times: 1,
+                        plus,
+                        frame: false,
+                    },
+                ) if *p == part => {
+                    if let Some(v) = self.registers.get(&reg) {
+                        put(0, &v.wrapping_sub(*plus as u64).to_le_bytes());
+                    }
+                }
+                (Loc::Reg { reg }, Explanation::Narrow { part: p, .. })
+                | (
+                    Loc::Reg { reg },
+                    Explanation::Extended {
+                        part: p,
+                        times: 1,
+                        plus: 0,
+                        frame: false,
+                        ..
+                    },
+                ) if *p == part => {
+                    let n = match e {
+                        Explanation::Narrow { size, .. } | Explanation::Extended { size, .. } => {
+                            *size as usize
+                        }
+                        _ => unreachable!(),
+                    };
+                    if let Some(v) = self.registers.get(&reg) {
+                        put(0, &v.to_le_bytes()[..n.min(8)]);
+                    }
+                }
+                (Loc::Slot { offset }, Explanation::Recorded { part: p, plus: 0 })
+                    if *p == part =>
+                {
+                    put(0, &self.slot(offset, 4)?);
+                }
+                (Loc::Slot { offset }, Explanation::Upper { of, part: half }) if matches!(**of, Explanation::Recorded { part: p, plus: 0 } if p == part) =>
+                {
+                    put(4 * *half as usize, &self.slot(offset, 4)?);
+                }
+                (
+                    Loc::Slot { offset },
+                    Explanation::Narrow {
+                        part: p,
+                        at,
+                        size: n,
+                    },
+                ) if *p == part => {
+                    put(0, &self.slot(offset + *at as i64, *n as usize)?);
+                }
+                _ => {}
+            }
+        }
+        if bytes[..size].iter().all(Option::is_some) {
+            let mut v = [0u8; 8];
+            for (i, b) in bytes[..size].iter().enumerate() {
+                v[i] = b.unwrap();
+            }
+            Ok(Some(u64::from_le_bytes(v)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Whether recorded value `part` is in a return register at the return
+    /// address: the value the call returns.
+    fn in_return_register(&self, part: usize, isa: &dyn Isa) -> bool {
+        self.cert.live.iter().any(|(loc, e)| {
+            matches!((loc, e), (Loc::Reg { reg }, Explanation::Recorded { part: p, .. })
+                if *p == part && isa.return_registers().contains(reg))
+        })
+    }
+
+    /// The contents of the stack allocations the call site has in use.
+    fn allocas(
+        &self,
+        site: &CallSite,
+        frame: usize,
+    ) -> Result<BTreeMap<usize, (u64, Vec<u8>)>, TranslateError> {
+        let mut out = BTreeMap::new();
+        for &a in &site.allocas {
+            let a = a as usize;
+            let range = self.cert.allocas.get(a).copied().flatten().ok_or(
+                TranslateError::UnknownAlloca {
+                    frame,
+                    call_site: site.id as u32,
+                    alloca: a,
+                },
+            )?;
+            let at = self.cfa.wrapping_add(range.offset as u64);
+            out.insert(a, (at, self.slot(range.offset, range.size as usize)?));
+        }
+        Ok(out)
+    }
+
+    /// The caller's registers: where this frame's certificate says each
+    /// callee-saved one is (its save slot, or the register passed through).
+    fn callers_registers(&self, isa: &dyn Isa) -> Result<BTreeMap<Reg, u64>, TranslateError> {
+        let mut out = BTreeMap::new();
+        for r in isa
+            .callee_saved()
+            .iter()
+            .chain(isa.link_register().as_slice())
+        {
+            let homes: Vec<Loc> = self
+                .cert
+                .live
+                .iter()
+                .filter(|(_, e)| matches!(e, Explanation::CallersValue { of: Loc::Reg { reg } } if reg == r))
+                .map(|(l, _)| *l)
+                .collect();
+            // The save slot: the lowest of its two halves.
+            let slot = homes
+                .iter()
+                .filter_map(|l| match l {
+                    Loc::Slot { offset } => Some(*offset),
+                    _ => None,
+                })
+                .min();
+            let value = match slot {
+                Some(offset) => Some(u64::from_le_bytes(
+                    self.slot(offset, 8)?.try_into().unwrap(),
+                )),
+                None => homes.iter().find_map(|l| match l {
+                    Loc::Reg { reg } => self.registers.get(reg).copied(),
+                    _ => None,
+                }),
+            };
+            if let Some(v) = value {
+                out.insert(*r, v);
+            }
+        }
+        Ok(out)
+    }
+}

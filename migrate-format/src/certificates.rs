@@ -125,6 +125,11 @@ pub struct Certificate {
     pub record_address: u64,
     /// Every location live at the return address, explained.
     pub live: Vec<(Loc, Explanation)>,
+    /// Recorded values (by part) that no live location explains but that a
+    /// location still holds at the return address (a callee-saved register,
+    /// or a slot with its upper half at `offset + 4`): the code here does
+    /// not read them again, the other ISA's code may.
+    pub kept: Vec<(usize, Loc)>,
     /// The stack pointer at the return address, as an offset from the CFA
     /// (None: not known, such as after a dynamic allocation).
     pub sp_offset: Option<i64>,
@@ -341,6 +346,11 @@ impl Certificates {
                         put_loc(&mut out, loc);
                         put_explanation(&mut out, e);
                     }
+                    put_u32(&mut out, c.kept.len() as u32);
+                    for (part, loc) in &c.kept {
+                        put_u32(&mut out, *part as u32);
+                        put_loc(&mut out, loc);
+                    }
                     for o in [c.sp_offset, c.fp_offset] {
                         out.push(u8::from(o.is_some()));
                         put_u64(&mut out, o.unwrap_or(0) as u64);
@@ -383,6 +393,12 @@ impl Certificates {
                         let loc = read_loc(&mut r)?;
                         live.push((loc, read_explanation(&mut r)?));
                     }
+                    let n = r.u32()? as usize;
+                    let mut kept = Vec::with_capacity(n.min(bytes.len() / 5));
+                    for _ in 0..n {
+                        let part = r.u32()? as usize;
+                        kept.push((part, read_loc(&mut r)?));
+                    }
                     let mut offsets = [None; 2];
                     for o in &mut offsets {
                         let known = r.u8()?;
@@ -410,6 +426,7 @@ impl Certificates {
                         return_address,
                         record_address,
                         live,
+                        kept,
                         sp_offset: offsets[0],
                         fp_offset: offsets[1],
                         allocas,
@@ -638,6 +655,7 @@ mod tests {
                 return_address: 0x0fff + id,
                 record_address: 0x1000 + id,
                 live,
+                kept: vec![(2, Loc::Reg { reg: 12 })],
                 sp_offset: Some(-48),
                 fp_offset: id.is_multiple_of(2).then_some(-16),
                 allocas: vec![

@@ -22,7 +22,14 @@ use std::process::Command;
 
 /// Checkpoints `exe` (for `isa`) at landmark hit `hit`, started directly
 /// with argv[0] `prog` and a fixed environment.
-fn checkpoint(dir: &Path, exe: &Path, isa: Arch, hit: u64, args: &[&str]) -> PathBuf {
+fn checkpoint(
+    dir: &Path,
+    exe: &Path,
+    isa: Arch,
+    hit: u64,
+    args: &[&str],
+    stdin: Option<&Path>,
+) -> PathBuf {
     let image = dir.join(format!("{}-{hit}.core", isa.name()));
     let mut cmd = match isa {
         Arch::X86_64 => {
@@ -47,6 +54,11 @@ fn checkpoint(dir: &Path, exe: &Path, isa: Arch, hit: u64, args: &[&str]) -> Pat
                 Ok(())
             });
         }
+    }
+    if let Some(input) = stdin {
+        cmd.stdin(std::fs::File::open(input).unwrap());
+    } else {
+        cmd.stdin(std::process::Stdio::null());
     }
     let out = cmd
         .args(args)
@@ -86,9 +98,24 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     let (src_isa, dst_isa) = (isa::of(src), isa::of(dst));
     let image = Image::read(from).unwrap();
     let truth = Image::read(native).unwrap();
-    let what = format!("{src} -> {dst} at hit {}", image.state.hits);
+    let what = format!(
+        "{}: {src} -> {dst} at hit {}",
+        base.file_name().unwrap().to_string_lossy(),
+        image.state.hits
+    );
     let frames = source::frames(&image, &src_exe, src_isa).unwrap();
     let theirs = source::frames(&truth, &dst_exe, dst_isa).unwrap();
+    if std::env::var_os("TRANSLATE_DEBUG").is_some() {
+        for (k, f) in frames.iter().chain(theirs.iter()).enumerate() {
+            let cert = certificate_at(&src_exe, f.pc)
+                .or_else(|| certificate_at(&dst_exe, f.pc))
+                .unwrap();
+            eprintln!(
+                "{what} source #{k}: site {} pc {:#x} cfa {:#x} values {:x?} regs {:x?}\n  live {:?}",
+                f.call_site, f.pc, f.cfa, f.values, f.registers, cert.live
+            );
+        }
+    }
     assert_eq!(frames.len(), theirs.len(), "{what}: frame count");
     let main_cfa = |f: &[source::SourceFrame]| f.last().unwrap().cfa;
     assert_eq!(
@@ -112,8 +139,16 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     let start = StartFrame {
         main_returned: symbol(&exe(dst), "__landmark_main_returned"),
     };
-    let built = destination::build(&frames, &dst_exe, dst_isa, &start, truth.state.stack_lo)
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let built = match destination::build(&frames, &dst_exe, dst_isa, &start, truth.state.stack_lo) {
+        Ok(b) => b,
+        // Known and refused by name (see the issue note): the upper half of
+        // a 16-byte vector in a slot.
+        Err(e @ stack_translator::translate::TranslateError::WideValue { .. }) => {
+            eprintln!("{what}: refused: {e}");
+            return 0;
+        }
+        Err(e) => panic!("{what}: {e}"),
+    };
     let mut checked = 0;
     if std::env::var_os("TRANSLATE_DEBUG").is_some() {
         for (k, (mine, real)) in built.frames.iter().zip(&theirs).enumerate() {
@@ -236,7 +271,7 @@ fn translated_frames_match_the_other_isas_own_checkpoint() {
                 .iter()
                 .map(|&a| {
                     let exe = PathBuf::from(format!("{}.{}", base.display(), a.name()));
-                    checkpoint(dir.path(), &exe, a, hit, &args)
+                    checkpoint(dir.path(), &exe, a, hit, &args, None)
                 })
                 .collect();
             checked += compare(&base, Arch::X86_64, Arch::Aarch64, &images[0], &images[1]);
@@ -244,4 +279,83 @@ fn translated_frames_match_the_other_isas_own_checkpoint() {
         }
     }
     assert!(checked > 50, "only {checked} locations compared");
+}
+
+/// Landmark hits of a run of `base` on x86_64 (its statistics).
+fn total_hits(dir: &Path, base: &Path, args: &[&str], stdin: Option<&Path>) -> u64 {
+    let stats = dir.join("stats.json");
+    let mut cmd = migrate();
+    cmd.arg("run")
+        .arg("--stats")
+        .arg(&stats)
+        .arg(base)
+        .arg("--")
+        .args(args);
+    match stdin {
+        Some(p) => cmd.stdin(std::fs::File::open(p).unwrap()),
+        None => cmd.stdin(std::process::Stdio::null()),
+    };
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    v["landmark_hits"].as_u64().unwrap()
+}
+
+/// The examples, at seeded random hits (in the first part of each run, so
+/// the aarch64 checkpoints under qemu stay quick), both directions.
+#[test]
+fn translated_frames_of_the_examples_match_the_other_isas_own_checkpoints() {
+    let dir = tempdir();
+    let mut rng = 0x7a5e_11a7u64;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        1 + rng % n
+    };
+    let mut checked = 0;
+    let mut report = Vec::new();
+    for (name, args, input) in [
+        ("recursion", vec![], None),
+        ("nbody", vec!["20000"], None),
+        ("binarytrees", vec!["10"], None),
+        ("sortfuncs", vec![], None),
+        ("stackarrays", vec![], None),
+        (
+            "wordfreq",
+            vec![],
+            Some(repo().join("examples/wordfreq/input.txt")),
+        ),
+        ("setjmp", vec![], None),
+        ("vecloop", vec![], None),
+    ] {
+        let src = repo().join(format!("examples/{name}/{name}.c"));
+        cc(
+            dir.path(),
+            &["-O2", "-o", name, src.to_str().unwrap(), "-lm"],
+        );
+        let base = dir.path().join(name);
+        let total = total_hits(dir.path(), &base, &args, input.as_deref());
+        let mut here = 0;
+        for _ in 0..3 {
+            let hit = next(total.min(2_000_000));
+            let images: Vec<PathBuf> = Arch::ALL
+                .iter()
+                .map(|&a| {
+                    let exe = PathBuf::from(format!("{}.{}", base.display(), a.name()));
+                    checkpoint(dir.path(), &exe, a, hit, &args, input.as_deref())
+                })
+                .collect();
+            here += compare(&base, Arch::X86_64, Arch::Aarch64, &images[0], &images[1]);
+            here += compare(&base, Arch::Aarch64, Arch::X86_64, &images[1], &images[0]);
+        }
+        report.push(format!("{name}: {here} locations"));
+        checked += here;
+    }
+    eprintln!("{}", report.join("; "));
+    assert!(checked > 200, "only {checked} locations compared");
 }

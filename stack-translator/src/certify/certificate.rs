@@ -100,7 +100,7 @@ impl Function<'_> {
             if let Loc::Slot { offset } = loc {
                 let inside = allocas.iter().position(|a| {
                     a.is_some_and(|(start, size)| {
-                        offset + 8 > start && offset < start + size as i64
+                        offset + SLOT > start && offset < start + size as i64
                     })
                 });
                 if let Some(alloca) = inside {
@@ -121,8 +121,54 @@ impl Function<'_> {
             }
             live.push((loc, e));
         }
+        // Recorded values the code does not read again at the return
+        // address but that a location still holds there (the other ISA's
+        // code may keep them): where, so the translator can read them.
+        let mut kept = Vec::new();
+        for &(k, v) in &recorded {
+            let explained = live
+                .iter()
+                .any(|(_, e)| matches!(e, Explanation::Recorded { part, plus: 0 } if *part == k));
+            if explained || v.part != 0 || v.bytes != 0 {
+                continue;
+            }
+            let upper = Val { part: 1, ..v };
+            let place = self
+                .isa
+                .callee_saved()
+                .iter()
+                .map(|&reg| Loc::Reg { reg })
+                .find(|&l| self.value(at_ra, l) == v)
+                .or_else(|| {
+                    let mut slots: Vec<Loc> = at_ra
+                        .keys()
+                        .copied()
+                        .filter(|l| {
+                            matches!(l, Loc::Slot { .. })
+                                && !super::transfer::is_marker(*l)
+                                && self.value(at_ra, *l) == v
+                        })
+                        .collect();
+                    slots.sort();
+                    slots.into_iter().find(|l| match *l {
+                        Loc::Slot { offset } => {
+                            self.value(
+                                at_ra,
+                                Loc::Slot {
+                                    offset: offset + SLOT,
+                                },
+                            ) == upper
+                        }
+                        _ => false,
+                    })
+                });
+            if let Some(loc) = place {
+                kept.push((k, loc));
+            }
+        }
         Ok(Certificate {
             id: record.id,
+            kept,
             return_address: self.insts[c].next(),
             record_address: point,
             live,

@@ -107,14 +107,14 @@ pub fn certify_bytes(
                     Refusal::new(RefusalKind::Undecodable, Some(start), e.to_string())
                 })?;
                 mark_noreturn_calls(&mut insts, &noreturn);
-                Function::new(isa, insts, &image)
+                let frame = frame_records
+                    .get(&start)
+                    .and_then(|fr| Some((*fr, &table.frame(fr.id)?.allocas[..])));
+                Function::new(isa, insts, &image, frame)
             });
-        let allocas = match (&analysed, frame_records.get(&start)) {
-            (Ok(f), Some(fr)) => match table.frame(fr.id) {
-                Some(frame) => f.alloca_ranges(fr, &frame.allocas),
-                None => Vec::new(),
-            },
-            _ => Vec::new(),
+        let allocas = match &analysed {
+            Ok(f) => f.allocas().to_vec(),
+            Err(_) => Vec::new(),
         };
         for r in records {
             let certificate = match &analysed {

@@ -22,6 +22,7 @@
 
 use crate::isa::{Isa, Memory};
 use crate::machine::{Flow, MInst};
+use crate::stackmaps::Record;
 pub use driver::{certify_bytes, certify_file};
 pub use migrate_format::certificates::{
     Certificate, Explanation, Loc, RecordOutcome, Refusal, RefusalKind,
@@ -86,11 +87,22 @@ pub struct Function<'a> {
     block_of: Vec<usize>,
     /// Values at the start of each block.
     block_in: Vec<ValueMap>,
+    /// The CFA ranges of the function's stack allocations (frame-record
+    /// order; None where not known). A call may write any of them (its
+    /// address can be passed on), so values read from them are not
+    /// trusted across calls.
+    allocas: Vec<Option<(i64, u64)>>,
 }
 
 impl<'a> Function<'a> {
-    /// Analyses the decoded instructions of one function.
-    pub fn new(isa: &'a dyn Isa, insts: Vec<MInst>, memory: &dyn Memory) -> Result<Self> {
+    /// Analyses the decoded instructions of one function; `frame` is its
+    /// frame record with the sizes of its stack allocations, if it has one.
+    pub fn new(
+        isa: &'a dyn Isa,
+        insts: Vec<MInst>,
+        memory: &dyn Memory,
+        frame: Option<(&Record, &[u64])>,
+    ) -> Result<Self> {
         if insts.is_empty() {
             refuse!(EmptyFunction, None, "");
         }
@@ -116,6 +128,7 @@ impl<'a> Function<'a> {
             block_end: Vec::new(),
             block_of: Vec::new(),
             block_in: Vec::new(),
+            allocas: Vec::new(),
         };
         // Indirect jumps through a table whose address is in a register are
         // resolved from the value analysis, which needs the control flow:
@@ -123,6 +136,7 @@ impl<'a> Function<'a> {
         for _ in 0..4 {
             f.succs = f.successors()?;
             f.track_frame()?;
+            f.allocas = frame.map_or_else(Vec::new, |(r, sizes)| f.alloca_ranges(r, sizes));
             f.uses.clear();
             f.defs.clear();
             f.locations()?;
@@ -147,6 +161,12 @@ impl<'a> Function<'a> {
             }
         }
         Ok(f)
+    }
+
+    /// The CFA ranges of the stack allocations ([`Function::alloca_ranges`]
+    /// of the frame record given to [`Function::new`]).
+    pub fn allocas(&self) -> &[Option<(i64, u64)>] {
+        &self.allocas
     }
 }
 

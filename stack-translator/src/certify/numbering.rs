@@ -288,7 +288,28 @@ impl Function<'_> {
 
     /// The value in `loc` given `state`.
     pub(super) fn value(&self, state: &ValueMap, loc: Loc) -> Val {
-        state.get(&loc).copied().unwrap_or(self.entry_value(loc))
+        if let Some(v) = state.get(&loc) {
+            return *v;
+        }
+        // A slot of a stack allocation not written since a call that may
+        // have written it: that call's value for this slot.
+        if let Loc::Slot { offset } = loc {
+            for (k, range) in self.allocas.iter().enumerate() {
+                let Some((start, size)) = *range else {
+                    continue;
+                };
+                if offset >= start && offset < start + size as i64 {
+                    if let Some(m) = state.get(&super::transfer::alloca_marker(k)) {
+                        return Val::of(match m.base {
+                            Base::Def(d, _) => Base::Def(d, loc),
+                            Base::Phi(d, _) => Base::Phi(d, loc),
+                            other => other,
+                        });
+                    }
+                }
+            }
+        }
+        self.entry_value(loc)
     }
 
     /// The value of register `r` before instruction `i` given `state`:

@@ -7,7 +7,44 @@ use super::value::{
 use super::{Function, Loc, ValueMap};
 use crate::machine::{Op, Place};
 
+/// A location no instruction names: where the value analysis notes the
+/// last call that may have written stack allocation `k` (see
+/// [`Function::value`]).
+pub(super) fn alloca_marker(k: usize) -> Loc {
+    Loc::Slot {
+        offset: i64::MIN / 2 + 8 * k as i64,
+    }
+}
+
+/// Whether `loc` is an [`alloca_marker`].
+pub(super) fn is_marker(loc: Loc) -> bool {
+    matches!(loc, Loc::Slot { offset } if offset < i64::MIN / 4)
+}
+
 impl Function<'_> {
+    /// A call may write every stack allocation (its address may have been
+    /// passed on, as an out-parameter): what the analysis knew of their
+    /// slots is forgotten, and their marker names the call, so that a slot
+    /// read later without having been written since is a value of its own
+    /// (not garbage, and not equal to any other slot's).
+    fn call_writes_allocas(&self, i: usize, state: &mut ValueMap) {
+        for (k, range) in self.allocas.iter().enumerate() {
+            let Some((start, size)) = *range else {
+                continue;
+            };
+            let inside: Vec<Loc> = state
+                .keys()
+                .copied()
+                .filter(|l| matches!(*l, Loc::Slot { offset } if offset >= start && offset < start + size as i64))
+                .collect();
+            for l in inside {
+                state.insert(l, Val::of(Base::Def(i, l)));
+            }
+            let marker = alloca_marker(k);
+            state.insert(marker, Val::of(Base::Def(i, marker)));
+        }
+    }
+
     /// Updates `state` to the values after instruction `i`.
     pub(super) fn transfer(&self, i: usize, state: &mut ValueMap) {
         let m = &self.insts[i];
@@ -233,6 +270,9 @@ impl Function<'_> {
         }
         for (d, _) in &self.defs[i] {
             state.insert(*d, Val::of(Base::Def(i, *d)));
+        }
+        if matches!(m.flow, crate::machine::Flow::Call { .. }) {
+            self.call_writes_allocas(i, state);
         }
         // A value of 8 or 16 bytes stored by an instruction not followed
         // (`incq -0x68(%rbp)`) is still one value: its slots are its parts,

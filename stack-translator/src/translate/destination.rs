@@ -181,9 +181,10 @@ pub fn build(
                 Loc::Slot { offset } => {
                     // A save slot's upper half holds the upper bytes.
                     let half = match e {
+                        // (A register saved in two places: each an 8-byte pair.)
                         Explanation::CallersValue {
                             of: Loc::Reg { reg },
-                        } => ((offset - save_slot[reg]) / 4) as usize,
+                        } => ((offset - save_slot[reg]) / 4 % 2) as usize,
                         Explanation::Upper { part, .. } => *part as usize,
                         Explanation::Extended { half, .. } => *half as usize,
                         _ => 0,
@@ -193,10 +194,20 @@ pub fn build(
                             frame.cfa.wrapping_add((offset + *at as i64) as u64),
                             &value.to_le_bytes()[..*size as usize],
                         )?,
-                        _ => stack.write(
-                            frame.cfa.wrapping_add(offset as u64),
-                            &value.to_le_bytes()[4 * half..4 * half + 4],
-                        )?,
+                        _ => {
+                            // A value is known to 8 bytes: the upper half of
+                            // a 16-byte vector is not (the certificate's
+                            // values are 64-bit), so such a frame is refused.
+                            let bytes = value.to_le_bytes();
+                            let Some(four) = bytes.get(4 * half..4 * half + 4) else {
+                                return Err(TranslateError::WideValue {
+                                    frame: k,
+                                    call_site: src.call_site,
+                                    offset,
+                                });
+                            };
+                            stack.write(frame.cfa.wrapping_add(offset as u64), four)?
+                        }
                     }
                 }
             }

@@ -62,6 +62,16 @@ pub enum TranslateError {
         part: usize,
         value: u64,
     },
+    /// A 16-byte value in a stack slot whose upper 8 bytes the certificate
+    /// does not describe (certificates hold 64-bit values).
+    #[error(
+        "frame #{frame} (call site {call_site}): the slot at CFA{offset:+} holds bytes 8-15 of a 16-byte value the certificate does not describe"
+    )]
+    WideValue {
+        frame: usize,
+        call_site: u32,
+        offset: i64,
+    },
     /// The image and the executables disagree.
     #[error("{0}")]
     Inconsistent(String),

@@ -88,9 +88,22 @@ pub fn frames(
             cfa,
             registers: &registers,
         };
-        let values = (0..site.values.len())
-            .map(|p| frame.value(p, site.values[p].size as usize))
-            .collect::<Result<Vec<_>, _>>()?;
+        let record = exe
+            .records
+            .get(&u64::from(walked.call_site))
+            .and_then(|rs| rs.iter().find(|r| r.address() == cert.record_address));
+        let mut values = Vec::with_capacity(site.values.len());
+        for p in 0..site.values.len() {
+            let size = site.values[p].size as usize;
+            let v = match frame.value(p, size)? {
+                Some(v) => Some(v),
+                None => match frame.kept(p, size)? {
+                    Some(v) => Some(v),
+                    None => record.and_then(|r| frame.at_record(r, p, size, isa)),
+                },
+            };
+            values.push(v);
+        }
         let allocas = frame.allocas(site, k)?;
         let callers = frame.callers_registers(isa)?;
         out.push(SourceFrame {
@@ -222,6 +235,82 @@ impl Reader<'_> {
             Ok(Some(u64::from_le_bytes(v)))
         } else {
             Ok(None)
+        }
+    }
+
+    /// Recorded value `part` where the certificate says a location still
+    /// holds it though the code does not read it there again.
+    fn kept(&self, part: usize, size: usize) -> Result<Option<u64>, TranslateError> {
+        let mask = |v: u64| {
+            if size >= 8 {
+                v
+            } else {
+                v & ((1u64 << (8 * size)) - 1)
+            }
+        };
+        for (p, loc) in &self.cert.kept {
+            if *p != part {
+                continue;
+            }
+            return Ok(match *loc {
+                Loc::Reg { reg } => self.registers.get(&reg).map(|&v| mask(v)),
+                Loc::Slot { offset } => Some(mask(u64::from_le_bytes(
+                    self.slot(offset, 8)?.try_into().unwrap(),
+                ))),
+            });
+        }
+        Ok(None)
+    }
+
+    /// Recorded value `part` where the record says it is, when that place
+    /// still holds it at the checkpoint: the record is at the return
+    /// address itself, and the place is a callee-saved register (the
+    /// callees preserved it) or this frame's stack. The source code may not
+    /// read it there again (it recomputes the value; the destination's
+    /// code keeps it), but it is there.
+    fn at_record(
+        &self,
+        record: &crate::stackmaps::Record,
+        part: usize,
+        size: usize,
+        isa: &dyn Isa,
+    ) -> Option<u64> {
+        use crate::stackmaps::Location;
+        if record.address() != self.cert.return_address {
+            return None;
+        }
+        let mask = |v: u64| {
+            if size >= 8 {
+                v
+            } else {
+                v & ((1u64 << (8 * size)) - 1)
+            }
+        };
+        let base = |reg: Reg| -> Option<u64> {
+            if reg == isa.sp() {
+                self.cert.sp_offset.map(|o| self.cfa.wrapping_add(o as u64))
+            } else if reg == isa.fp() {
+                self.cert.fp_offset.map(|o| self.cfa.wrapping_add(o as u64))
+            } else {
+                None
+            }
+        };
+        match *record.locations.get(part)? {
+            Location::Register { reg, .. } if isa.callee_saved().contains(&reg) => {
+                self.registers.get(&reg).map(|&v| mask(v))
+            }
+            Location::Indirect { reg, offset, .. } => {
+                let at = base(reg)?.wrapping_add(offset as i64 as u64);
+                let bytes = self.image.read_memory(at, size.min(8)).ok()?;
+                let mut v = [0u8; 8];
+                v[..bytes.len()].copy_from_slice(&bytes);
+                Some(u64::from_le_bytes(v))
+            }
+            Location::Direct { reg, offset, .. } => {
+                Some(base(reg)?.wrapping_add(offset as i64 as u64))
+            }
+            Location::Constant { value, .. } => Some(mask(value as u64)),
+            _ => None,
         }
     }
 

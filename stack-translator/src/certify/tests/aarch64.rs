@@ -19,6 +19,7 @@ fn analysed_with(words: &[u32], memory: &dyn Memory) -> Result<Function<'static>
         AARCH64,
         AARCH64.decode(&code, 0x1000, memory).unwrap(),
         memory,
+        None,
     )
 }
 

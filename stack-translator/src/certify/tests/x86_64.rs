@@ -32,6 +32,7 @@ fn analysed(code: &[u8]) -> Function<'static> {
         X86_64,
         X86_64.decode(code, 0x1000, &NoMemory).unwrap(),
         &NoMemory,
+        None,
     )
     .unwrap()
 }

@@ -38,8 +38,11 @@ extern unsigned long long landmark_hits;
 enum {
 	MAX_REGIONS = 1024,
 	FILES_CAP = 64 << 10,
-	NOTES_CAP = FILES_CAP + MAX_FRAMES * sizeof(struct walked_frame) + 16384 +
+	NOTES_CAP = FILES_CAP + MAX_FRAMES * sizeof(struct walked_frame) + 16384 + 4096 +
 		    sizeof(struct image_integrity) + 8 * (MAX_REGIONS + 1),
+	/* The TLS block a thread note carries (musl's built-in block is
+	 * smaller: larger ones are refused before this). */
+	THREAD_TLS_CAP = 4096,
 	/* Memory goes through this buffer: the checksum must be of the bytes
 	 * written, and the stack page below the stack pointer changes as this
 	 * code calls functions. */
@@ -137,6 +140,13 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 	exe[n] = 0;
 	struct image_signal signals[64];
 	size_t nsig = collect_signals(signals);
+	unsigned char thread[sizeof(struct image_thread) + THREAD_TLS_CAP];
+	size_t thread_len = landmark_thread_note(thread, sizeof thread);
+	if (!thread_len) {
+		snprintf(err, errlen, "the thread's TLS block is larger than %d bytes",
+			 THREAD_TLS_CAP);
+		return -1;
+	}
 
 	if (put_note(b, "CORE", NT_PRSTATUS, prstatus, prsize) ||
 	    put_note(b, "CORE", NT_PRPSINFO, &ps, sizeof ps) ||
@@ -147,7 +157,8 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 	    put_note(b, NOTE_NAME, NOTE_CWD, cwd, strlen(cwd) + 1) ||
 	    put_note(b, NOTE_NAME, NOTE_FILES, files, files_len) ||
 	    put_note(b, NOTE_NAME, NOTE_SIGNALS, signals, nsig * sizeof signals[0]) ||
-	    put_note(b, NOTE_NAME, NOTE_FRAMES, frames, (size_t)nframes * sizeof frames[0])) {
+	    put_note(b, NOTE_NAME, NOTE_FRAMES, frames, (size_t)nframes * sizeof frames[0]) ||
+	    put_note(b, NOTE_NAME, NOTE_THREAD, thread, thread_len)) {
 		snprintf(err, errlen, "too much to record in the image's notes");
 		return -1;
 	}

@@ -43,8 +43,8 @@ enum { RESTORE_FAILED = 125, MAX_SEGMENTS = 2048, MAX_NOTES = 1 << 20 };
 extern size_t __hwcap;
 
 struct notes {
-	const void *prstatus, *fpregs, *build_id, *files, *signals, *frames;
-	size_t prsize, fpsize, id_len, files_len, signals_len, frames_len;
+	const void *prstatus, *fpregs, *build_id, *files, *signals, *frames, *thread;
+	size_t prsize, fpsize, id_len, files_len, signals_len, frames_len, thread_len;
 	const struct image_state *state;
 	const char *exe, *cwd;
 };
@@ -111,6 +111,9 @@ static const char *parse_notes(const unsigned char *p, size_t len, struct notes 
 			case NOTE_FRAMES:
 				slot = &n->frames, size = &n->frames_len;
 				break;
+			case NOTE_THREAD:
+				slot = &n->thread, size = &n->thread_len;
+				break;
 			}
 		}
 		if (slot && *slot)
@@ -121,11 +124,14 @@ static const char *parse_notes(const unsigned char *p, size_t len, struct notes 
 			*size = h.n_descsz;
 	}
 	if (!n->prstatus || !n->fpregs || !n->build_id || !n->state || !n->exe || !n->cwd ||
-	    !n->files || !n->signals || !n->frames)
+	    !n->files || !n->signals || !n->frames || !n->thread)
 		return "it lacks registers, build-id, runtime state, files, signals or frames notes (not "
 		       "a landmark-rt image?)";
 	if (n->state->version != IMAGE_VERSION)
 		return "it was written by another version of landmark-rt";
+	const struct image_thread *t = n->thread;
+	if (n->thread_len < sizeof *t || n->thread_len - sizeof *t != t->tls_size)
+		return "its thread note is corrupt";
 	return 0;
 }
 
@@ -436,10 +442,11 @@ _Noreturn void landmark_restore(const char *image)
 	if (n.state->vdso != getauxval(AT_SYSINFO_EHDR))
 		die(image, "the kernel's vDSO is at another address here (another kernel?): musl "
 			   "keeps a pointer into it");
-	if (n.state->thread_pointer != __landmark_thread_pointer())
-		die(image, "the thread pointer differs from this process's (TLS layout changed?)");
-
 	char err[512];
+	const struct image_thread *thread = n.thread;
+	if (landmark_thread_fits(thread, err, sizeof err) != 0)
+		die(image, err);
+
 	if (chdir(n.cwd) != 0) {
 		snprintf(err, sizeof err, "cannot enter its working directory %s: %s", n.cwd,
 			 strerror(errno));
@@ -466,8 +473,12 @@ _Noreturn void landmark_restore(const char *image)
 	/* What belongs to this process, not to the program. */
 	size_t *auxv = __libc.auxv;
 	size_t hwcap = __hwcap;
-	int *tid_at = (int *)((char *)pthread_self() + landmark_tid_offset);
-	int tid = *tid_at;
+	/* The thread: this process's own, with the program's state put in
+	 * after the mapping (thread.c). */
+	struct thread_snapshot *own_thread;
+	landmark_thread_keep(&own_thread);
+	if (!own_thread)
+		die(image, "cannot allocate memory outside the migration window");
 	uint32_t umask_value = n.state->umask;
 	uint64_t sigmask = n.state->sigmask;
 	struct image_signal sigs[64];
@@ -499,7 +510,7 @@ _Noreturn void landmark_restore(const char *image)
 	}
 	__libc.auxv = auxv;
 	__hwcap = hwcap;
-	*tid_at = tid;
+	landmark_thread_restore(own_thread, thread, (const unsigned char *)(thread + 1));
 	__landmark_syscall(SYS_umask, umask_value, 0, 0, 0, 0, 0);
 	for (size_t i = 0; i < nsig; i++)
 		__landmark_syscall(SYS_rt_sigaction, sigs[i].signo, (long)&sigs[i].handler, 0, 8, 0, 0);

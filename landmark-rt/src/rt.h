@@ -31,14 +31,75 @@ struct landmark_regs {
 #endif
 };
 
-/* The start of musl 1.2.3's struct __libc (src/internal/libc.h). */
+/* musl 1.2.3's struct tls_module and the start of its struct __libc
+ * (src/internal/libc.h). */
+struct musl_tls_module {
+	struct musl_tls_module *next;
+	void *image;
+	size_t len, size, align, offset;
+};
 struct musl_libc {
 	char can_do_threads, threaded, secure;
 	volatile signed char need_locks;
 	int threads_minus_1;
 	size_t *auxv;
+	struct musl_tls_module *tls_head;
+	size_t tls_size, tls_align, tls_cnt;
 };
 extern struct musl_libc __libc;
+
+/* musl 1.2.3's struct pthread (src/internal/pthread_impl.h): where its
+ * fields are depends on the ISA's TLS variant (aarch64: TLS_ABOVE_TP). */
+struct musl_pthread {
+	struct musl_pthread *self;
+#if !defined(__aarch64__)
+	uintptr_t *dtv;
+#endif
+	struct musl_pthread *prev, *next;
+	uintptr_t sysinfo;
+#if !defined(__aarch64__)
+	uintptr_t canary;
+#endif
+	int tid;
+	int errno_val;
+	volatile int detach_state;
+	volatile int cancel;
+	volatile unsigned char canceldisable, cancelasync;
+	unsigned char tsd_used : 1;
+	unsigned char dlerror_flag : 1;
+	unsigned char *map_base;
+	size_t map_size;
+	void *stack;
+	size_t stack_size;
+	size_t guard_size;
+	void *result;
+	void *cancelbuf;
+	void **tsd;
+	struct {
+		volatile void *volatile head;
+		long off;
+		volatile void *volatile pending;
+	} robust_list;
+	int h_errno_val;
+	volatile int timer_id;
+	void *locale;
+	volatile int killlock[1];
+	char *dlerror_buf;
+	void *stdio_locks;
+#if defined(__aarch64__)
+	uintptr_t canary;
+	uintptr_t *dtv;
+#endif
+};
+_Static_assert(sizeof(struct musl_pthread) == 200, "musl 1.2.3's struct pthread");
+
+/* thread.c: the thread's state in the form of NOTE_THREAD. */
+struct thread_snapshot; /* this process's own TLS, kept across the mapping */
+size_t landmark_thread_note(unsigned char *out, size_t cap);
+int landmark_thread_fits(const struct image_thread *t, char *err, size_t errlen);
+void landmark_thread_keep(struct thread_snapshot **keep);
+void landmark_thread_restore(const struct thread_snapshot *keep, const struct image_thread *t,
+			     const unsigned char *tls);
 
 /* machine.S */
 void __landmark_start_main(int argc, char **argv, char **envp, void *stack_top);
@@ -52,7 +113,6 @@ size_t landmark_prstatus(const struct landmark_regs *r, int pid, void *out);
 size_t landmark_fpregset(const struct landmark_regs *r, void *out);
 int landmark_regs_from_notes(struct landmark_regs *r, const void *prstatus, size_t prsize,
 			     const void *fpregs, size_t fpsize);
-extern const size_t landmark_tid_offset; /* of `tid` in musl 1.2.3's struct pthread */
 
 /* startup.c */
 extern uint64_t landmark_stack_lo, landmark_stack_hi;

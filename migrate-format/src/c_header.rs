@@ -41,6 +41,7 @@ pub fn generate() -> String {
         ("NOTE_SIGNALS", image::notes::NOTE_SIGNALS),
         ("NOTE_FRAMES", image::notes::NOTE_FRAMES),
         ("NOTE_INTEGRITY", image::notes::NOTE_INTEGRITY),
+        ("NOTE_THREAD", image::notes::NOTE_THREAD),
         ("INTEGRITY_XXH64", image::integrity::XXH64),
     ] {
         define_number(&mut h, name, value);
@@ -55,6 +56,7 @@ pub fn generate() -> String {
     }
     h.push('\n');
     c_struct::<image::ImageState>(&mut h);
+    c_struct::<image::notes::ImageThread>(&mut h);
     c_struct::<image::ImageSignal>(&mut h);
     c_struct::<image::WalkedFrame>(&mut h);
     c_struct::<image::notes::FileRecord>(&mut h);

@@ -8,11 +8,6 @@
 
 const unsigned short landmark_elf_machine = EM_AARCH64;
 
-/* musl 1.2.3, src/internal/pthread_impl.h with TLS_ABOVE_TP: self, prev,
- * next, sysinfo, then tid. */
-const size_t landmark_tid_offset = 4 * sizeof(void *);
-
-
 size_t landmark_prstatus(const struct landmark_regs *r, int pid, void *out)
 {
 	unsigned char *p = out;

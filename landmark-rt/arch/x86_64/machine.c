@@ -8,11 +8,6 @@
 
 const unsigned short landmark_elf_machine = EM_X86_64;
 
-/* musl 1.2.3, src/internal/pthread_impl.h: self, dtv, prev, next, sysinfo,
- * canary, then tid. */
-const size_t landmark_tid_offset = 6 * sizeof(void *);
-
-
 size_t landmark_prstatus(const struct landmark_regs *r, int pid, void *out)
 {
 	unsigned char *p = out;

@@ -29,7 +29,7 @@ pub mod notes;
 pub mod registers;
 mod write;
 
-pub use notes::{FileKind, ImageSignal, ImageState, OpenFile, WalkedFrame};
+pub use notes::{FileKind, ImageSignal, ImageState, ImageThread, OpenFile, WalkedFrame};
 pub use write::{Contents, ImageWriter};
 
 use crate::c_struct::CStruct;
@@ -73,6 +73,8 @@ pub struct Image {
     pub signals: Vec<ImageSignal>,
     /// The runtime's stack walk, innermost frame first.
     pub frames: Vec<WalkedFrame>,
+    /// The thread's state and the bytes of its TLS block.
+    pub thread: (ImageThread, Vec<u8>),
     file: File,
     file_size: u64,
     /// Where the headers and notes end in the file: memory comes after.
@@ -177,6 +179,7 @@ impl Image {
             files: Vec::new(),
             signals: Vec::new(),
             frames: Vec::new(),
+            thread: Default::default(),
             file,
             file_size,
             headers_end: ph_end,
@@ -320,6 +323,12 @@ impl Image {
                 (n, NOTE_FRAMES) if n == NOTE_NAME.as_bytes() => {
                     self.frames = decode_array(desc, "frames note")?
                 }
+                (n, NOTE_THREAD) if n == NOTE_NAME.as_bytes() => {
+                    let t = ImageThread::decode(desc)
+                        .filter(|t| desc.len() as u64 == ImageThread::SIZE as u64 + t.tls_size)
+                        .ok_or_else(|| corrupt("a thread note of the wrong size"))?;
+                    self.thread = (t, desc[ImageThread::SIZE..].to_vec());
+                }
                 (n, NOTE_SIGNALS) if n == NOTE_NAME.as_bytes() => {
                     self.signals = decode_array(desc, "signals note")?
                 }
@@ -424,7 +433,7 @@ impl Image {
 }
 
 /// The notes every image has, each exactly once: (owner, type, what).
-const REQUIRED_NOTES: [(&str, u32, &str); 9] = [
+const REQUIRED_NOTES: [(&str, u32, &str); 10] = [
     ("CORE", NT_PRSTATUS, "registers"),
     ("CORE", NT_FPREGSET, "floating-point registers"),
     ("GNU", NT_GNU_BUILD_ID, "build-id"),
@@ -434,6 +443,7 @@ const REQUIRED_NOTES: [(&str, u32, &str); 9] = [
     (NOTE_NAME, NOTE_FILES, "open files"),
     (NOTE_NAME, NOTE_SIGNALS, "signal handlers"),
     (NOTE_NAME, NOTE_FRAMES, "stack walk"),
+    (NOTE_NAME, NOTE_THREAD, "thread"),
 ];
 
 /// How often each of [`REQUIRED_NOTES`] was found.
@@ -671,6 +681,12 @@ mod tests {
         note(
             &mut notes,
             NOTE_NAME.as_bytes(),
+            NOTE_THREAD,
+            &ImageThread::default().to_bytes(),
+        );
+        note(
+            &mut notes,
+            NOTE_NAME.as_bytes(),
             NOTE_INTEGRITY,
             &integrity::encode(&[0, 0]),
         );
@@ -825,7 +841,12 @@ mod tests {
             ))
             .note(Note::new(NOTE_NAME, NOTE_CWD, b"/x\0".to_vec()))
             .note(Note::new(NOTE_NAME, NOTE_FILES, Vec::new()))
-            .note(Note::new(NOTE_NAME, NOTE_SIGNALS, Vec::new()));
+            .note(Note::new(NOTE_NAME, NOTE_SIGNALS, Vec::new()))
+            .note(Note::new(
+                NOTE_NAME,
+                NOTE_THREAD,
+                ImageThread::default().to_bytes(),
+            ));
         let page = vec![7u8; 0x2000];
         let seg = |address, size| Segment {
             address,

@@ -8,8 +8,9 @@ use crate::c_struct::CStruct;
 use crate::error::{Error, Result};
 
 /// Version of landmark-rt's notes ([`ImageState::version`]). 2: the
-/// integrity note ([`NOTE_INTEGRITY`]) is required.
-pub const IMAGE_VERSION: u32 = 2;
+/// integrity note ([`NOTE_INTEGRITY`]) is required. 3: the thread note
+/// ([`NOTE_THREAD`]) is required.
+pub const IMAGE_VERSION: u32 = 3;
 /// The owner name of landmark-rt's notes.
 pub const NOTE_NAME: &str = "LANDMARK";
 /// [`ImageState`].
@@ -26,6 +27,9 @@ pub const NOTE_SIGNALS: u32 = 5;
 pub const NOTE_FRAMES: u32 = 6;
 /// Checksums ([`super::integrity`]): always the last note.
 pub const NOTE_INTEGRITY: u32 = 7;
+/// The thread's state in a form no ISA's layout shapes: [`ImageThread`],
+/// then the bytes of the thread's TLS block.
+pub const NOTE_THREAD: u32 = 8;
 
 /// Standard core-file notes (owner "CORE"; the build-id's owner is "GNU").
 pub const NT_PRSTATUS: u32 = 1;
@@ -68,6 +72,42 @@ c_struct! {
         /// AT_SYSINFO_EHDR: musl caches clock_gettime's address in the
         /// vDSO, so a restore needs the same.
         pub vdso: u64,
+    }
+}
+
+c_struct! {
+    /// The program's part of musl's `struct pthread` of its one thread, and
+    /// its TLS block's size (NOTE_THREAD; the block's bytes follow). Where
+    /// the struct and the block are, and the rest of the struct (the thread
+    /// ID, the pointers into itself, the TLS bookkeeping), belong to the
+    /// process and to its ISA's TLS layout (x86_64: variant II, aarch64:
+    /// variant I): restore keeps its own and writes these into them.
+    pub struct ImageThread as "image_thread" {
+        /// errno.
+        pub errno_val: i32,
+        /// h_errno.
+        pub h_errno_val: i32,
+        /// pthread_setcancelstate / pthread_setcanceltype.
+        pub cancel_disable: u32,
+        /// The asynchronous cancellation type.
+        pub cancel_async: u32,
+        /// Whether thread-specific data was used.
+        pub tsd_used: u32,
+        /// 0.
+        pub pad: u32,
+        /// Thread-specific data (musl's `__pthread_tsd_main`).
+        pub tsd: u64,
+        /// The thread's locale (uselocale).
+        pub locale: u64,
+        /// dlerror's buffer.
+        pub dlerror_buf: u64,
+        /// FILEs this thread has locked.
+        pub stdio_locks: u64,
+        /// The stack-protector canary (x86_64 reads it at %fs:0x28, aarch64
+        /// from `__stack_chk_guard`, which memory carries).
+        pub canary: u64,
+        /// Bytes of the TLS block that follow.
+        pub tls_size: u64,
     }
 }
 

@@ -439,7 +439,9 @@ _Noreturn void landmark_restore(const char *image)
 #endif
 	if (why)
 		die(image, why);
-	if (n.state->vdso != getauxval(AT_SYSINFO_EHDR))
+	/* 0: none to keep (no vDSO where it was taken, or a translated image,
+	 * whose musl vDSO pointer the translator reset). */
+	if (n.state->vdso && n.state->vdso != getauxval(AT_SYSINFO_EHDR))
 		die(image, "the kernel's vDSO is at another address here (another kernel?): musl "
 			   "keeps a pointer into it");
 	char err[512];

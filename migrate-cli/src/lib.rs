@@ -13,3 +13,4 @@ pub mod process;
 pub mod restore;
 pub mod run;
 pub mod tools;
+pub mod translate;

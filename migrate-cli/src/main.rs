@@ -1,7 +1,7 @@
 //! `migrate`: build C programs that can move between x86_64 and aarch64
 //! while running, and run them.
 
-use migrate_cli::{cc, check, checkpoint, inspect, inspect_image, isa, restore, run};
+use migrate_cli::{cc, check, checkpoint, inspect, inspect_image, isa, restore, run, translate};
 use migrate_format::{Arch, PerArch};
 
 use anyhow::Result;
@@ -71,6 +71,19 @@ enum Cmd {
         /// Arguments for the program (after --).
         #[arg(last = true)]
         args: Vec<String>,
+    },
+    /// Rewrite a checkpoint image for the other ISA (its frames, registers and process
+    /// state), to continue with `migrate restore` under the other executable of the build.
+    Translate {
+        /// The image (from `migrate run --checkpoint-at`, `migrate checkpoint`, ...).
+        image: PathBuf,
+        /// The ISA to move to (the other one).
+        #[arg(long, value_name = "ISA")]
+        to: Arch,
+        /// Where the translated image goes (default: IMAGE with the ISA before its
+        /// extension, `ckpt.core` -> `ckpt.aarch64.core`).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
     },
     /// Ask a running program (built with `migrate cc`, started by `migrate run` or directly)
     /// for a checkpoint at its next migratable landmark, and wait for the image.
@@ -209,6 +222,11 @@ fn real_main() -> Result<i32> {
                 keep_running,
             });
             run::run(t, &base, &args, stats.as_deref(), request.as_ref())
+        }
+        Cmd::Translate { image, to, output } => {
+            let output = output.unwrap_or_else(|| translate::default_output(&image, to));
+            eprintln!("{}", translate::translate_file(&image, to, &output)?);
+            Ok(0)
         }
         Cmd::Checkpoint {
             pid,

@@ -32,4 +32,5 @@ pub mod sites;
 pub mod window;
 
 pub use arch::{Arch, PerArch};
+pub use c_struct::CStruct;
 pub use error::{Error, Result};

@@ -9,6 +9,8 @@
 //! and recorded value `i` mean the same on both.
 
 pub mod destination;
+pub mod image;
+pub mod process;
 pub mod source;
 
 use crate::records::Executable;

@@ -1,0 +1,106 @@
+//! `migrate translate IMG --to ISA [-o OUT]`: an image taken on one ISA,
+//! rewritten for the other (stack-translator's `translate`), for `migrate
+//! restore` to continue under the other executable of the same build.
+//!
+//! The executables are the image's (BASE.x86_64 or BASE.aarch64, its
+//! build-id checked) and the other of the pair, BASE.<ISA>. The output is
+//! written through a temporary file and renamed into place (mode 0600): an
+//! error leaves no file.
+
+use anyhow::{anyhow, bail, Context, Result};
+use migrate_format::image::{build_id_of, hex, Image};
+use migrate_format::Arch;
+use stack_translator::records::Executable;
+use stack_translator::translate::image::{translate, Side};
+use std::path::{Path, PathBuf};
+
+/// The other executable of `exe`'s pair: BASE.<to>.
+pub fn partner(exe: &Path, from: Arch, to: Arch) -> Result<PathBuf> {
+    let name = exe.to_string_lossy();
+    let base = name
+        .strip_suffix(&format!(".{}", from.name()))
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: not named BASE.{} as `migrate cc` names it",
+                exe.display(),
+                from.name()
+            )
+        })?;
+    Ok(PathBuf::from(format!("{base}.{}", to.name())))
+}
+
+/// Where `translate` writes by default: IMG's name with the ISA before the
+/// extension (`ckpt.core` → `ckpt.aarch64.core`).
+pub fn default_output(image: &Path, to: Arch) -> PathBuf {
+    let stem = image.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = image
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    image.with_file_name(format!("{stem}.{}{ext}", to.name()))
+}
+
+/// Translates the image at `input` for `to`, written to `output`; returns a
+/// line describing what was written.
+pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {
+    let image = Image::read(input)?;
+    if image.arch == to {
+        bail!(
+            "{}: already an {to} image (--to names the ISA to move to: {})",
+            input.display(),
+            image.arch.other()
+        );
+    }
+    let from_path = image.executable.clone();
+    let to_path = partner(&from_path, image.arch, to)?;
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let (from_bytes, to_bytes) = (read(&from_path)?, read(&to_path)?);
+    let id = object::File::parse(&from_bytes[..])
+        .ok()
+        .and_then(|f| build_id_of(&f))
+        .ok_or_else(|| anyhow!("{}: has no build-id", from_path.display()))?;
+    if id != image.build_id {
+        bail!(
+            "{}: {} is not the build the image was taken from (build-id {}, the image's {})",
+            input.display(),
+            from_path.display(),
+            hex(&id),
+            image.build_id_hex()
+        );
+    }
+    image.check_against(&from_bytes)?;
+    let from_exe = Executable::parse(&from_path, &from_bytes, image.arch)?;
+    let to_exe = Executable::parse(&to_path, &to_bytes, to)?;
+    let to_abs = std::path::absolute(&to_path)?;
+    let translated = translate(
+        &image,
+        &Side {
+            exe: &from_exe,
+            bytes: &from_bytes,
+            path: &from_path,
+        },
+        &Side {
+            exe: &to_exe,
+            bytes: &to_bytes,
+            path: &to_abs,
+        },
+    )
+    .with_context(|| format!("{}: cannot translate it to {to}", input.display()))?;
+    translated.writer(&image, to).write_to(output)?;
+    // What restore will check, checked now: a translator bug is an error
+    // here, not a wrong result later.
+    let written = Image::read(output)
+        .and_then(|w| w.check_against(&to_bytes).map(|()| w))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(output);
+            anyhow!("the translated image does not check out (a translator bug): {e}")
+        })?;
+    Ok(format!(
+        "migrate: {} ({}, {} frames) translated to {} ({})",
+        input.display(),
+        image.arch,
+        written.frames.len(),
+        output.display(),
+        to
+    ))
+}

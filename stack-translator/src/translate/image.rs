@@ -1,0 +1,350 @@
+//! The destination image: the source image's memory with its stack
+//! rebuilt, and every note in the destination ISA's form.
+
+use super::destination::{self, DestinationStack, StartFrame};
+use super::{process, source, TranslateError};
+use crate::isa;
+use crate::records::Executable;
+use migrate_format::image::notes::*;
+use migrate_format::image::{Contents, Image, ImageWriter, Note, Segment, WalkedFrame};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One executable of the pair: parsed, its bytes (for symbols), its path.
+pub struct Side<'a> {
+    pub exe: &'a Executable,
+    pub bytes: &'a [u8],
+    pub path: &'a Path,
+}
+
+/// A translated image, ready to write.
+pub struct Translated {
+    notes: Vec<Note>,
+    segments: Vec<(Segment, Data)>,
+    /// The destination's frames, innermost first.
+    pub frames: Vec<destination::DestinationFrame>,
+}
+
+enum Data {
+    NotSaved,
+    Source,
+    Owned(Vec<u8>),
+}
+
+impl Translated {
+    /// The writer of the destination image (memory not rebuilt is copied
+    /// from `source`, the image translated).
+    pub fn writer<'a>(&'a self, source: &'a Image, arch: migrate_format::Arch) -> ImageWriter<'a> {
+        let mut w = ImageWriter::new(arch);
+        for n in &self.notes {
+            w.note(n.clone());
+        }
+        for (s, d) in &self.segments {
+            let contents = match d {
+                Data::NotSaved => Contents::NotSaved,
+                Data::Source => Contents::From(source),
+                Data::Owned(bytes) => Contents::Bytes(bytes),
+            };
+            w.segment(s.clone(), contents);
+        }
+        w
+    }
+}
+
+/// The addresses of the named symbols (local ones too) in an ELF file.
+fn symbols<'n>(bytes: &[u8], names: &[&'n str]) -> HashMap<&'n str, u64> {
+    use object::{Object, ObjectSymbol};
+    let mut out = HashMap::new();
+    if let Ok(file) = object::File::parse(bytes) {
+        for s in file.symbols() {
+            if let Some(n) = names.iter().find(|n| s.name() == Ok(**n)) {
+                out.entry(*n).or_insert(s.address());
+            }
+        }
+    }
+    out
+}
+
+const MAIN_RETURNED: &str = "__landmark_main_returned";
+const RESTORE_RT: &str = "__restore_rt";
+/// musl's cached clock_gettime entry point (src/time/clock_gettime.c) and
+/// its initial value.
+const VDSO_FUNC: &str = "vdso_func";
+const CGT_INIT: &str = "cgt_init";
+
+/// Translates `image`, taken from `from`, for `to`.
+pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, TranslateError> {
+    let (src_isa, dst_isa) = (isa::of(from.exe.isa), isa::of(to.exe.isa));
+    if from.exe.table.sites != to.exe.table.sites {
+        return Err(TranslateError::Inconsistent(format!(
+            "{} and {} are not the two executables of one build (their call sites differ)",
+            from.path.display(),
+            to.path.display()
+        )));
+    }
+    let names = [MAIN_RETURNED, RESTORE_RT, VDSO_FUNC, CGT_INIT];
+    let (src_syms, dst_syms) = (symbols(from.bytes, &names), symbols(to.bytes, &names));
+    let need = |m: &HashMap<&str, u64>, n: &str, side: &Side| {
+        m.get(n).copied().ok_or_else(|| {
+            TranslateError::Inconsistent(format!("{}: no symbol {n}", side.path.display()))
+        })
+    };
+    let frames = source::frames(image, from.exe, src_isa)?;
+    let start = StartFrame {
+        main_returned: need(&dst_syms, MAIN_RETURNED, to)?,
+    };
+    let stack = destination::build(&frames, to.exe, dst_isa, &start, image.state.stack_lo)?;
+    let main_cfa = frames.last().expect("an image has frames").cfa;
+
+    // Memory: the stack rebuilt, musl's cached vDSO entry point reset.
+    let mut patches: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut vdso_reset = false;
+    if let (Some(&at), Some(&init)) = (dst_syms.get(VDSO_FUNC), dst_syms.get(CGT_INIT)) {
+        let src_init = src_syms.get(CGT_INIT).copied();
+        let now = image
+            .read_u64(at)
+            .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
+        if Some(now) != src_init || src_init != Some(init) {
+            patches.push((at, init.to_le_bytes().to_vec()));
+            vdso_reset = true;
+        }
+    }
+    patches.extend(isa_specific_data(image, from, to)?);
+    let segments = segments(image, &stack, main_cfa, &patches)?;
+
+    // Notes, in the runtime's order.
+    let mut notes = Vec::new();
+    let note = |name: &str, kind: u32, desc: Vec<u8>| Note::new(name, kind, desc);
+    let src_note = |name: &str, kind: u32| {
+        image
+            .notes
+            .iter()
+            .find(|n| n.name == name.as_bytes() && n.kind == kind)
+            .map(|n| n.desc.clone())
+            .unwrap_or_default()
+    };
+    notes.push(note(
+        "CORE",
+        NT_PRSTATUS,
+        process::prstatus(dst_isa, &src_note("CORE", NT_PRSTATUS), &stack.registers),
+    ));
+    notes.push(note("CORE", NT_PRPSINFO, src_note("CORE", NT_PRPSINFO)));
+    notes.push(note(
+        "CORE",
+        NT_FPREGSET,
+        process::fpregset(dst_isa, image.arch, &image.fp_registers, &stack.registers),
+    ));
+    let build_id = {
+        let file = object::File::parse(to.bytes)
+            .map_err(|e| TranslateError::Inconsistent(format!("{}: {e}", to.path.display())))?;
+        migrate_format::image::build_id_of(&file).ok_or_else(|| {
+            TranslateError::Inconsistent(format!("{}: no build-id", to.path.display()))
+        })?
+    };
+    notes.push(note("GNU", NT_GNU_BUILD_ID, build_id));
+    let mut state = image.state;
+    if vdso_reset {
+        state.vdso = 0; // restore's "no vDSO pointer to keep"
+    }
+    notes.push(note(
+        NOTE_NAME,
+        NOTE_STATE,
+        migrate_format::CStruct::to_bytes(&state),
+    ));
+    let mut exe = to.path.as_os_str().as_encoded_bytes().to_vec();
+    exe.push(0);
+    notes.push(note(NOTE_NAME, NOTE_EXE, exe));
+    notes.push(note(NOTE_NAME, NOTE_CWD, src_note(NOTE_NAME, NOTE_CWD)));
+    let files: Vec<OpenFile> = image
+        .files
+        .iter()
+        .map(|f| OpenFile {
+            flags: process::open_flags(f.flags, image.arch, to.exe.isa),
+            ..f.clone()
+        })
+        .collect();
+    notes.push(note(NOTE_NAME, NOTE_FILES, encode_files(&files)));
+    let (src_rt, dst_rt) = (src_syms.get(RESTORE_RT), dst_syms.get(RESTORE_RT));
+    let signals = image
+        .signals
+        .iter()
+        .map(|s| {
+            let restorer = match (src_rt, dst_rt) {
+                (Some(&a), Some(&b)) => process::restorer(s.restorer, a, b, s.signo)?,
+                _ if s.restorer == 0 => 0,
+                _ => {
+                    return Err(TranslateError::Inconsistent(
+                        "a signal handler, and no __restore_rt in an executable".into(),
+                    ))
+                }
+            };
+            Ok(ImageSignal { restorer, ..*s })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    notes.push(note(NOTE_NAME, NOTE_SIGNALS, encode_array(&signals)));
+    let walked: Vec<WalkedFrame> = stack
+        .frames
+        .iter()
+        .map(|f| WalkedFrame {
+            pc: f.pc,
+            sp: f.sp,
+            call_site: f.call_site,
+            pad: 0,
+        })
+        .collect();
+    notes.push(note(NOTE_NAME, NOTE_FRAMES, encode_array(&walked)));
+    notes.push(note(
+        NOTE_NAME,
+        NOTE_THREAD,
+        src_note(NOTE_NAME, NOTE_THREAD),
+    ));
+    Ok(Translated {
+        notes,
+        segments,
+        frames: stack.frames,
+    })
+}
+
+/// Each writable segment of an executable as it starts: its file bytes,
+/// then zeros (bss).
+fn initial_data(bytes: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    use object::{Object, ObjectSegment, SegmentFlags};
+    let Ok(file) = object::File::parse(bytes) else {
+        return Vec::new();
+    };
+    file.segments()
+        .filter(|s| matches!(s.flags(), SegmentFlags::Elf { p_flags } if p_flags & object::elf::PF_W != 0))
+        .map(|s| {
+            let mut data = s.data().unwrap_or(&[]).to_vec();
+            data.resize(s.size() as usize, 0);
+            (s.address(), data)
+        })
+        .collect()
+}
+
+/// The bytes of the data segments that differ between the two executables
+/// from the start: what the linker made for one ISA (GOT entries for the
+/// addresses aarch64 code loads, objects only one ISA's libc has). Where the
+/// program left them as they started, the destination's are put in; where
+/// it changed them, nothing can say what they should be: refused.
+fn isa_specific_data(
+    image: &Image,
+    from: &Side,
+    to: &Side,
+) -> Result<Vec<(u64, Vec<u8>)>, TranslateError> {
+    let source = initial_data(from.bytes);
+    let byte_at = |segs: &[(u64, Vec<u8>)], a: u64| {
+        segs.iter()
+            .find(|(at, d)| a >= *at && a < at + d.len() as u64)
+            .map(|(at, d)| d[(a - at) as usize])
+    };
+    let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
+    for (at, data) in initial_data(to.bytes) {
+        let mut i = 0;
+        while i < data.len() {
+            let a = at + i as u64;
+            if byte_at(&source, a) == Some(data[i]) {
+                i += 1;
+                continue;
+            }
+            // A run of differing bytes.
+            let mut j = i;
+            while j < data.len() && byte_at(&source, at + j as u64) != Some(data[j]) {
+                j += 1;
+            }
+            let now = image
+                .read_memory(a, j - i)
+                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
+            let started: Vec<u8> = (i..j)
+                .map(|k| byte_at(&source, at + k as u64).unwrap_or(0))
+                .collect();
+            if now != started {
+                return Err(TranslateError::Inconsistent(format!(
+                    "the data at {a:#x} ({} bytes) starts differently on each ISA and the program \
+                     changed it",
+                    j - i
+                )));
+            }
+            out.push((a, data[i..j].to_vec()));
+            i = j;
+        }
+    }
+    Ok(out)
+}
+
+const PAGE: u64 = 4096;
+
+/// The source's segments with the stack's replaced (the rebuilt frames
+/// below `main`'s CFA, the source's bytes above) and `patches` applied.
+fn segments(
+    image: &Image,
+    stack: &DestinationStack,
+    main_cfa: u64,
+    patches: &[(u64, Vec<u8>)],
+) -> Result<Vec<(Segment, Data)>, TranslateError> {
+    let (lo, hi) = (image.state.stack_lo, image.state.stack_hi);
+    let err = |e: migrate_format::Error| TranslateError::Inconsistent(e.to_string());
+    let saved_from = image
+        .segments
+        .iter()
+        .filter(|s| s.saved && s.address >= lo && s.address < hi)
+        .map(|s| s.address)
+        .min()
+        .unwrap_or(hi);
+    let start = (stack.low.min(saved_from)) & !(PAGE - 1);
+    let mut bytes = vec![0u8; (hi - start) as usize];
+    let above = (main_cfa - start) as usize;
+    bytes[above..].copy_from_slice(
+        &image
+            .read_memory(main_cfa, (hi - main_cfa) as usize)
+            .map_err(err)?,
+    );
+    let low = (stack.low - start) as usize;
+    bytes[low..above].copy_from_slice(&stack.bytes);
+    let stack_segment = |address: u64, size: u64, saved: bool| Segment {
+        address,
+        size,
+        offset: 0,
+        saved,
+        read: true,
+        write: true,
+        execute: false,
+    };
+    let mut out = Vec::new();
+    let mut placed_stack = false;
+    for s in &image.segments {
+        if s.address >= lo && s.address < hi {
+            if !placed_stack {
+                if start > lo {
+                    out.push((stack_segment(lo, start - lo, false), Data::NotSaved));
+                }
+                out.push((
+                    stack_segment(start, hi - start, true),
+                    Data::Owned(std::mem::take(&mut bytes)),
+                ));
+                placed_stack = true;
+            }
+            continue;
+        }
+        let mine: Vec<&(u64, Vec<u8>)> = patches
+            .iter()
+            .filter(|(at, b)| *at >= s.address && at + b.len() as u64 <= s.address + s.size)
+            .collect();
+        if mine.is_empty() || !s.saved {
+            let data = if s.saved {
+                Data::Source
+            } else {
+                Data::NotSaved
+            };
+            out.push((s.clone(), data));
+            continue;
+        }
+        let mut data = image.read_memory(s.address, s.size as usize).map_err(err)?;
+        for (at, b) in mine {
+            let i = (at - s.address) as usize;
+            data[i..i + b.len()].copy_from_slice(b);
+        }
+        out.push((s.clone(), Data::Owned(data)));
+    }
+    Ok(out)
+}

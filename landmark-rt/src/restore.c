@@ -38,7 +38,7 @@
 
 #include "rt.h"
 
-enum { RESTORE_FAILED = 125, MAX_SEGMENTS = 2048, MAX_NOTES = 1 << 20 };
+enum { RESTORE_FAILED = 125, MAX_SEGMENTS = 2048, MAX_NOTES = 8 << 20 };
 
 extern size_t __hwcap;
 

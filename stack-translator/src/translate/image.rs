@@ -90,6 +90,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         })
     };
     let frames = source::frames(image, from.exe, src_isa)?;
+    no_stack_pointers_in_memory(image, &frames)?;
     let start = StartFrame {
         main_returned: need(&dst_syms, MAIN_RETURNED, to)?,
     };
@@ -203,6 +204,53 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         segments,
         frames: stack.frames,
     })
+}
+
+/// Refuses an image whose memory outside the frames' explained locations
+/// (stack allocations in use, and every saved segment but the stack) holds
+/// an address inside the frames being rebuilt: such a pointer would have to
+/// move with its frame, and nothing says it is a pointer.
+fn no_stack_pointers_in_memory(
+    image: &Image,
+    frames: &[source::SourceFrame],
+) -> Result<(), TranslateError> {
+    let (low, top) = (frames[0].sp, frames[frames.len() - 1].cfa);
+    let scan = |at: u64, bytes: &[u8], place: &'static str| {
+        let skip = (at.wrapping_neg() % 8) as usize; // to the first aligned word
+        for (i, w) in bytes.get(skip..).unwrap_or(&[]).chunks_exact(8).enumerate() {
+            let value = u64::from_le_bytes(w.try_into().unwrap());
+            if (low..top).contains(&value) {
+                return Err(TranslateError::StackPointerInMemory {
+                    at: at + (skip + 8 * i) as u64,
+                    value,
+                    place,
+                });
+            }
+        }
+        Ok(())
+    };
+    for f in frames {
+        for (at, bytes) in f.allocas.values() {
+            scan(*at, bytes, "a stack allocation in use")?;
+        }
+    }
+    let (lo, hi) = (image.state.stack_lo, image.state.stack_hi);
+    for s in image.segments.iter().filter(|s| s.saved) {
+        if s.address >= lo && s.address < hi {
+            continue;
+        }
+        const CHUNK: u64 = 1 << 20;
+        let mut done = 0;
+        while done < s.size {
+            let n = CHUNK.min(s.size - done);
+            let bytes = image
+                .read_memory(s.address + done, n as usize)
+                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
+            scan(s.address + done, &bytes, "data or heap")?;
+            done += n;
+        }
+    }
+    Ok(())
 }
 
 /// Each writable segment of an executable as it starts: its file bytes,

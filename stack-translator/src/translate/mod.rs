@@ -74,6 +74,23 @@ pub enum TranslateError {
         call_site: u32,
         offset: i64,
     },
+    /// A frame of a function that calls setjmp: its jmp_buf holds the
+    /// source ISA's registers, which are not translated yet.
+    #[error(
+        "frame #{frame} is in {function}, which calls setjmp: a jmp_buf it may hold has the source ISA's registers, and translating jmp_bufs is not done yet"
+    )]
+    SetjmpFrame { frame: usize, function: String },
+    /// Memory (a stack allocation, the heap, a global) holding what looks
+    /// like a pointer into the translated frames: it would need rewriting,
+    /// and memory has no types to say it is a pointer.
+    #[error(
+        "the word at {at:#x} ({place}) holds {value:#x}, an address in the frames being translated: pointers into the stack kept in memory cannot be mapped exactly"
+    )]
+    StackPointerInMemory {
+        at: u64,
+        value: u64,
+        place: &'static str,
+    },
     /// The image and the executables disagree.
     #[error("{0}")]
     Inconsistent(String),

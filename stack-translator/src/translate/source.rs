@@ -14,7 +14,7 @@ use super::{certificate_at, TranslateError};
 use crate::isa::Isa;
 use crate::machine::Reg;
 use crate::records::Executable;
-use migrate_format::callsites::CallSite;
+use migrate_format::callsites::{CallKind, CallSite};
 use migrate_format::certificates::{Certificate, Explanation, Loc};
 use migrate_format::image::Image;
 use std::collections::BTreeMap;
@@ -82,6 +82,17 @@ pub fn frames(
                     "call site {} is not in the call-site table",
                     walked.call_site
                 )))?;
+        if exe
+            .table
+            .sites
+            .iter()
+            .any(|s| s.function == site.function && matches!(s.kind, CallKind::ReturnsTwice(_)))
+        {
+            return Err(TranslateError::SetjmpFrame {
+                frame: k,
+                function: site.function.clone(),
+            });
+        }
         let frame = Reader {
             image,
             cert,

@@ -294,6 +294,15 @@ mod tests {
             }
         );
         assert!(call.writes.contains(&0) && !call.writes.contains(&3));
+        // call *-0x30(%rbp): reads its target from the slot (which must
+        // stay live up to here); call *%r14 reads r14.
+        let through_slot = one(&[0xff, 0x55, 0xd0]);
+        assert!(matches!(through_slot.flow, Flow::Call { target: None }));
+        assert_eq!(through_slot.reads, vec![6]);
+        assert_eq!(through_slot.loads.len(), 1);
+        assert_eq!(through_slot.loads[0].disp, -0x30);
+        let through_reg = one(&[0x41, 0xff, 0xd6]);
+        assert_eq!(through_reg.reads, vec![14]);
     }
 
     #[test]

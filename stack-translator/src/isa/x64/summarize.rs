@@ -31,10 +31,16 @@ pub(super) fn summarize(
     }
     if matches!(m.flow, Flow::Call { .. }) {
         // The call pushes and pops its return address: no net change, and
-        // the callee's reads and writes are the calling convention's.
-        m.reads.clear();
+        // the callee's reads and writes are the calling convention's. An
+        // indirect call also reads its target: a register, or memory (`call
+        // *-0x30(%rbp)`, the slot must stay live up to it).
+        if ins.flow_control() == FlowControl::IndirectCall {
+            m.reads.retain(|&r| r != RSP);
+        } else {
+            m.reads.clear();
+            m.loads.clear();
+        }
         m.writes = CALLER_SAVED.to_vec();
-        m.loads.clear();
         m.stores.clear();
         return m;
     }

@@ -370,3 +370,77 @@ fn translated_frames_of_the_examples_match_the_other_isas_own_checkpoints() {
     eprintln!("{}", report.join("; "));
     assert!(checked > 200, "only {checked} locations compared");
 }
+
+/// gdb reads a translated image like one the other ISA took itself: the
+/// same chain of functions, innermost first (gdb's unwinder is an
+/// independent check of the translated return addresses and frames), both
+/// directions; a translation to the image's own ISA is refused and leaves
+/// no file.
+#[test]
+fn gdb_shows_the_same_call_chain_after_translation() {
+    let dir = tempdir();
+    let base = build(dir.path(), "chain");
+    for (from, to, gdb) in [
+        ("x86_64", "aarch64", "gdb-multiarch"),
+        ("aarch64", "x86_64", "gdb"),
+    ] {
+        let image = dir.path().join(format!("{from}.core"));
+        let out = migrate()
+            .args(["run", "--arch", from, "--checkpoint-at", "4000", "--image"])
+            .arg(&image)
+            .arg(&base)
+            .args(["--", "40"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let moved = dir.path().join(format!("{from}.moved.core"));
+        let out = migrate()
+            .args(["translate", "--to", to, "-o"])
+            .arg(&moved)
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let exe = format!("{}.{to}", base.display());
+        let bt = Command::new(gdb)
+            .args(["-batch", "-nx", "-ex", "bt"])
+            .arg(&exe)
+            .arg(&moved)
+            .output()
+            .unwrap();
+        let bt = String::from_utf8_lossy(&bt.stdout).into_owned();
+        // (gdb prints frame #0 once when it loads the core, then in `bt`.)
+        let mut names: Vec<&str> = bt
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .filter_map(|l| {
+                ["leaf", "middle", "main"]
+                    .into_iter()
+                    .find(|f| l.contains(&format!(" {f} (")))
+            })
+            .collect();
+        names.dedup();
+        assert_eq!(names, ["leaf", "middle", "main"], "{from} -> {to}:\n{bt}");
+        // --to the image's own ISA: a clear error, no file.
+        let same = dir.path().join("same.core");
+        let out = migrate()
+            .args(["translate", "--to", from, "-o"])
+            .arg(&same)
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("already an {from} image")), "{err}");
+        assert!(!same.exists());
+    }
+}

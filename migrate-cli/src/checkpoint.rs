@@ -21,6 +21,9 @@ pub struct Request {
     pub after: Option<Duration>,
     pub image: PathBuf,
     pub keep_running: bool,
+    /// Say nothing when the image is written (`migrate run --to`: the
+    /// image is an intermediate, and the output is the program's alone).
+    pub quiet: bool,
 }
 
 impl Request {
@@ -60,7 +63,9 @@ impl Request {
     pub fn report(&self, pending: Pending, code: i32, pid: u32, base: &Path) -> Result<()> {
         let _ = std::fs::remove_file(temporary_image(&self.image, pid));
         if FileId::of(&self.image) != pending.before {
-            eprintln!("{}", describe(&self.image)?);
+            if !self.quiet {
+                eprintln!("{}", describe(&self.image)?);
+            }
             return Ok(());
         }
         let when = match (self.at_hit, self.after) {

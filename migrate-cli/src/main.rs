@@ -37,6 +37,7 @@ enum Cmd {
         args: Vec<String>,
     },
     /// Run one ISA's executable of a build (aarch64 under qemu-aarch64).
+    #[command(group(clap::ArgGroup::new("when").args(["checkpoint_at", "checkpoint_after"])))]
     Run {
         /// ISA to run.
         #[arg(long, value_enum, default_value_t = Arch::X86_64)]
@@ -51,11 +52,17 @@ enum Cmd {
         /// stack is at migratable call sites, if that one is not). Every landmark then calls
         /// into the runtime until the checkpoint, so the program runs slower until then.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
-              conflicts_with = "checkpoint_after")]
+              conflicts_with = "checkpoint_after", visible_alias = "migrate-at")]
         checkpoint_at: Option<u64>,
         /// Checkpoint this long after start-up (500ms, 2s, 1m), at the next migratable landmark.
-        #[arg(long, value_name = "DURATION", value_parser = checkpoint::parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = checkpoint::parse_duration,
+              visible_alias = "migrate-after")]
         checkpoint_after: Option<std::time::Duration>,
+        /// Move the program to this ISA at that point: checkpoint, translate, and continue it
+        /// there, with the same stdin, stdout and stderr (one output stream, the program's exit
+        /// code); the image is a temporary file.
+        #[arg(long, value_name = "ISA", requires = "when", conflicts_with_all = ["image", "keep_running"])]
+        to: Option<Arch>,
         /// Where to write the checkpoint image (an ELF core file, mode 0600, written to a
         /// temporary name and renamed into place). Default: BASE.<arch>.core. Alone, it is
         /// where a checkpoint the program asks for (`landmark_request_checkpoint` in
@@ -116,6 +123,10 @@ enum Cmd {
         /// checked).
         #[arg(long)]
         verify: bool,
+        /// Continue it on this ISA: translate the image first (to a temporary file), then
+        /// restore under the other executable of the build.
+        #[arg(long, value_name = "ISA")]
+        to: Option<Arch>,
         /// Checkpoint the restored program again at its N-th landmark hit after the restore.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..),
               conflicts_with = "checkpoint_after")]
@@ -201,6 +212,7 @@ fn real_main() -> Result<i32> {
             checkpoint_after,
             image,
             keep_running,
+            to,
             base,
             args,
         } => {
@@ -220,8 +232,14 @@ fn real_main() -> Result<i32> {
                     PathBuf::from(p)
                 }),
                 keep_running,
+                quiet: to.is_some(),
             });
-            run::run(t, &base, &args, stats.as_deref(), request.as_ref())
+            match (to, request) {
+                (Some(to), Some(request)) => {
+                    run::run_and_move(t, &base, &args, stats.as_deref(), request, to)
+                }
+                (_, request) => run::run(t, &base, &args, stats.as_deref(), request.as_ref()),
+            }
         }
         Cmd::Translate { image, to, output } => {
             let output = output.unwrap_or_else(|| translate::default_output(&image, to));
@@ -238,6 +256,7 @@ fn real_main() -> Result<i32> {
             image,
             exe,
             verify,
+            to,
             checkpoint_at,
             checkpoint_after,
             next_image,
@@ -252,8 +271,24 @@ fn real_main() -> Result<i32> {
                 after: checkpoint_after,
                 image: next_image.unwrap_or_else(|| image.clone()),
                 keep_running,
+                quiet: false,
             });
-            restore::restore(&image, exe.as_deref(), verify, next.as_ref())
+            match to {
+                Some(to) => {
+                    if exe.is_some() {
+                        anyhow::bail!("--exe and --to: the translated image names its executable");
+                    }
+                    let dir = tempfile::Builder::new().prefix("migrate-move-").tempdir()?;
+                    let moved = dir.path().join(format!("moved.{}.core", to.name()));
+                    if verify {
+                        migrate_format::image::Image::read(&image)?.verify_memory()?;
+                    }
+                    translate::translate_file(&image, to, &moved)?;
+                    // (A next checkpoint still goes to IMAGE, not the temporary.)
+                    restore::restore(&moved, None, false, next.as_ref())
+                }
+                None => restore::restore(&image, exe.as_deref(), verify, next.as_ref()),
+            }
         }
         Cmd::Check {
             base,

@@ -64,3 +64,32 @@ pub fn run(
     }
     Ok(code)
 }
+
+/// `migrate run --migrate-at N --to ISA`: runs `BASE.<isa>` until its
+/// checkpoint (`request`, whose image goes to a temporary directory), then
+/// translates the image for `to` and continues the program there with the
+/// same stdin, stdout and stderr; returns the program's exit code.
+pub fn run_and_move(
+    t: &dyn Toolchain,
+    base: &Path,
+    args: &[String],
+    stats: Option<&Path>,
+    mut request: Request,
+    to: migrate_format::Arch,
+) -> Result<i32> {
+    if to == t.arch() {
+        bail!("--to {to}: the program already runs on {to} (--arch)");
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("migrate-move-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    request.image = dir.path().join("checkpoint.core");
+    let code = run(t, base, args, stats, Some(&request))?;
+    if !request.image.exists() {
+        return Ok(code); // report() has said why, or the program ended
+    }
+    let moved = dir.path().join(format!("moved.{}.core", to.name()));
+    crate::translate::translate_file(&request.image, to, &moved)?;
+    crate::restore::restore(&moved, None, false, None)
+}

@@ -444,3 +444,82 @@ fn gdb_shows_the_same_call_chain_after_translation() {
         assert!(!same.exists());
     }
 }
+
+/// `migrate run --migrate-at N --to ISA` moves a program mid-run with one
+/// output stream and the program's exit code, both directions (by hit and
+/// by time); `migrate restore --to ISA` continues an image on the other
+/// ISA; `--to` the ISA it runs on is a clear error.
+#[test]
+fn run_and_restore_move_a_program_with_one_output_stream() {
+    let dir = tempdir();
+    let src = repo().join("examples/wordfreq/wordfreq.c");
+    cc(
+        dir.path(),
+        &["-O2", "-o", "wordfreq", src.to_str().unwrap(), "-lm"],
+    );
+    let base = dir.path().join("wordfreq");
+    let input = repo().join("examples/wordfreq/input.txt");
+    let run = |args: &[&str]| {
+        migrate()
+            .arg("run")
+            .args(args)
+            .arg(&base)
+            .stdin(std::fs::File::open(&input).unwrap())
+            .output()
+            .unwrap()
+    };
+    let plain = run(&[]);
+    assert!(plain.status.success());
+    for args in [
+        &["--migrate-at", "2000000", "--to", "aarch64"][..],
+        &[
+            "--arch",
+            "aarch64",
+            "--migrate-at",
+            "3500000",
+            "--to",
+            "x86_64",
+        ],
+        &[
+            "--arch",
+            "aarch64",
+            "--migrate-after",
+            "200ms",
+            "--to",
+            "x86_64",
+        ],
+    ] {
+        let moved = run(args);
+        let err = String::from_utf8_lossy(&moved.stderr);
+        assert_eq!(moved.status.code(), Some(0), "{args:?}: {err}");
+        assert!(moved.stdout == plain.stdout, "{args:?}: the output differs");
+        assert!(err.is_empty(), "{args:?}: migrate said something: {err}");
+    }
+    let same = run(&["--migrate-at", "10", "--to", "x86_64"]);
+    assert!(!same.status.success());
+    assert!(String::from_utf8_lossy(&same.stderr).contains("already runs on x86_64"));
+
+    let image = dir.path().join("w.core");
+    let first = run(&[
+        "--checkpoint-at",
+        "3000000",
+        "--image",
+        image.to_str().unwrap(),
+    ]);
+    assert!(first.status.success());
+    let rest = migrate()
+        .args(["restore", "--to", "aarch64"])
+        .arg(&image)
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        rest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rest.stderr)
+    );
+    assert!(
+        [first.stdout, rest.stdout].concat() == plain.stdout,
+        "restore --to: the output differs"
+    );
+}

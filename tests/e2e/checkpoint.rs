@@ -358,6 +358,21 @@ mod migration {
     }
 
     with_examples!(migrations);
+
+    #[test]
+    fn lua() {
+        let dir = tempdir();
+        let base = crate::lua::build_lua(dir.path(), "-O2");
+        let program = Program {
+            base,
+            args: vec![
+                fixture("lua/workload.lua").display().to_string(),
+                "20".into(),
+            ],
+            stdin: None,
+        };
+        migrate_anywhere("lua", &program);
+    }
 }
 
 #[test]

@@ -103,6 +103,10 @@ enum Cmd {
         /// Keep the program running after the checkpoint (default: it ends there).
         #[arg(long)]
         keep_running: bool,
+        /// Move the program to this ISA: the image written is translated for it (restore it
+        /// there with `migrate restore`).
+        #[arg(long, value_name = "ISA")]
+        to: Option<Arch>,
         /// Give up waiting after this long (the request stays pending in the program).
         #[arg(long, value_name = "DURATION", default_value = "10s",
               value_parser = checkpoint::parse_duration)]
@@ -251,7 +255,33 @@ fn real_main() -> Result<i32> {
             image,
             keep_running,
             timeout,
-        } => checkpoint::checkpoint_process(pid, image.as_deref(), keep_running, timeout),
+            to,
+        } => match to {
+            None => checkpoint::checkpoint_process(pid, image.as_deref(), keep_running, timeout),
+            Some(to) => {
+                // The process writes its own ISA's image beside the one
+                // asked for; the translation replaces it.
+                let image = match image {
+                    Some(p) => std::path::absolute(p)?,
+                    None => std::env::current_dir()?.join(format!("landmark-{pid}.core")),
+                };
+                let name = image.file_name().unwrap_or_default().to_string_lossy();
+                let source = image.with_file_name(format!("{name}.source"));
+                let code =
+                    checkpoint::checkpoint_process(pid, Some(&source), keep_running, timeout)?;
+                match translate::translate_file(&source, to, &image) {
+                    Ok(said) => {
+                        eprintln!("{said}");
+                        let _ = std::fs::remove_file(&source);
+                        Ok(code)
+                    }
+                    Err(e) => Err(e.context(format!(
+                        "the checkpoint is kept, untranslated, in {}",
+                        source.display()
+                    ))),
+                }
+            }
+        },
         Cmd::Restore {
             image,
             exe,

@@ -523,3 +523,68 @@ fn run_and_restore_move_a_program_with_one_output_stream() {
         "restore --to: the output differs"
     );
 }
+
+/// `migrate checkpoint PID --to ISA` on a program already running: the
+/// image written is for the other ISA, and restoring it there completes
+/// the output.
+#[test]
+fn checkpoint_a_running_process_to_the_other_isa() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = tempdir();
+    let base = build(dir.path(), "chain");
+    let plain = migrate()
+        .arg("run")
+        .arg(&base)
+        .args(["--", "20000"])
+        .output()
+        .unwrap();
+    let mut child = migrate()
+        .arg("run")
+        .arg(&base)
+        .args(["--", "20000", "wait"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert_eq!(first, "started\n");
+    // The program is migrate's child.
+    let children =
+        std::fs::read_to_string(format!("/proc/{}/task/{}/children", child.id(), child.id()))
+            .unwrap();
+    let pid = children
+        .split_whitespace()
+        .next()
+        .expect("the program runs");
+    let moved = dir.path().join("moved.core");
+    let ck = migrate()
+        .args(["checkpoint", pid, "--to", "aarch64", "--image"])
+        .arg(&moved)
+        .output()
+        .unwrap();
+    assert!(
+        ck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ck.stderr)
+    );
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    child.wait().unwrap();
+    assert!(
+        !dir.path().join("moved.core.source").exists(),
+        "the source image is left"
+    );
+    let restored = migrate().arg("restore").arg(&moved).output().unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert_eq!(
+        rest + &String::from_utf8_lossy(&restored.stdout),
+        String::from_utf8_lossy(&plain.stdout)
+    );
+}

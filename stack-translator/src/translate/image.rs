@@ -281,32 +281,38 @@ fn isa_specific_data(
     to: &Side,
 ) -> Result<Vec<(u64, Vec<u8>)>, TranslateError> {
     let source = initial_data(from.bytes);
-    let byte_at = |segs: &[(u64, Vec<u8>)], a: u64| {
-        segs.iter()
+    // The source's initial byte at `a` (0 where it has no data).
+    let source_at = |a: u64| -> u8 {
+        source
+            .iter()
             .find(|(at, d)| a >= *at && a < at + d.len() as u64)
-            .map(|(at, d)| d[(a - at) as usize])
+            .map_or(0, |(at, d)| d[(a - at) as usize])
     };
     let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
     for (at, data) in initial_data(to.bytes) {
+        // The source's bytes over the same range, fetched once.
+        let theirs: Vec<u8> = match source
+            .iter()
+            .find(|(s, d)| *s <= at && at + data.len() as u64 <= s + d.len() as u64)
+        {
+            Some((s, d)) => d[(at - s) as usize..(at - s) as usize + data.len()].to_vec(),
+            None => (0..data.len() as u64).map(|k| source_at(at + k)).collect(),
+        };
         let mut i = 0;
         while i < data.len() {
-            let a = at + i as u64;
-            if byte_at(&source, a) == Some(data[i]) {
+            if theirs[i] == data[i] {
                 i += 1;
                 continue;
             }
-            // A run of differing bytes.
             let mut j = i;
-            while j < data.len() && byte_at(&source, at + j as u64) != Some(data[j]) {
+            while j < data.len() && theirs[j] != data[j] {
                 j += 1;
             }
+            let a = at + i as u64;
             let now = image
                 .read_memory(a, j - i)
                 .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-            let started: Vec<u8> = (i..j)
-                .map(|k| byte_at(&source, at + k as u64).unwrap_or(0))
-                .collect();
-            if now != started {
+            if now != theirs[i..j] {
                 return Err(TranslateError::Inconsistent(format!(
                     "the data at {a:#x} ({} bytes) starts differently on each ISA and the program \
                      changed it",

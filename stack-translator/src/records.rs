@@ -12,7 +12,7 @@
 use crate::stackmaps::{self, Location, Record, StackMaps};
 use crate::{Error, Result};
 use migrate_format::callsites::{self, Base, CallKind, CallSiteTable, FRAME_ID_BASE};
-use migrate_format::certificates::{self, Certificates};
+use migrate_format::certificates::{self, Certificate, Certificates};
 use migrate_format::{sites, Arch};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use serde::Serialize;
@@ -39,6 +39,11 @@ pub struct Executable {
     /// The migratable-sites flags by call-site ID, if the executable
     /// carries the table.
     pub sites: Option<Vec<bool>>,
+    /// Certified records (indexes into `certificates.records`) by return
+    /// address, and the first of each call site: the translator looks one
+    /// up per frame.
+    certified_at: HashMap<u64, usize>,
+    certified_site: HashMap<u64, usize>,
 }
 
 impl Executable {
@@ -103,6 +108,18 @@ impl Executable {
         };
         let sites =
             sites::read_from(data, &file).map_err(Error::format(path, "migratable sites"))?;
+        let mut certified_at = HashMap::new();
+        let mut certified_site = HashMap::new();
+        for (i, r) in certificates
+            .iter()
+            .flat_map(|c| c.records.iter())
+            .enumerate()
+        {
+            if let Some(c) = r.certificate.as_ref().ok().filter(|c| c.migratable()) {
+                certified_at.entry(c.return_address).or_insert(i);
+                certified_site.entry(c.id).or_insert(i);
+            }
+        }
         Ok(Executable {
             isa,
             table,
@@ -111,7 +128,27 @@ impl Executable {
             table_bytes,
             certificates,
             sites,
+            certified_at,
+            certified_site,
         })
+    }
+
+    /// The certificate of the record returning to `pc`, if certified.
+    pub fn certificate_at(&self, pc: u64) -> Option<&Certificate> {
+        let i = *self.certified_at.get(&pc)?;
+        self.certificates.as_ref()?.records[i]
+            .certificate
+            .as_ref()
+            .ok()
+    }
+
+    /// A certified record of call site `id`.
+    pub fn certificate_of(&self, id: u64) -> Option<&Certificate> {
+        let i = *self.certified_site.get(&id)?;
+        self.certificates.as_ref()?.records[i]
+            .certificate
+            .as_ref()
+            .ok()
     }
 
     /// The function containing `address`: (start, its names, size).

@@ -98,21 +98,11 @@ pub enum TranslateError {
 
 /// The certificate of the record at return address `pc`, if certified.
 pub fn certificate_at(exe: &Executable, pc: u64) -> Option<&Certificate> {
-    exe.certificates.as_ref()?.records.iter().find_map(|r| {
-        r.certificate
-            .as_ref()
-            .ok()
-            .filter(|c| c.return_address == pc && c.migratable())
-    })
+    exe.certificate_at(pc)
 }
 
 /// A certified record of call site `id` (any copy is a valid place to
 /// resume: each describes the same values at its own return address).
 pub fn certificate_of(exe: &Executable, id: u32) -> Option<&Certificate> {
-    exe.certificates.as_ref()?.records.iter().find_map(|r| {
-        r.certificate
-            .as_ref()
-            .ok()
-            .filter(|c| c.id == u64::from(id) && c.migratable())
-    })
+    exe.certificate_of(u64::from(id))
 }

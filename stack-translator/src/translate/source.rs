@@ -50,6 +50,14 @@ pub fn frames(
     isa: &dyn Isa,
 ) -> Result<Vec<SourceFrame>, TranslateError> {
     let mut registers = image_registers(image, isa);
+    // Functions that call setjmp (their frames are refused: see below).
+    let setjmp_functions: std::collections::HashSet<&str> = exe
+        .table
+        .sites
+        .iter()
+        .filter(|s| matches!(s.kind, CallKind::ReturnsTwice(_)))
+        .map(|s| s.function.as_str())
+        .collect();
     let mut out: Vec<SourceFrame> = Vec::with_capacity(image.frames.len());
     for (k, walked) in image.frames.iter().enumerate() {
         let cert = certificate_at(exe, walked.pc).ok_or(TranslateError::NotCertified {
@@ -82,12 +90,7 @@ pub fn frames(
                     "call site {} is not in the call-site table",
                     walked.call_site
                 )))?;
-        if exe
-            .table
-            .sites
-            .iter()
-            .any(|s| s.function == site.function && matches!(s.kind, CallKind::ReturnsTwice(_)))
-        {
+        if setjmp_functions.contains(site.function.as_str()) {
             return Err(TranslateError::SetjmpFrame {
                 frame: k,
                 function: site.function.clone(),

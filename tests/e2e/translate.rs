@@ -588,3 +588,77 @@ fn checkpoint_a_running_process_to_the_other_isa() {
         String::from_utf8_lossy(&plain.stdout)
     );
 }
+
+/// Round trips: x86_64 -> aarch64 -> x86_64 -> aarch64, each leg a
+/// checkpoint of the restored program, translated and restored on the
+/// other ISA (second and later restores are where other checkpointers
+/// broke): the pieces' output together is the uninterrupted run's.
+#[test]
+fn a_program_moved_back_and_forth_three_times_prints_the_same() {
+    let dir = tempdir();
+    let src = repo().join("examples/binarytrees/binarytrees.c");
+    cc(
+        dir.path(),
+        &["-O2", "-o", "bt", src.to_str().unwrap(), "-lm"],
+    );
+    let base = dir.path().join("bt");
+    let plain = migrate()
+        .arg("run")
+        .arg(&base)
+        .args(["--", "12"])
+        .output()
+        .unwrap();
+    assert!(plain.status.success());
+    let mut output = Vec::new();
+    let first = dir.path().join("leg0.core");
+    let out = migrate()
+        .args(["run", "--checkpoint-at", "100000", "--image"])
+        .arg(&first)
+        .arg(&base)
+        .args(["--", "12"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    output.extend(out.stdout);
+    let mut image = first;
+    let mut isa = "x86_64";
+    for leg in 1..=3 {
+        let to = if isa == "x86_64" { "aarch64" } else { "x86_64" };
+        let moved = dir.path().join(format!("leg{leg}.moved.core"));
+        let tr = migrate()
+            .args(["translate", "--to", to, "-o"])
+            .arg(&moved)
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert!(
+            tr.status.success(),
+            "leg {leg}: {}",
+            String::from_utf8_lossy(&tr.stderr)
+        );
+        let next = dir.path().join(format!("leg{leg}.core"));
+        let mut cmd = migrate();
+        cmd.arg("restore");
+        if leg < 3 {
+            cmd.args(["--checkpoint-at", "150000", "--image"])
+                .arg(&next);
+        }
+        let out = cmd.arg(&moved).output().unwrap();
+        assert!(
+            out.status.success(),
+            "leg {leg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        output.extend(out.stdout);
+        image = next;
+        isa = to;
+    }
+    assert!(
+        output == plain.stdout,
+        "the output after three moves differs"
+    );
+}

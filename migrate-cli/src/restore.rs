@@ -53,20 +53,7 @@ pub fn restore(
             exe.display()
         );
     }
-    let id = object::File::parse(&exe_bytes[..])
-        .ok()
-        .and_then(|f| build_id_of(&f))
-        .ok_or_else(|| anyhow!("{}: has no build-id", exe.display()))?;
-    if id != image.build_id {
-        bail!(
-            "{}: {} is not the build the image was taken from (build-id {}, the image's {})",
-            image_path.display(),
-            exe.display(),
-            hex(&id),
-            image.build_id_hex()
-        );
-    }
-    image.check_against(&exe_bytes)?;
+    fits(&image, exe, &exe_bytes)?;
     for f in &image.files {
         if f.fd > 2 && f.kind != FileKind::Stream && !Path::new(&f.path).exists() {
             bail!(
@@ -94,4 +81,24 @@ pub fn restore(
         request.report(pending, code, pid, &exe.with_extension(""))?;
     }
     Ok(code)
+}
+
+/// Checks that `exe` (its bytes `exe_bytes`) is the build `image` was
+/// taken from (its build-id) and that the image fits it
+/// ([`Image::check_against`]).
+pub fn fits(image: &Image, exe: &Path, exe_bytes: &[u8]) -> Result<()> {
+    let id = object::File::parse(exe_bytes)
+        .ok()
+        .and_then(|f| build_id_of(&f))
+        .ok_or_else(|| anyhow!("{}: has no build-id", exe.display()))?;
+    if id != image.build_id {
+        bail!(
+            "{}: {} is not the build the image was taken from (build-id {}, the image's {})",
+            image.path.display(),
+            exe.display(),
+            hex(&id),
+            image.build_id_hex()
+        );
+    }
+    Ok(image.check_against(exe_bytes)?)
 }

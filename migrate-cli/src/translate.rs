@@ -8,7 +8,7 @@
 //! error leaves no file.
 
 use anyhow::{anyhow, bail, Context, Result};
-use migrate_format::image::{build_id_of, hex, Image};
+use migrate_format::image::Image;
 use migrate_format::Arch;
 use stack_translator::records::Executable;
 use stack_translator::translate::image::{translate, Side};
@@ -55,20 +55,7 @@ pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {
     let to_path = partner(&from_path, image.arch, to)?;
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
     let (from_bytes, to_bytes) = (read(&from_path)?, read(&to_path)?);
-    let id = object::File::parse(&from_bytes[..])
-        .ok()
-        .and_then(|f| build_id_of(&f))
-        .ok_or_else(|| anyhow!("{}: has no build-id", from_path.display()))?;
-    if id != image.build_id {
-        bail!(
-            "{}: {} is not the build the image was taken from (build-id {}, the image's {})",
-            input.display(),
-            from_path.display(),
-            hex(&id),
-            image.build_id_hex()
-        );
-    }
-    image.check_against(&from_bytes)?;
+    crate::restore::fits(&image, &from_path, &from_bytes)?;
     let from_exe = Executable::parse(&from_path, &from_bytes, image.arch)?;
     let to_exe = Executable::parse(&to_path, &to_bytes, to)?;
     let to_abs = std::path::absolute(&to_path)?;

@@ -16,7 +16,7 @@ use migrate_format::image::Image;
 use migrate_format::Arch;
 use stack_translator::isa;
 use stack_translator::records::Executable;
-use stack_translator::translate::{certificate_at, destination, source, StartFrame};
+use stack_translator::translate::{destination, source, StartFrame};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -118,8 +118,9 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     };
     if std::env::var_os("TRANSLATE_DEBUG").is_some() {
         for (k, f) in frames.iter().chain(theirs.iter()).enumerate() {
-            let cert = certificate_at(&src_exe, f.pc)
-                .or_else(|| certificate_at(&dst_exe, f.pc))
+            let cert = src_exe
+                .certificate_at(f.pc)
+                .or_else(|| dst_exe.certificate_at(f.pc))
                 .unwrap();
             eprintln!(
                 "{what} source #{k}: site {} pc {:#x} cfa {:#x} values {:x?} regs {:x?}\n  live {:?}",
@@ -175,7 +176,7 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
         if mine.pc != real.pc {
             continue; // another copy of the call site: its own certificate
         }
-        let cert = certificate_at(&dst_exe, real.pc).unwrap();
+        let cert = dst_exe.certificate_at(real.pc).unwrap();
         for (loc, e) in &cert.live {
             if matches!(
                 e,
@@ -195,7 +196,7 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
             {
                 let geometry = Some(*reg) == dst_isa.link_register() || *reg == dst_isa.fp();
                 let caller_reads = theirs.get(k + 1).is_some_and(|c| {
-                    certificate_at(&dst_exe, c.pc).is_some_and(|cert| {
+                    dst_exe.certificate_at(c.pc).is_some_and(|cert| {
                         cert.live.iter().any(|(l, e)| {
                             *l == (Loc::Reg { reg: *reg })
                                 && !matches!(
@@ -244,7 +245,8 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     // Frame 0's callee-saved registers and the stack pointer, as resumed.
     for &r in dst_isa.callee_saved().iter().chain([dst_isa.sp()].iter()) {
         if let (Some(got), Some(want)) = (built.registers.get(&r), theirs[0].registers.get(&r)) {
-            let needed = certificate_at(&dst_exe, theirs[0].pc)
+            let needed = dst_exe
+                .certificate_at(theirs[0].pc)
                 .unwrap()
                 .live
                 .iter()

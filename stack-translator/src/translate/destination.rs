@@ -17,7 +17,7 @@
 //! frame's needs are known when the frame inside it is written.
 
 use super::source::SourceFrame;
-use super::{certificate_of, TranslateError};
+use super::{low_bytes, TranslateError};
 use crate::isa::Isa;
 use crate::machine::Reg;
 use crate::records::Executable;
@@ -77,12 +77,13 @@ pub fn build(
     ];
     let mut cfa = source[n - 1].cfa;
     for k in (0..n).rev() {
-        let cert =
-            certificate_of(exe, source[k].call_site).ok_or(TranslateError::NotCertified {
+        let cert = exe.certificate_of(u64::from(source[k].call_site)).ok_or(
+            TranslateError::NotCertified {
                 frame: k,
                 pc: source[k].pc,
                 call_site: source[k].call_site,
-            })?;
+            },
+        )?;
         let sp_offset = cert.sp_offset.ok_or(TranslateError::UnknownFrameSize {
             frame: k,
             call_site: source[k].call_site,
@@ -359,14 +360,7 @@ impl Values<'_> {
                 Some(v) => v,
                 None => return Ok(None),
             },
-            Explanation::Narrow { part, size, .. } => {
-                let v = part!(part);
-                if size >= 8 {
-                    v
-                } else {
-                    v & ((1u64 << (8 * size)) - 1)
-                }
-            }
+            Explanation::Narrow { part, size, .. } => low_bytes(part!(part), size as usize),
             Explanation::Extended {
                 part,
                 size,

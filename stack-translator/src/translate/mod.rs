@@ -13,9 +13,6 @@ pub mod image;
 pub mod process;
 pub mod source;
 
-use crate::records::Executable;
-use migrate_format::certificates::Certificate;
-
 pub use destination::{DestinationFrame, DestinationStack, StartFrame, POISON};
 pub use source::SourceFrame;
 
@@ -96,13 +93,11 @@ pub enum TranslateError {
     Inconsistent(String),
 }
 
-/// The certificate of the record at return address `pc`, if certified.
-pub fn certificate_at(exe: &Executable, pc: u64) -> Option<&Certificate> {
-    exe.certificate_at(pc)
-}
-
-/// A certified record of call site `id` (any copy is a valid place to
-/// resume: each describes the same values at its own return address).
-pub fn certificate_of(exe: &Executable, id: u32) -> Option<&Certificate> {
-    exe.certificate_of(u64::from(id))
+/// The low `size` bytes of `v` (all of it from 8 bytes up).
+pub(crate) fn low_bytes(v: u64, size: usize) -> u64 {
+    if size >= 8 {
+        v
+    } else {
+        v & ((1u64 << (8 * size)) - 1)
+    }
 }

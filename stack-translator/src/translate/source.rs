@@ -10,7 +10,7 @@
 //! value itself (or its low bytes), byte by byte until all its bytes are
 //! known.
 
-use super::{certificate_at, TranslateError};
+use super::{low_bytes, TranslateError};
 use crate::isa::Isa;
 use crate::machine::Reg;
 use crate::records::Executable;
@@ -60,11 +60,13 @@ pub fn frames(
         .collect();
     let mut out: Vec<SourceFrame> = Vec::with_capacity(image.frames.len());
     for (k, walked) in image.frames.iter().enumerate() {
-        let cert = certificate_at(exe, walked.pc).ok_or(TranslateError::NotCertified {
-            frame: k,
-            pc: walked.pc,
-            call_site: walked.call_site,
-        })?;
+        let cert = exe
+            .certificate_at(walked.pc)
+            .ok_or(TranslateError::NotCertified {
+                frame: k,
+                pc: walked.pc,
+                call_site: walked.call_site,
+            })?;
         let sp_offset = cert.sp_offset.ok_or(TranslateError::UnknownFrameSize {
             frame: k,
             call_site: walked.call_site,
@@ -255,13 +257,7 @@ impl Reader<'_> {
     /// Recorded value `part` where the certificate says a location still
     /// holds it though the code does not read it there again.
     fn kept(&self, part: usize, size: usize) -> Result<Option<u64>, TranslateError> {
-        let mask = |v: u64| {
-            if size >= 8 {
-                v
-            } else {
-                v & ((1u64 << (8 * size)) - 1)
-            }
-        };
+        let mask = |v: u64| low_bytes(v, size);
         for (p, loc) in &self.cert.kept {
             if *p != part {
                 continue;
@@ -293,13 +289,7 @@ impl Reader<'_> {
         if record.address() != self.cert.return_address {
             return None;
         }
-        let mask = |v: u64| {
-            if size >= 8 {
-                v
-            } else {
-                v & ((1u64 << (8 * size)) - 1)
-            }
-        };
+        let mask = |v: u64| low_bytes(v, size);
         let base = |reg: Reg| -> Option<u64> {
             if reg == isa.sp() {
                 self.cert.sp_offset.map(|o| self.cfa.wrapping_add(o as u64))

@@ -173,7 +173,8 @@ struct segment {
 };
 
 /* One segment per window mapping, except that the program's stack below
- * the stack pointer is dead and only its size is recorded. */
+ * the stack pointer, and the unsafe stack below the unsafe stack pointer,
+ * are dead and only their size is recorded. */
 static int plan_segments(struct segment *seg, struct region *r, int max, uint64_t sp, char *err,
 			 size_t errlen)
 {
@@ -198,6 +199,8 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 		}
 		int readable = (r[i].prot & PROT_READ) != 0;
 		uint64_t cut = sp & ~(uint64_t)4095;
+		if (r[i].start >= landmark_unsafe_lo && r[i].end <= landmark_unsafe_hi)
+			cut = (uint64_t)__landmark_unsafe_sp & ~(uint64_t)4095;
 		if (readable && cut > r[i].start && cut < r[i].end) {
 			seg[k++] = (struct segment){r[i].start, cut, r[i].prot, 0};
 			seg[k++] = (struct segment){cut, r[i].end, r[i].prot, 1};
@@ -240,6 +243,12 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 	if (!landmark_stack_lo) {
 		snprintf(err, errlen, "the program's stack is not in the migration window "
 				      "(see the message at start-up)");
+		return -1;
+	}
+	uint64_t usp = (uint64_t)__landmark_unsafe_sp;
+	if (usp <= landmark_unsafe_lo || usp > landmark_unsafe_hi) {
+		snprintf(err, errlen, "the unsafe stack (of the program's escaping stack objects) "
+				      "is not in the migration window (see the message at start-up)");
 		return -1;
 	}
 	if (__libc.threads_minus_1 > 0) {

@@ -117,6 +117,13 @@ int landmark_regs_from_notes(struct landmark_regs *r, const void *prstatus, size
 /* startup.c */
 extern uint64_t landmark_stack_lo, landmark_stack_hi;
 extern uint64_t landmark_brk_start;
+/* The size of each of the two stacks: RLIMIT_STACK, within limits. */
+size_t landmark_stack_size(void);
+
+/* unsafe_stack.c: the escaping stack objects' stack; its bounds are 0
+ * unless it is the one in the migration window. */
+extern void *__landmark_unsafe_sp;
+extern uint64_t landmark_unsafe_lo, landmark_unsafe_hi;
 
 /* checkpoint.c */
 struct landmark_triggers {

@@ -38,9 +38,9 @@ int main(int, char **, char **);
 uint64_t landmark_stack_lo, landmark_stack_hi;
 uint64_t landmark_brk_start;
 
-enum { MIN_STACK = 1 << 20, MAX_STACK = 1 << 30 };
+enum { MIN_STACK = 1 << 20 };
 
-static size_t stack_size(void)
+size_t landmark_stack_size(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
@@ -48,8 +48,8 @@ static size_t stack_size(void)
 	size_t size = rl.rlim_cur;
 	if (size < MIN_STACK)
 		size = MIN_STACK;
-	if (size > MAX_STACK)
-		size = MAX_STACK;
+	if (size > MAX_STACK_SIZE)
+		size = MAX_STACK_SIZE;
 	return (size + 0xffff) & ~(size_t)0xffff;
 }
 
@@ -120,7 +120,7 @@ int __landmark_main(int argc, char **argv, char **envp)
 {
 	disable_randomization(argv, envp);
 	landmark_brk_start = (uint64_t)syscall(SYS_brk, 0);
-	size_t size = stack_size();
+	size_t size = landmark_stack_size();
 	uint64_t lo = STACK_TOP - size;
 	void *m = mmap((void *)lo, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -10,7 +10,8 @@
 //! 3. writes one copy of that single module per ISA, retargeted and with the
 //!    ABI bridges that ISA needs ([`isa`]), for the backends to lower.
 //!
-//! Landmarks ([`landmarks`]) and live-value records ([`records`]) are
+//! Escaping stack objects move to the unsafe stack ([`unsafe_stack`]), and
+//! landmarks ([`landmarks`]) and live-value records ([`records`]) are
 //! inserted between 1 and 2, once, so that landmark *k* and call site *k*
 //! mean the same point in both executables.
 
@@ -29,6 +30,7 @@ pub mod normalize;
 pub mod records;
 pub mod shims;
 mod short_loops;
+pub mod unsafe_stack;
 pub mod unsupported;
 
 pub use error::{Error, Result};
@@ -92,6 +94,8 @@ pub struct Prepared {
     pub landmarks: u32,
     /// The side table of the live-value records (one per recorded call site).
     pub callsites: CallSiteTable,
+    /// What moved to the unsafe stack.
+    pub unsafe_stack: unsafe_stack::Moved,
 }
 
 /// Refuses unsupported constructs, inserts landmarks and the live-value
@@ -104,6 +108,9 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     }
     // The IR is the IR ISA's: its data layout sizes what records hold.
     let machine = target_machine(isa::of(migrate_format::arch::IR_ARCH))?;
+    // First, so that landmarks and records see the unsafe frames' pointers
+    // as the ordinary IR values they are.
+    let moved = unsafe_stack::move_escaping_allocas(module, &machine.get_target_data());
     let count = landmarks::instrument(module, policy, &machine)?;
     shims::redirect(module);
     normalize::normalize_for_layout(module);
@@ -117,6 +124,7 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     Ok(Prepared {
         landmarks: count,
         callsites,
+        unsafe_stack: moved,
     })
 }
 

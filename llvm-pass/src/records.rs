@@ -230,7 +230,26 @@ pub fn insert(module: &Module, layout: &TargetData) -> Result<CallSiteTable> {
         }
     }
     table.noreturn = noreturn_functions(module);
+    table.va_list_functions = va_list_functions(module);
     Ok(table)
+}
+
+/// Names of the defined functions that call `llvm.va_start`, sorted.
+fn va_list_functions(module: &Module) -> Vec<String> {
+    let mut names: Vec<String> = module
+        .get_functions()
+        .filter(|f| {
+            ir::blocks(f.as_value_ref())
+                .into_iter()
+                .flat_map(ir::block_instructions)
+                .filter(|i| ir::is_call(*i))
+                .filter_map(ir::direct_callee)
+                .any(|c| ir::name(c).starts_with("llvm.va_start"))
+        })
+        .map(|f| f.get_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// Names of the functions, defined or declared, that never return.

@@ -23,6 +23,8 @@ pub fn generate() -> String {
         ("WINDOW_START", window::WINDOW_START),
         ("ARENA_START", window::ARENA_START),
         ("ARENA_END", window::ARENA_END),
+        ("MAX_STACK_SIZE", window::MAX_STACK_SIZE),
+        ("UNSAFE_STACK_TOP", window::UNSAFE_STACK_TOP),
         ("STACK_TOP", window::STACK_TOP),
         ("WINDOW_END", window::WINDOW_END),
         ("IMAGE_ALIGN", window::IMAGE_ALIGN),

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 pub const SECTION: &str = ".migrate.callsites";
 
 const MAGIC: &[u8; 6] = b"MIGCS\0";
-const VERSION: u16 = 5;
+const VERSION: u16 = 6;
 const NONE: u32 = u32::MAX;
 const WHAT: &str = "call-site table";
 
@@ -43,6 +43,11 @@ pub struct CallSiteTable {
     /// (LLVM emits nothing for the `unreachable` that follows), so the
     /// call has no fall-through successor.
     pub noreturn: Vec<String>,
+    /// Functions that start a `va_list` (variadic functions calling
+    /// `va_start`), sorted. Their lists point into their machine frames,
+    /// whose layout differs between the ISAs, so a migration waits until
+    /// no such frame is on the stack (their call sites are not migratable).
+    pub va_list_functions: Vec<String>,
 }
 
 /// The fixed-size stack allocations of one function. Its stackmap record
@@ -216,9 +221,11 @@ impl CallSiteTable {
                 put_u64(&mut body, d.offset as u64);
             }
         }
-        put_u32(&mut body, self.noreturn.len() as u32);
-        for f in &self.noreturn {
-            put_u32(&mut body, strings.index(f));
+        for list in [&self.noreturn, &self.va_list_functions] {
+            put_u32(&mut body, list.len() as u32);
+            for f in list {
+                put_u32(&mut body, strings.index(f));
+            }
         }
         let mut out = Vec::with_capacity(body.len() + strings.bytes());
         out.extend_from_slice(MAGIC);
@@ -348,10 +355,12 @@ impl CallSiteTable {
                 derived,
             });
         }
-        let n = r.u32()?;
-        for _ in 0..n {
-            let f = r.u32()?;
-            table.noreturn.push(string(&r, f)?);
+        for list in [&mut table.noreturn, &mut table.va_list_functions] {
+            let n = r.u32()?;
+            for _ in 0..n {
+                let f = r.u32()?;
+                list.push(string(&r, f)?);
+            }
         }
         if r.pos != bytes.len() {
             return Err(r.error("trailing bytes"));
@@ -451,6 +460,7 @@ mod tests {
                 },
             ],
             noreturn: vec!["abort".into(), "fatal".into()],
+            va_list_functions: vec!["log_message".into()],
         }
     }
 

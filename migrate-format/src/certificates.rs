@@ -229,10 +229,12 @@ pub enum RefusalKind {
     FunctionNotLoaded,
     /// The executable, or its stackmap section, could not be read.
     UnreadableExecutable,
+    /// The function has started a `va_list`, which points into its frame.
+    VaListInFrame,
 }
 
 impl RefusalKind {
-    const ALL: [RefusalKind; 13] = [
+    const ALL: [RefusalKind; 14] = [
         RefusalKind::UnexplainedValue,
         RefusalKind::EmptyFunction,
         RefusalKind::Undecodable,
@@ -246,6 +248,7 @@ impl RefusalKind {
         RefusalKind::NoFunctionSymbol,
         RefusalKind::FunctionNotLoaded,
         RefusalKind::UnreadableExecutable,
+        RefusalKind::VaListInFrame,
     ];
 }
 
@@ -267,6 +270,7 @@ impl fmt::Display for RefusalKind {
             RefusalKind::NoFunctionSymbol => "no function symbol",
             RefusalKind::FunctionNotLoaded => "a function not in the executable's loaded sections",
             RefusalKind::UnreadableExecutable => "an executable that cannot be read",
+            RefusalKind::VaListInFrame => "a va_list pointing into the frame",
         })
     }
 }

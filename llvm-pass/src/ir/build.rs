@@ -176,6 +176,60 @@ impl<'ctx> Builder<'ctx> {
         unsafe { LLVMBuildExtractValue(self.at(), aggregate, i, c"".as_ptr()) }
     }
 
+    /// `load ty, ptr` with alignment `align`. Panics unless `ptr` is a
+    /// pointer.
+    pub fn load(&self, ty: Type, ptr: Value, align: u32) -> Value {
+        assert!(
+            type_kind(type_of(self.check(ptr))) == LLVMTypeKind::LLVMPointerTypeKind,
+            "load through a value that is no pointer"
+        );
+        // SAFETY: the builder is positioned; `ty` and the pointer `ptr` are
+        // live and of its context; the result is a live load instruction,
+        // the class `LLVMSetAlignment` accepts.
+        unsafe {
+            let load = LLVMBuildLoad2(self.at(), self.check_type(ty), ptr, c"".as_ptr());
+            LLVMSetAlignment(load, align);
+            load
+        }
+    }
+
+    /// `store v, ptr` with alignment `align`. Panics unless `ptr` is a
+    /// pointer.
+    pub fn store(&self, v: Value, ptr: Value, align: u32) -> Value {
+        assert!(
+            type_kind(type_of(self.check(ptr))) == LLVMTypeKind::LLVMPointerTypeKind,
+            "store through a value that is no pointer"
+        );
+        // SAFETY: the builder is positioned; `v` and the pointer `ptr` are
+        // live values of its context; the result is a live store, the
+        // class `LLVMSetAlignment` accepts.
+        unsafe {
+            let store = LLVMBuildStore(self.at(), self.check(v), ptr);
+            LLVMSetAlignment(store, align);
+            store
+        }
+    }
+
+    /// `getelementptr i8, ptr, offset`: `ptr` moved by `offset` bytes
+    /// (not `inbounds`: the result may lie outside `ptr`'s object). Panics
+    /// unless `ptr` is a pointer.
+    pub fn byte_offset(&self, ptr: Value, offset: i64) -> Value {
+        let ty = type_of(self.check(ptr));
+        assert!(
+            type_kind(ty) == LLVMTypeKind::LLVMPointerTypeKind,
+            "offset of a value that is no pointer"
+        );
+        // SAFETY: the builder is positioned; `ptr` is a live pointer of its
+        // context; `i8` and `i64` are types of that context; the index array
+        // holds the one index LLVM reads.
+        unsafe {
+            let i8t = LLVMInt8TypeInContext(self.context);
+            let i64t = LLVMInt64TypeInContext(self.context);
+            let mut index = [LLVMConstInt(i64t, offset as u64, 1)];
+            LLVMBuildGEP2(self.at(), i8t, ptr, index.as_mut_ptr(), 1, c"".as_ptr())
+        }
+    }
+
     /// `llvm.memcpy(dst, src, size)` with the given alignments. Panics
     /// unless `dst` and `src` are pointers and `size` an integer.
     pub fn memcpy(
@@ -268,6 +322,19 @@ pub fn set_operand(inst: Value, i: u32, new: Value) {
     // SAFETY: `inst` is a live instruction (constants would need LLVM's
     // uniquing) with an operand `i` of `new`'s type; `new` is live.
     unsafe { LLVMSetOperand(inst, i, new) }
+}
+
+/// Makes every use of `old` a use of `new`, a value of the same type.
+/// Panics if the types differ.
+pub fn replace_all_uses(old: Value, new: Value) {
+    assert!(
+        type_of(old) == type_of(new),
+        "a {} replaced by a {}",
+        type_string(type_of(old)),
+        type_string(type_of(new))
+    );
+    // SAFETY: `old` and `new` are live values of one type.
+    unsafe { LLVMReplaceAllUsesWith(old, new) }
 }
 
 /// Deletes function `f` if nothing uses it (no call, no address taken);

@@ -134,6 +134,35 @@ pub fn operands(v: Value) -> Vec<Value> {
     (0..operand_count(v)).map(|i| operand(v, i)).collect()
 }
 
+/// The instructions (and other users) that use `v`, once per use, in
+/// LLVM's use-list order.
+pub fn users(v: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    // SAFETY: `v` is live; walking its use list reads it, and every use
+    // has a live user.
+    unsafe {
+        let mut u = LLVMGetFirstUse(v);
+        while !u.is_null() {
+            out.push(LLVMGetUser(u));
+            u = LLVMGetNextUse(u);
+        }
+    }
+    out
+}
+
+/// The alignment in bytes an alloca, load, store or global declares.
+/// Panics for any other value.
+pub fn alignment(v: Value) -> u32 {
+    let aligned = matches!(
+        opcode(v),
+        Some(LLVMOpcode::LLVMAlloca | LLVMOpcode::LLVMLoad | LLVMOpcode::LLVMStore)
+    ) || is_global_variable(v);
+    assert!(aligned, "alignment of a value that declares none");
+    // SAFETY: `v` is a live alloca, load, store or global variable, the
+    // classes `LLVMGetAlignment` accepts.
+    unsafe { LLVMGetAlignment(v) }
+}
+
 /// A PHI node's incoming (value, predecessor block) pairs, in order.
 /// Panics if `phi` is not a PHI node.
 pub fn incoming(phi: Value) -> Vec<(Value, Block)> {

@@ -85,6 +85,23 @@ pub fn certify_bytes(
         })
         .map(|s| s.address())
         .collect();
+    // A va_list points into its function's frame (the register save area,
+    // the caller's stack arguments), whose layout differs between the ISAs:
+    // every record of such a function is refused, so a migration waits for
+    // it to return.
+    let va_list_starts: HashSet<u64> = file
+        .symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.is_definition())
+        .filter(|s| {
+            s.name().is_ok_and(|n| {
+                table
+                    .va_list_functions
+                    .binary_search_by(|f| f.as_str().cmp(n))
+                    .is_ok()
+            })
+        })
+        .map(|s| s.address())
+        .collect();
     let mut by_function: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
     let mut frame_records: HashMap<u64, &Record> = HashMap::new();
     for r in &maps.records {
@@ -118,6 +135,11 @@ pub fn certify_bytes(
         };
         for r in records {
             let certificate = match &analysed {
+                _ if va_list_starts.contains(&start) => Err(Refusal::new(
+                    RefusalKind::VaListInFrame,
+                    Some(start),
+                    "the function calls va_start",
+                )),
                 Ok(f) => f.certify(r, &allocas),
                 Err(e) => Err(e.clone()),
             };

@@ -7,6 +7,7 @@ use crate::isa;
 use crate::records::Executable;
 use migrate_format::image::notes::*;
 use migrate_format::image::{Contents, Image, ImageWriter, Note, Segment, WalkedFrame};
+use migrate_format::window::{MAX_STACK_SIZE, UNSAFE_STACK_TOP};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -66,6 +67,8 @@ fn symbols<'n>(bytes: &[u8], names: &[&'n str]) -> HashMap<&'n str, u64> {
 }
 
 const MAIN_RETURNED: &str = "__landmark_main_returned";
+/// The unsafe stack pointer (landmark-rt's unsafe_stack.c).
+const UNSAFE_SP: &str = "__landmark_unsafe_sp";
 const RESTORE_RT: &str = "__restore_rt";
 /// musl's cached clock_gettime entry point (src/time/clock_gettime.c) and
 /// its initial value.
@@ -82,7 +85,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
             to.path.display()
         )));
     }
-    let names = [MAIN_RETURNED, RESTORE_RT, VDSO_FUNC, CGT_INIT];
+    let names = [MAIN_RETURNED, RESTORE_RT, VDSO_FUNC, CGT_INIT, UNSAFE_SP];
     let (src_syms, dst_syms) = (symbols(from.bytes, &names), symbols(to.bytes, &names));
     let need = |m: &HashMap<&str, u64>, n: &str, side: &Side| {
         m.get(n).copied().ok_or_else(|| {
@@ -90,7 +93,15 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         })
     };
     let frames = source::frames(image, from.exe, src_isa)?;
-    no_stack_pointers_in_memory(image, &frames)?;
+    let unsafe_sp = match src_syms.get(UNSAFE_SP) {
+        Some(&at) => Some(
+            image
+                .read_u64(at)
+                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?,
+        ),
+        None => None,
+    };
+    no_stack_pointers_in_memory(image, &frames, unsafe_sp)?;
     let start = StartFrame {
         main_returned: need(&dst_syms, MAIN_RETURNED, to)?,
     };
@@ -209,10 +220,13 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
 /// Refuses an image whose memory outside the frames' explained locations
 /// (stack allocations in use, and every saved segment but the stack) holds
 /// an address inside the frames being rebuilt: such a pointer would have to
-/// move with its frame, and nothing says it is a pointer.
+/// move with its frame, and nothing says it is a pointer. The unsafe stack
+/// below `unsafe_sp` (the program's unsafe stack pointer) is dead, like the
+/// machine stack below the stack pointer, and is not scanned.
 fn no_stack_pointers_in_memory(
     image: &Image,
     frames: &[source::SourceFrame],
+    unsafe_sp: Option<u64>,
 ) -> Result<(), TranslateError> {
     let (low, top) = (frames[0].sp, frames[frames.len() - 1].cfa);
     let scan = |at: u64, bytes: &[u8], place: &'static str| {
@@ -240,13 +254,23 @@ fn no_stack_pointers_in_memory(
             continue;
         }
         const CHUNK: u64 = 1 << 20;
-        let mut done = 0;
+        let unsafe_stack =
+            (UNSAFE_STACK_TOP - MAX_STACK_SIZE..UNSAFE_STACK_TOP).contains(&s.address);
+        let mut done = match unsafe_sp {
+            Some(usp) if unsafe_stack => usp.clamp(s.address, s.address + s.size) - s.address,
+            _ => 0,
+        };
+        let place = if unsafe_stack {
+            "the unsafe stack"
+        } else {
+            "data or heap"
+        };
         while done < s.size {
             let n = CHUNK.min(s.size - done);
             let bytes = image
                 .read_memory(s.address + done, n as usize)
                 .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-            scan(s.address + done, &bytes, "data or heap")?;
+            scan(s.address + done, &bytes, place)?;
             done += n;
         }
     }

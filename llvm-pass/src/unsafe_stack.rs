@@ -37,7 +37,7 @@
 //! frame (possibly empty) and sets the pointer back to it.
 //!
 //! Allocations of dynamic size (VLAs, `alloca(n)`) stay on the machine
-//! stack.
+//! stack, and so does a slot that holds a saved machine stack pointer.
 
 use crate::ir::{self, LLVMOpcode, Value};
 use inkwell::intrinsics::Intrinsic;
@@ -72,9 +72,10 @@ pub fn move_escaping_allocas(module: &Module, layout: &TargetData) -> Moved {
             continue;
         }
         let blocks = ir::blocks(f.as_value_ref());
+        drop_stack_restores(module, &blocks);
         let moving: Vec<Value> = ir::block_instructions(blocks[0])
             .into_iter()
-            .filter(|i| is_fixed_size_alloca(*i))
+            .filter(|i| is_fixed_size_alloca(*i) && !holds_stack_pointer(*i))
             .collect();
         let setjmp_calls: Vec<Value> = blocks
             .iter()
@@ -94,6 +95,85 @@ pub fn move_escaping_allocas(module: &Module, layout: &TargetData) -> Moved {
 /// A constant-size alloca (in the entry block: the caller looks there).
 fn is_fixed_size_alloca(i: Value) -> bool {
     ir::is_alloca(i) && ir::constant_int(ir::operand(i, 0)).is_some()
+}
+
+/// Without allocations of dynamic size, `llvm.stackrestore` restores the
+/// stack pointer it already has (-O0 keeps the pair around a constant-size
+/// VLA, `double t[n][2]` with `const int n = 10`, which the move takes off
+/// the machine stack). The pair goes, with the slot that held the saved
+/// pointer: a machine stack address in a slot, read back after calls, is
+/// what neither the certificates nor the translator can follow.
+fn drop_stack_restores(module: &Module, blocks: &[ir::Block]) {
+    let instructions: Vec<Value> = blocks
+        .iter()
+        .flat_map(|b| ir::block_instructions(*b))
+        .collect();
+    let dynamic = instructions
+        .iter()
+        .any(|i| ir::is_alloca(*i) && !(is_fixed_size_alloca(*i) && in_entry(*i, blocks)));
+    if dynamic {
+        return;
+    }
+    let calls_to = |prefix: &str| -> Vec<Value> {
+        instructions
+            .iter()
+            .copied()
+            .filter(|i| {
+                ir::is_call(*i)
+                    && ir::direct_callee(*i).is_some_and(|c| ir::name(c).starts_with(prefix))
+            })
+            .collect()
+    };
+    let builder = ir::Builder::new(module);
+    let erase_if_unused = |v: Value| {
+        if ir::is_instruction(v) && ir::users(v).is_empty() {
+            builder.erase_unused(v);
+            true
+        } else {
+            false
+        }
+    };
+    for restore in calls_to("llvm.stackrestore") {
+        let saved = ir::operand(restore, 0);
+        builder.erase_unused(restore);
+        if ir::opcode(saved) == Some(LLVMOpcode::LLVMLoad) {
+            erase_if_unused(saved);
+        }
+    }
+    for save in calls_to("llvm.stacksave") {
+        let slots: Vec<Value> = ir::users(save)
+            .into_iter()
+            .filter(|u| ir::opcode(*u) == Some(LLVMOpcode::LLVMStore) && ir::operand(*u, 0) == save)
+            .collect();
+        for store in slots {
+            let slot = ir::operand(store, 1);
+            // Only a slot nothing else reads goes.
+            if ir::users(slot).len() == 1 {
+                builder.erase_unused(store);
+                erase_if_unused(slot);
+            }
+        }
+        erase_if_unused(save);
+    }
+}
+
+fn in_entry(i: Value, blocks: &[ir::Block]) -> bool {
+    ir::parent_block(i) == blocks[0]
+}
+
+/// True if the program stores a saved machine stack pointer
+/// (`llvm.stacksave`, around a VLA at -O0) in `alloca`: that slot stays in
+/// the machine frame, where the certificates follow the stack pointer
+/// through it, and where no pointer into the machine stack is kept in
+/// memory the translator cannot rewrite.
+fn holds_stack_pointer(alloca: Value) -> bool {
+    ir::users(alloca).into_iter().any(|u| {
+        ir::opcode(u) == Some(LLVMOpcode::LLVMStore) && {
+            let v = ir::operand(u, 0);
+            ir::is_call(v)
+                && ir::direct_callee(v).is_some_and(|c| ir::name(c).starts_with("llvm.stacksave"))
+        }
+    })
 }
 
 fn returns_twice(call: Value) -> bool {
@@ -333,6 +413,45 @@ define i64 @none(i64 %x) {
         // The empty frame is the entry pointer minus nothing.
         assert!(
             after.contains("store ptr %1, ptr @__landmark_unsafe_sp"),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn a_stack_restore_with_nothing_dynamic_left_goes() {
+        let ir = r#"
+declare void @use(ptr)
+declare ptr @llvm.stacksave.p0()
+declare void @llvm.stackrestore.p0(ptr)
+define void @const_vla() {
+  %saved = alloca ptr
+  %t = alloca [2 x double], i64 10
+  %sp = call ptr @llvm.stacksave.p0()
+  store ptr %sp, ptr %saved
+  call void @use(ptr %t)
+  %back = load ptr, ptr %saved
+  call void @llvm.stackrestore.p0(ptr %back)
+  ret void
+}
+define void @real_vla(i64 %n) {
+  %saved = alloca ptr
+  %sp = call ptr @llvm.stacksave.p0()
+  store ptr %sp, ptr %saved
+  %t = alloca double, i64 %n
+  call void @use(ptr %t)
+  %back = load ptr, ptr %saved
+  call void @llvm.stackrestore.p0(ptr %back)
+  ret void
+}
+"#;
+        let (_, out) = moved(ir);
+        let f = function(&out, "const_vla");
+        assert!(!f.contains("llvm.stack") && !f.contains("alloca"), "{f}");
+        // A real VLA keeps the pair, and the saved pointer stays in the
+        // machine frame.
+        let f = function(&out, "real_vla");
+        assert!(
+            f.contains("llvm.stackrestore") && f.contains("%saved = alloca ptr"),
             "{f}"
         );
     }

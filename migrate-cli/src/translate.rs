@@ -82,8 +82,13 @@ pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {
             let _ = std::fs::remove_file(output);
             anyhow!("the translated image does not check out (a translator bug): {e}")
         })?;
+    let buffers = match translated.jmp_bufs {
+        0 => String::new(),
+        1 => ", 1 jmp_buf".to_string(),
+        n => format!(", {n} jmp_bufs"),
+    };
     Ok(format!(
-        "migrate: {} ({}, {} frames) translated to {} ({})",
+        "migrate: {} ({}, {} frames{buffers}) translated to {} ({})",
         input.display(),
         image.arch,
         written.frames.len(),

@@ -218,14 +218,12 @@ pub fn migrate_anywhere(name: &str, program: &Program) {
 }
 
 /// Why a migration may still be refused: the upper half of a 16-byte
-/// vector in a stack slot (certificates hold 64-bit values), a frame of a
-/// function that calls setjmp (jmp_bufs are not translated), a pointer into
-/// the stack kept in memory (musl's qsort keeps one to a local buffer), a
-/// frame whose size the certificate does not know at the call (its stack
-/// pointer moved by a run-time amount, as after an alloca).
-const KNOWN_GAPS: [&str; 4] = [
+/// vector in a stack slot (certificates hold 64-bit values), a pointer into
+/// the machine stack kept in memory (a dynamic allocation's address stored
+/// away), a frame whose size the certificate does not know at the call (its
+/// stack pointer moved by a run-time amount, as after an alloca).
+const KNOWN_GAPS: [&str; 3] = [
     "of a 16-byte value",
-    "which calls setjmp",
     "pointers into the stack kept in memory",
     "its frame size is not known at the call",
 ];

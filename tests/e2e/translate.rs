@@ -16,7 +16,7 @@ use migrate_format::image::Image;
 use migrate_format::Arch;
 use stack_translator::isa;
 use stack_translator::records::Executable;
-use stack_translator::translate::{destination, source, StartFrame};
+use stack_translator::translate::{destination, image, jmp_bufs, source, StartFrame};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -108,12 +108,6 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
         source::frames(&truth, &dst_exe, dst_isa),
     ) {
         (Ok(a), Ok(b)) => (a, b),
-        // Refused by name (see the issue note): a frame of a function that
-        // calls setjmp.
-        (Err(e @ stack_translator::translate::TranslateError::SetjmpFrame { .. }), _) => {
-            eprintln!("{what}: refused: {e}");
-            return 0;
-        }
         (a, b) => panic!("{what}: {:?} / {:?}", a.err(), b.err()),
     };
     if std::env::var_os("TRANSLATE_DEBUG").is_some() {
@@ -151,7 +145,19 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     let start = StartFrame {
         main_returned: symbol(&exe(dst), "__landmark_main_returned"),
     };
-    let built = match destination::build(&frames, &dst_exe, dst_isa, &start, truth.state.stack_lo) {
+    // Every jmp_buf in memory (without the unsafe stack pointer: a stale one
+    // has no frame, and is not taken for live).
+    let live = image::live_memory(&image, None);
+    let buffers = jmp_bufs::find(&image, &frames, &src_exe, src_isa, &live)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let built = match destination::build(
+        &frames,
+        &buffers,
+        &dst_exe,
+        dst_isa,
+        &start,
+        truth.state.stack_lo,
+    ) {
         Ok(b) => b,
         // Known and refused by name (see the issue note): the upper half of
         // a 16-byte vector in a slot.
@@ -241,6 +247,47 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
                 checked += 1;
             }
         }
+    }
+    // Each live jmp_buf as the other ISA's own setjmp filled it: its stack
+    // pointer, return address and every register the code after setjmp
+    // reads there.
+    let layout = dst_isa.jmp_buf();
+    for (address, bytes) in &built.jmp_bufs {
+        let native = truth.read_memory(*address, layout.size).unwrap();
+        let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+        let pc = word(bytes, layout.pc);
+        assert_eq!(
+            pc,
+            word(&native, layout.pc),
+            "{what}: jmp_buf at {address:#x}: pc"
+        );
+        assert_eq!(
+            word(bytes, layout.sp),
+            word(&native, layout.sp),
+            "{what}: jmp_buf at {address:#x}: sp"
+        );
+        let cert = dst_exe.certificate_at(pc).unwrap();
+        for &(reg, at) in layout.registers {
+            let read = cert.live.iter().any(|(l, e)| {
+                *l == (Loc::Reg { reg })
+                    && !matches!(
+                        e,
+                        Explanation::Clobbered
+                            | Explanation::Undefined
+                            | Explanation::CallResult
+                            | Explanation::CallersValue { .. }
+                    )
+            });
+            if read {
+                assert_eq!(
+                    word(bytes, at),
+                    word(&native, at),
+                    "{what}: jmp_buf at {address:#x}: register {reg}"
+                );
+                checked += 1;
+            }
+        }
+        checked += 2;
     }
     // Frame 0's callee-saved registers and the stack pointer, as resumed.
     for &r in dst_isa.callee_saved().iter().chain([dst_isa.sp()].iter()) {

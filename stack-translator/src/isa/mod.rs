@@ -91,6 +91,22 @@ pub trait Isa: Sync {
     fn fp_register_offset(&self, reg: Reg) -> Option<usize>;
     /// Decodes the machine code of one function, `code` at `address`.
     fn decode(&self, code: &[u8], address: u64, memory: &dyn Memory) -> Result<Vec<MInst>>;
+    /// Where musl's `setjmp` on this ISA stores what `longjmp` restores.
+    fn jmp_buf(&self) -> &'static JmpBufLayout;
+}
+
+/// musl's `__jmp_buf` (src/setjmp/<isa>/setjmp.s): byte offsets of the
+/// registers `setjmp` saves. The `pc` is the return address of the
+/// `setjmp` call, the `sp` the caller's stack pointer after it returns.
+#[derive(Debug)]
+pub struct JmpBufLayout {
+    /// Callee-saved registers (DWARF numbers) and their offsets; on
+    /// aarch64 the floating-point ones keep their low 64 bits.
+    pub registers: &'static [(Reg, usize)],
+    pub sp: usize,
+    pub pc: usize,
+    /// Bytes `setjmp` writes.
+    pub size: usize,
 }
 
 pub const X86_64: &dyn Isa = &x64::X64;

@@ -16,6 +16,7 @@
 //! register itself at resume. Frames are filled outermost first, so each
 //! frame's needs are known when the frame inside it is written.
 
+use super::jmp_bufs::JmpBuf;
 use super::source::SourceFrame;
 use super::{low_bytes, TranslateError};
 use crate::isa::Isa;
@@ -46,6 +47,8 @@ pub struct DestinationStack {
     /// The stack's bytes from `low` up to `main`'s CFA.
     pub low: u64,
     pub bytes: Vec<u8>,
+    /// Each live `jmp_buf`'s address and its destination contents.
+    pub jmp_bufs: Vec<(u64, Vec<u8>)>,
 }
 
 /// What the destination ISA's start-up frame (`__landmark_start_main`)
@@ -55,8 +58,11 @@ pub struct StartFrame {
     pub main_returned: u64,
 }
 
+/// Lays out and fills the destination frames of `source`, and the
+/// destination contents of its live `jmp_bufs`.
 pub fn build(
     source: &[SourceFrame],
+    jmp_bufs: &[JmpBuf],
     exe: &Executable,
     isa: &dyn Isa,
     start: &StartFrame,
@@ -121,9 +127,9 @@ pub fn build(
     // registers is then known.
     let mut callers = BTreeMap::new(); // the start frame needs none
     let mut registers = BTreeMap::new();
+    let mut buffers = Vec::new();
     for k in (0..n).rev() {
         let (frame, cert, src) = (&frames[k], certs[k], &source[k]);
-        let fp = cert.fp_offset.map(|o| frame.cfa.wrapping_add(o as u64));
         let caller_pc = if k + 1 < n {
             frames[k + 1].pc
         } else {
@@ -137,12 +143,124 @@ pub fn build(
         } else {
             Some(0)
         };
-        let values = Values {
-            src,
-            cfa: frame.cfa,
+        let fill = Fill {
+            isa,
             frames: &frames,
             certs: &certs,
             source,
+        };
+        let mine = fill.frame(
+            &mut stack,
+            k,
+            frame,
+            cert,
+            src,
+            (&callers, caller_pc, caller_fp),
+            false,
+        )?;
+        // The jmp_bufs this frame's setjmp calls filled: the same frame,
+        // suspended at the setjmp call site.
+        for jb in jmp_bufs.iter().filter(|j| j.frame == k) {
+            let site = jb.view.call_site;
+            let at = exe
+                .certificate_of(u64::from(site))
+                .ok_or(TranslateError::NotCertified {
+                    frame: k,
+                    pc: jb.view.pc,
+                    call_site: site,
+                })?;
+            let sp_offset = at.sp_offset.ok_or(TranslateError::UnknownFrameSize {
+                frame: k,
+                call_site: site,
+            })?;
+            let view = DestinationFrame {
+                call_site: site,
+                pc: at.return_address,
+                sp: frame.cfa.wrapping_add(sp_offset as u64),
+                cfa: frame.cfa,
+            };
+            let mut regs = fill.frame(
+                &mut stack,
+                k,
+                &view,
+                at,
+                &jb.view,
+                (&callers, caller_pc, caller_fp),
+                true,
+            )?;
+            if let Some(o) = at.fp_offset {
+                regs.insert(isa.fp(), frame.cfa.wrapping_add(o as u64));
+            }
+            let layout = isa.jmp_buf();
+            let mut bytes: Vec<u8> = POISON
+                .to_le_bytes()
+                .iter()
+                .copied()
+                .cycle()
+                .take(layout.size)
+                .collect();
+            let mut put = |offset: usize, v: u64| {
+                bytes[offset..offset + 8].copy_from_slice(&v.to_le_bytes());
+            };
+            for &(reg, offset) in layout.registers {
+                if let Some(&v) = regs.get(&reg) {
+                    put(offset, v);
+                }
+            }
+            put(layout.sp, view.sp);
+            put(layout.pc, view.pc);
+            buffers.push((jb.address, bytes));
+        }
+        if k == 0 {
+            registers = mine.clone();
+            registers.insert(isa.return_address_column(), frame.pc);
+        }
+        // What the frame inside must give back: this frame's registers.
+        callers = mine;
+    }
+    Ok(DestinationStack {
+        frames,
+        registers,
+        low,
+        bytes: stack.bytes,
+        jmp_bufs: buffers,
+    })
+}
+
+/// What filling a frame needs besides the frame itself.
+struct Fill<'a> {
+    isa: &'a dyn Isa,
+    frames: &'a [DestinationFrame],
+    certs: &'a [&'a Certificate],
+    source: &'a [SourceFrame],
+}
+
+impl Fill<'_> {
+    /// Writes frame `k` (`frame`, with certificate `cert`, its values from
+    /// `src`) into `stack` and returns the registers it needs at resume.
+    /// `caller` is what the caller needs back: its registers, return
+    /// address and frame pointer. With `checked`, the frame has already
+    /// been written for another call site, and a slot both need must get
+    /// the same value from both.
+    #[allow(clippy::too_many_arguments)]
+    fn frame(
+        &self,
+        stack: &mut Stack,
+        k: usize,
+        frame: &DestinationFrame,
+        cert: &Certificate,
+        src: &SourceFrame,
+        caller: (&BTreeMap<Reg, u64>, u64, Option<u64>),
+        checked: bool,
+    ) -> Result<BTreeMap<Reg, u64>, TranslateError> {
+        let (callers, caller_pc, caller_fp) = caller;
+        let fp = cert.fp_offset.map(|o| frame.cfa.wrapping_add(o as u64));
+        let values = Values {
+            src,
+            cfa: frame.cfa,
+            frames: self.frames,
+            certs: self.certs,
+            source: self.source,
         };
         // The lowest save slot of each register this frame saved.
         let mut save_slot: BTreeMap<Reg, i64> = BTreeMap::new();
@@ -164,9 +282,9 @@ pub fn build(
                 Explanation::CallersValue {
                     of: Loc::Reg { reg },
                 } => {
-                    if Some(*reg) == isa.link_register() {
+                    if Some(*reg) == self.isa.link_register() {
                         Some(caller_pc)
-                    } else if *reg == isa.fp() {
+                    } else if *reg == self.isa.fp() {
                         caller_fp
                     } else {
                         callers.get(reg).copied()
@@ -192,6 +310,7 @@ pub fn build(
                     };
                     match e {
                         Explanation::Narrow { at, size, .. } => stack.write(
+                            checked,
                             frame.cfa.wrapping_add((offset + *at as i64) as u64),
                             &value.to_le_bytes()[..*size as usize],
                         )?,
@@ -207,7 +326,7 @@ pub fn build(
                                     offset,
                                 });
                             };
-                            stack.write(frame.cfa.wrapping_add(offset as u64), four)?
+                            stack.write(checked, frame.cfa.wrapping_add(offset as u64), four)?
                         }
                     }
                 }
@@ -216,9 +335,10 @@ pub fn build(
         // Where the code that returns finds its return address, if the
         // certificate does not list it (x86_64: at CFA - 8, pushed by the
         // call, not a slot the function's code reads).
-        if isa.link_register().is_none() {
+        if self.isa.link_register().is_none() {
             stack.write(
-                frame.cfa.wrapping_add(isa.entry_sp() as u64),
+                checked,
+                frame.cfa.wrapping_add(self.isa.entry_sp() as u64),
                 &caller_pc.to_le_bytes(),
             )?;
         }
@@ -237,30 +357,19 @@ pub fn build(
             if range.size as usize != bytes.len() {
                 return Err(TranslateError::Inconsistent(format!(
                     "frame #{k}: stack allocation {a} is {} bytes on the source and {} on the \
-                     destination",
+                 destination",
                     bytes.len(),
                     range.size
                 )));
             }
-            stack.write(frame.cfa.wrapping_add(range.offset as u64), bytes)?;
+            stack.write(checked, frame.cfa.wrapping_add(range.offset as u64), bytes)?;
         }
         if let Some(fp) = fp {
-            mine.insert(isa.fp(), fp);
+            mine.insert(self.isa.fp(), fp);
         }
-        mine.insert(isa.sp(), frame.sp);
-        if k == 0 {
-            registers = mine.clone();
-            registers.insert(isa.return_address_column(), frame.pc);
-        }
-        // What the frame inside must give back: this frame's registers.
-        callers = mine;
+        mine.insert(self.isa.sp(), frame.sp);
+        Ok(mine)
     }
-    Ok(DestinationStack {
-        frames,
-        registers,
-        low,
-        bytes: stack.bytes,
-    })
 }
 
 struct Stack {
@@ -269,14 +378,27 @@ struct Stack {
 }
 
 impl Stack {
-    fn write(&mut self, at: u64, data: &[u8]) -> Result<(), TranslateError> {
+    /// Writes `data` at `at`. With `checked`, bytes already written (not
+    /// poison any more) must already be `data`.
+    fn write(&mut self, checked: bool, at: u64, data: &[u8]) -> Result<(), TranslateError> {
         let start = at.wrapping_sub(self.low) as usize;
         if at < self.low || start + data.len() > self.bytes.len() {
             return Err(TranslateError::Inconsistent(format!(
                 "a write to {at:#x} outside the translated frames"
             )));
         }
-        self.bytes[start..start + data.len()].copy_from_slice(data);
+        let old = &mut self.bytes[start..start + data.len()];
+        if checked {
+            let poison = POISON.to_le_bytes();
+            let written = old
+                .iter()
+                .enumerate()
+                .any(|(i, b)| *b != poison[(start + i) % 8]);
+            if written && old != data {
+                return Err(TranslateError::JmpBufConflict { at });
+            }
+        }
+        old.copy_from_slice(data);
         Ok(())
     }
 }

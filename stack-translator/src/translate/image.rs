@@ -2,7 +2,7 @@
 //! rebuilt, and every note in the destination ISA's form.
 
 use super::destination::{self, DestinationStack, StartFrame};
-use super::{process, source, TranslateError};
+use super::{jmp_bufs, process, source, TranslateError};
 use crate::isa;
 use crate::records::Executable;
 use migrate_format::image::notes::*;
@@ -24,6 +24,8 @@ pub struct Translated {
     segments: Vec<(Segment, Data)>,
     /// The destination's frames, innermost first.
     pub frames: Vec<destination::DestinationFrame>,
+    /// How many live `jmp_buf`s were translated.
+    pub jmp_bufs: usize,
 }
 
 enum Data {
@@ -101,11 +103,24 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         ),
         None => None,
     };
-    no_stack_pointers_in_memory(image, &frames, unsafe_sp)?;
+    let live = live_memory(image, unsafe_sp);
+    let jmp_bufs = jmp_bufs::find(image, &frames, from.exe, src_isa, &live)?;
+    let buffers: Vec<(u64, u64)> = jmp_bufs
+        .iter()
+        .map(|j| (j.address, src_isa.jmp_buf().size as u64))
+        .collect();
+    no_stack_pointers_in_memory(image, &frames, &live, &buffers)?;
     let start = StartFrame {
         main_returned: need(&dst_syms, MAIN_RETURNED, to)?,
     };
-    let stack = destination::build(&frames, to.exe, dst_isa, &start, image.state.stack_lo)?;
+    let stack = destination::build(
+        &frames,
+        &jmp_bufs,
+        to.exe,
+        dst_isa,
+        &start,
+        image.state.stack_lo,
+    )?;
     let main_cfa = frames.last().expect("an image has frames").cfa;
 
     // Memory: the stack rebuilt, musl's cached vDSO entry point reset.
@@ -122,6 +137,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         }
     }
     patches.extend(isa_specific_data(image, from, to)?);
+    patches.extend(stack.jmp_bufs.iter().cloned());
     let segments = segments(image, &stack, main_cfa, &patches)?;
 
     // Notes, in the runtime's order.
@@ -214,28 +230,57 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         notes,
         segments,
         frames: stack.frames,
+        jmp_bufs: stack.jmp_bufs.len(),
     })
 }
 
+/// The saved memory outside the machine stack that the program may still
+/// use: every saved segment but the stack's, and of the unsafe stack only
+/// what lies above `unsafe_sp` (the program's unsafe stack pointer; below
+/// it is dead, like the machine stack below the stack pointer). As
+/// (address, size) ranges.
+pub fn live_memory(image: &Image, unsafe_sp: Option<u64>) -> Vec<(u64, u64)> {
+    let (lo, hi) = (image.state.stack_lo, image.state.stack_hi);
+    let mut out = Vec::new();
+    for s in image.segments.iter().filter(|s| s.saved) {
+        if s.address >= lo && s.address < hi {
+            continue;
+        }
+        let unsafe_stack =
+            (UNSAFE_STACK_TOP - MAX_STACK_SIZE..UNSAFE_STACK_TOP).contains(&s.address);
+        let start = match unsafe_sp {
+            Some(usp) if unsafe_stack => usp.clamp(s.address, s.address + s.size),
+            _ => s.address,
+        };
+        if start < s.address + s.size {
+            out.push((start, s.address + s.size - start));
+        }
+    }
+    out
+}
+
 /// Refuses an image whose memory outside the frames' explained locations
-/// (stack allocations in use, and every saved segment but the stack) holds
-/// an address inside the frames being rebuilt: such a pointer would have to
-/// move with its frame, and nothing says it is a pointer. The unsafe stack
-/// below `unsafe_sp` (the program's unsafe stack pointer) is dead, like the
-/// machine stack below the stack pointer, and is not scanned.
+/// (stack allocations in use, and the `live` memory ranges but for the
+/// translated `jmp_bufs`, address and size) holds an address inside the
+/// frames being rebuilt: such a pointer would have to move with its frame,
+/// and nothing says it is a pointer.
 fn no_stack_pointers_in_memory(
     image: &Image,
     frames: &[source::SourceFrame],
-    unsafe_sp: Option<u64>,
+    live: &[(u64, u64)],
+    jmp_bufs: &[(u64, u64)],
 ) -> Result<(), TranslateError> {
     let (low, top) = (frames[0].sp, frames[frames.len() - 1].cfa);
     let scan = |at: u64, bytes: &[u8], place: &'static str| {
         let skip = (at.wrapping_neg() % 8) as usize; // to the first aligned word
         for (i, w) in bytes.get(skip..).unwrap_or(&[]).chunks_exact(8).enumerate() {
             let value = u64::from_le_bytes(w.try_into().unwrap());
-            if (low..top).contains(&value) {
+            let word = at + (skip + 8 * i) as u64;
+            if (low..top).contains(&value)
+                && !jmp_bufs.iter().any(|&(a, n)| (a..a + n).contains(&word))
+            {
                 return Err(TranslateError::StackPointerInMemory {
-                    at: at + (skip + 8 * i) as u64,
+                    at: word,
                     value,
                     place,
                 });
@@ -248,29 +293,20 @@ fn no_stack_pointers_in_memory(
             scan(*at, bytes, "a stack allocation in use")?;
         }
     }
-    let (lo, hi) = (image.state.stack_lo, image.state.stack_hi);
-    for s in image.segments.iter().filter(|s| s.saved) {
-        if s.address >= lo && s.address < hi {
-            continue;
-        }
+    for &(start, size) in live {
         const CHUNK: u64 = 1 << 20;
-        let unsafe_stack =
-            (UNSAFE_STACK_TOP - MAX_STACK_SIZE..UNSAFE_STACK_TOP).contains(&s.address);
-        let mut done = match unsafe_sp {
-            Some(usp) if unsafe_stack => usp.clamp(s.address, s.address + s.size) - s.address,
-            _ => 0,
-        };
-        let place = if unsafe_stack {
+        let place = if (UNSAFE_STACK_TOP - MAX_STACK_SIZE..UNSAFE_STACK_TOP).contains(&start) {
             "the unsafe stack"
         } else {
             "data or heap"
         };
-        while done < s.size {
-            let n = CHUNK.min(s.size - done);
+        let mut done = 0;
+        while done < size {
+            let n = CHUNK.min(size - done);
             let bytes = image
-                .read_memory(s.address + done, n as usize)
+                .read_memory(start + done, n as usize)
                 .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-            scan(s.address + done, &bytes, place)?;
+            scan(start + done, &bytes, place)?;
             done += n;
         }
     }

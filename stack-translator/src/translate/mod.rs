@@ -10,6 +10,7 @@
 
 pub mod destination;
 pub mod image;
+pub mod jmp_bufs;
 pub mod process;
 pub mod source;
 
@@ -71,12 +72,12 @@ pub enum TranslateError {
         call_site: u32,
         offset: i64,
     },
-    /// A frame of a function that calls setjmp: its jmp_buf holds the
-    /// source ISA's registers, which are not translated yet.
+    /// A live jmp_buf's frame, resumed at the setjmp call, needs another
+    /// value in a stack slot than the frame's current call does.
     #[error(
-        "frame #{frame} is in {function}, which calls setjmp: a jmp_buf it may hold has the source ISA's registers, and translating jmp_bufs is not done yet"
+        "a live jmp_buf and its frame's current call need different values in the stack slot at {at:#x}"
     )]
-    SetjmpFrame { frame: usize, function: String },
+    JmpBufConflict { at: u64 },
     /// Memory (a stack allocation, the heap, a global) holding what looks
     /// like a pointer into the translated frames: it would need rewriting,
     /// and memory has no types to say it is a pointer.

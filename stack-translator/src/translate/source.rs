@@ -14,7 +14,7 @@ use super::{low_bytes, TranslateError};
 use crate::isa::Isa;
 use crate::machine::Reg;
 use crate::records::Executable;
-use migrate_format::callsites::{CallKind, CallSite};
+use migrate_format::callsites::CallSite;
 use migrate_format::certificates::{Certificate, Explanation, Loc};
 use migrate_format::image::Image;
 use std::collections::BTreeMap;
@@ -50,94 +50,113 @@ pub fn frames(
     isa: &dyn Isa,
 ) -> Result<Vec<SourceFrame>, TranslateError> {
     let mut registers = image_registers(image, isa);
-    // Functions that call setjmp (their frames are refused: see below).
-    let setjmp_functions: std::collections::HashSet<&str> = exe
-        .table
-        .sites
-        .iter()
-        .filter(|s| matches!(s.kind, CallKind::ReturnsTwice(_)))
-        .map(|s| s.function.as_str())
-        .collect();
     let mut out: Vec<SourceFrame> = Vec::with_capacity(image.frames.len());
     for (k, walked) in image.frames.iter().enumerate() {
-        let cert = exe
-            .certificate_at(walked.pc)
-            .ok_or(TranslateError::NotCertified {
-                frame: k,
-                pc: walked.pc,
-                call_site: walked.call_site,
-            })?;
-        let sp_offset = cert.sp_offset.ok_or(TranslateError::UnknownFrameSize {
-            frame: k,
-            call_site: walked.call_site,
-        })?;
-        let cfa = walked.sp.wrapping_sub(sp_offset as u64);
-        if let Some(next) = image.frames.get(k + 1) {
-            if next.sp != cfa {
-                return Err(TranslateError::Inconsistent(format!(
-                    "frame #{k} at {:#x}: its CFA {cfa:#x} is not the next frame's stack pointer \
-                     {:#x}",
-                    walked.pc, next.sp
-                )));
-            }
-        }
-        registers.insert(isa.sp(), walked.sp);
-        if let Some(o) = cert.fp_offset {
-            registers.insert(isa.fp(), cfa.wrapping_add(o as u64));
-        }
-        let site =
-            exe.table
-                .get(u64::from(walked.call_site))
-                .ok_or(TranslateError::Inconsistent(format!(
-                    "call site {} is not in the call-site table",
-                    walked.call_site
-                )))?;
-        if setjmp_functions.contains(site.function.as_str()) {
-            return Err(TranslateError::SetjmpFrame {
-                frame: k,
-                function: site.function.clone(),
-            });
-        }
-        let frame = Reader {
-            image,
-            cert,
-            cfa,
-            registers: &registers,
-        };
-        let record = exe
-            .records
-            .get(&u64::from(walked.call_site))
-            .and_then(|rs| rs.iter().find(|r| r.address() == cert.record_address));
-        let mut values = Vec::with_capacity(site.values.len());
-        for p in 0..site.values.len() {
-            let size = site.values[p].size as usize;
-            let v = match frame.value(p, size)? {
-                Some(v) => Some(v),
-                None => match frame.kept(p, size)? {
-                    Some(v) => Some(v),
-                    None => record.and_then(|r| frame.at_record(r, p, size, isa)),
-                },
-            };
-            values.push(v);
-        }
-        let allocas = frame.allocas(site, k)?;
-        let callers = frame.callers_registers(isa)?;
-        out.push(SourceFrame {
+        let at = Suspended {
             call_site: walked.call_site,
             pc: walked.pc,
             sp: walked.sp,
+        };
+        let (frame, callers) = unwind(image, exe, isa, k, &at, registers, k > 0)?;
+        if let Some(next) = image.frames.get(k + 1) {
+            if next.sp != frame.cfa {
+                return Err(TranslateError::Inconsistent(format!(
+                    "frame #{k} at {:#x}: its CFA {:#x} is not the next frame's stack pointer \
+                     {:#x}",
+                    walked.pc, frame.cfa, next.sp
+                )));
+            }
+        }
+        out.push(frame);
+        registers = callers;
+    }
+    Ok(out)
+}
+
+/// Where a frame is suspended: at call site `call_site`, whose return
+/// address is `pc`, with stack pointer `sp`.
+pub struct Suspended {
+    pub call_site: u32,
+    pub pc: u64,
+    pub sp: u64,
+}
+
+/// One frame suspended `at` a call site, with `registers` (the callee-saved
+/// ones as it sees them), and the registers its caller sees. `k` numbers
+/// the frame for messages; `returning` says the call has not returned yet
+/// (what it returns comes later).
+pub fn unwind(
+    image: &Image,
+    exe: &Executable,
+    isa: &dyn Isa,
+    k: usize,
+    at: &Suspended,
+    mut registers: BTreeMap<Reg, u64>,
+    returning: bool,
+) -> Result<(SourceFrame, BTreeMap<Reg, u64>), TranslateError> {
+    let Suspended { call_site, pc, sp } = *at;
+    let cert = exe.certificate_at(pc).ok_or(TranslateError::NotCertified {
+        frame: k,
+        pc,
+        call_site,
+    })?;
+    let sp_offset = cert.sp_offset.ok_or(TranslateError::UnknownFrameSize {
+        frame: k,
+        call_site,
+    })?;
+    let cfa = sp.wrapping_sub(sp_offset as u64);
+    registers.insert(isa.sp(), sp);
+    if let Some(o) = cert.fp_offset {
+        registers.insert(isa.fp(), cfa.wrapping_add(o as u64));
+    }
+    let site = exe
+        .table
+        .get(u64::from(call_site))
+        .filter(|s| s.id == cert.id)
+        .ok_or(TranslateError::Inconsistent(format!(
+            "call site {call_site} is not in the call-site table, or not at {pc:#x}"
+        )))?;
+    let frame = Reader {
+        image,
+        cert,
+        cfa,
+        registers: &registers,
+    };
+    let record = exe
+        .records
+        .get(&u64::from(call_site))
+        .and_then(|rs| rs.iter().find(|r| r.address() == cert.record_address));
+    let mut values = Vec::with_capacity(site.values.len());
+    for p in 0..site.values.len() {
+        let size = site.values[p].size as usize;
+        let v = match frame.value(p, size)? {
+            Some(v) => Some(v),
+            None => match frame.kept(p, size)? {
+                Some(v) => Some(v),
+                None => record.and_then(|r| frame.at_record(r, p, size, isa)),
+            },
+        };
+        values.push(v);
+    }
+    let allocas = frame.allocas(site, k)?;
+    let callers = frame.callers_registers(isa)?;
+    let call_results = (0..site.values.len())
+        .map(|p| returning && frame.in_return_register(p, isa))
+        .collect();
+    Ok((
+        SourceFrame {
+            call_site,
+            pc,
+            sp,
             cfa,
             registers: registers.clone(),
             values,
             pointers: site.values.iter().map(|v| v.pointer).collect(),
-            call_results: (0..site.values.len())
-                .map(|p| k > 0 && frame.in_return_register(p, isa))
-                .collect(),
+            call_results,
             allocas,
-        });
-        registers = callers;
-    }
-    Ok(out)
+        },
+        callers,
+    ))
 }
 
 /// The image's registers by DWARF number: the general ones and the

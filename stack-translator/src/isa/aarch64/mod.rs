@@ -20,6 +20,34 @@ pub struct Aarch64;
 const CALLEE_SAVED: &[Reg] = &[
     19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 72, 73, 74, 75, 76, 77, 78, 79,
 ];
+/// musl's aarch64 setjmp: x19-x28, x29, x30 (the return address), sp,
+/// d8-d15.
+static JMP_BUF: super::JmpBufLayout = super::JmpBufLayout {
+    registers: &[
+        (19, 0),
+        (20, 8),
+        (21, 16),
+        (22, 24),
+        (23, 32),
+        (24, 40),
+        (25, 48),
+        (26, 56),
+        (27, 64),
+        (28, 72),
+        (29, 80),
+        (72, 112),
+        (73, 120),
+        (74, 128),
+        (75, 136),
+        (76, 144),
+        (77, 152),
+        (78, 160),
+        (79, 168),
+    ],
+    sp: 104,
+    pc: 88,
+    size: 176,
+};
 /// x0-x18, x30 (the link register), v0-v7, v16-v31.
 const CALLER_SAVED: &[Reg] = &[
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 30, 64, 65, 66, 67, 68, 69,
@@ -79,6 +107,10 @@ impl Isa for Aarch64 {
 
     fn return_address_column(&self) -> Reg {
         30
+    }
+
+    fn jmp_buf(&self) -> &'static super::JmpBufLayout {
+        &JMP_BUF
     }
 
     fn core_register(&self, reg: Reg) -> Option<&'static str> {

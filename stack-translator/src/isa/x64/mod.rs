@@ -19,6 +19,14 @@ const RSP: Reg = 7;
 const RBP: Reg = 6;
 /// rbx, rbp, r12-r15.
 const CALLEE_SAVED: &[Reg] = &[3, 6, 12, 13, 14, 15];
+/// musl's x86_64 setjmp: rbx, rbp, r12-r15, then rsp (after the return)
+/// and the return address.
+static JMP_BUF: super::JmpBufLayout = super::JmpBufLayout {
+    registers: &[(3, 0), (6, 8), (12, 16), (13, 24), (14, 32), (15, 40)],
+    sp: 48,
+    pc: 56,
+    size: 64,
+};
 /// rax, rdx, rcx, rsi, rdi, r8-r11, xmm0-xmm15.
 const CALLER_SAVED: &[Reg] = &[
     0, 1, 2, 4, 5, 8, 9, 10, 11, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
@@ -138,6 +146,10 @@ impl Isa for X64 {
 
     fn return_address_column(&self) -> Reg {
         16
+    }
+
+    fn jmp_buf(&self) -> &'static super::JmpBufLayout {
+        &JMP_BUF
     }
 
     fn core_register(&self, reg: Reg) -> Option<&'static str> {

@@ -227,6 +227,18 @@ pub fn build(
     })
 }
 
+/// Bytes 8-15 of the recorded 16-byte value whose bytes `e` names, if `e`
+/// names bytes of one and the source frame has them.
+fn upper_of(e: &Explanation, src: &SourceFrame) -> Option<u64> {
+    match e {
+        Explanation::Upper { of, .. } => match **of {
+            Explanation::Recorded { part, plus: 0 } => src.upper.get(part).copied().flatten(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// What filling a frame needs besides the frame itself.
 struct Fill<'a> {
     isa: &'a dyn Isa,
@@ -315,11 +327,15 @@ impl Fill<'_> {
                             &value.to_le_bytes()[..*size as usize],
                         )?,
                         _ => {
-                            // A value is known to 8 bytes: the upper half of
-                            // a 16-byte vector is not (the certificate's
-                            // values are 64-bit), so such a frame is refused.
-                            let bytes = value.to_le_bytes();
-                            let Some(four) = bytes.get(4 * half..4 * half + 4) else {
+                            // Bytes 8-15 of a 16-byte vector come from the
+                            // source's upper half of that recorded value; of
+                            // anything else they are not known, and such a
+                            // frame is refused.
+                            let mut wide = value.to_le_bytes().to_vec();
+                            if let Some(upper) = upper_of(e, src) {
+                                wide.extend_from_slice(&upper.to_le_bytes());
+                            }
+                            let Some(four) = wide.get(4 * half..4 * half + 4) else {
                                 return Err(TranslateError::WideValue {
                                     frame: k,
                                     call_site: src.call_site,

@@ -34,6 +34,11 @@ pub struct SourceFrame {
     /// Each recorded value (stackmap location index), zero-extended, if a
     /// live location holds all of it.
     pub values: Vec<Option<u64>>,
+    /// Bytes 8-15 of each recorded value wider than 8 bytes (a
+    /// `<2 x double>`), if live stack slots hold them; zero for the others
+    /// (what a 16-byte spill of an 8-byte value holds there is no part of
+    /// it).
+    pub upper: Vec<Option<u64>>,
     /// Whether each recorded value is a pointer.
     pub pointers: Vec<bool>,
     /// Whether each recorded value is what the call returns (an outer
@@ -138,6 +143,15 @@ pub fn unwind(
         };
         values.push(v);
     }
+    // A value of 8 bytes or fewer spilled from a vector register (`str q7`)
+    // has 16 bytes in its slot; the code uses only its own bytes, and any
+    // will do for the rest.
+    let upper = (0..site.values.len())
+        .map(|p| match site.values[p].size {
+            0..=8 => Ok(Some(0)),
+            _ => frame.upper(p),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let allocas = frame.allocas(site, k)?;
     let callers = frame.callers_registers(isa)?;
     let call_results = (0..site.values.len())
@@ -151,6 +165,7 @@ pub fn unwind(
             cfa,
             registers: registers.clone(),
             values,
+            upper,
             pointers: site.values.iter().map(|v| v.pointer).collect(),
             call_results,
             allocas,
@@ -271,6 +286,30 @@ impl Reader<'_> {
         } else {
             Ok(None)
         }
+    }
+
+    /// Bytes 8-15 of recorded value `part` (wider than 8 bytes), if live
+    /// stack slots hold all of them. (A register cannot: no vector register keeps its
+    /// upper half across a call.)
+    fn upper(&self, part: usize) -> Result<Option<u64>, TranslateError> {
+        let mut bytes: [Option<u8>; 8] = [None; 8];
+        for (loc, e) in &self.cert.live {
+            let (Loc::Slot { offset }, Explanation::Upper { of, part: half @ 2..=3 }) = (loc, e)
+            else {
+                continue;
+            };
+            if !matches!(**of, Explanation::Recorded { part: p, plus: 0 } if p == part) {
+                continue;
+            }
+            let from = 4 * (*half as usize - 2);
+            for (i, b) in self.slot(*offset, 4)?.into_iter().enumerate() {
+                bytes[from + i] = Some(b);
+            }
+        }
+        Ok(bytes
+            .iter()
+            .all(Option::is_some)
+            .then(|| u64::from_le_bytes(bytes.map(|b| b.unwrap()))))
     }
 
     /// Recorded value `part` where the certificate says a location still

@@ -60,9 +60,22 @@ enum Cmd {
         checkpoint_after: Option<std::time::Duration>,
         /// Move the program to this ISA at that point: checkpoint, translate, and continue it
         /// there, with the same stdin, stdout and stderr (one output stream, the program's exit
-        /// code); the image is a temporary file.
-        #[arg(long, value_name = "ISA", requires = "when", conflicts_with_all = ["image", "keep_running"])]
-        to: Option<Arch>,
+        /// code); the image is a temporary file. Repeat it for more moves, each after as many
+        /// hits (or as long) again, counted from the previous move. A move the translator
+        /// refuses is not made: the program goes on where it was, and migrate says why.
+        #[arg(long, value_name = "ISA", requires = "when",
+              conflicts_with_all = ["image", "keep_running", "ping_pong"])]
+        to: Vec<Arch>,
+        /// Move the program K times, to the other ISA each time, each move after as many hits
+        /// (or as long) as the first, counted from the previous move.
+        #[arg(long, value_name = "K", requires = "when",
+              value_parser = clap::value_parser!(u32).range(1..),
+              conflicts_with_all = ["image", "keep_running"])]
+        ping_pong: Option<u32>,
+        /// With --to or --ping-pong: write what became of each move to FILE (one JSON object
+        /// per line: from, to, hit, refused) and say nothing about refusals on stderr.
+        #[arg(long, value_name = "FILE", hide = true)]
+        moves: Option<PathBuf>,
         /// Where to write the checkpoint image (an ELF core file, mode 0600, written to a
         /// temporary name and renamed into place). Default: BASE.<arch>.core. Alone, it is
         /// where a checkpoint the program asks for (`landmark_request_checkpoint` in
@@ -217,10 +230,24 @@ fn real_main() -> Result<i32> {
             image,
             keep_running,
             to,
+            ping_pong,
+            moves,
             base,
             args,
         } => {
             let t = isa::of(arch);
+            let to: Vec<Arch> = match ping_pong {
+                Some(k) => {
+                    let mut here = arch;
+                    (0..k)
+                        .map(|_| {
+                            here = here.other();
+                            here
+                        })
+                        .collect()
+                }
+                None => to,
+            };
             // An image path alone serves checkpoints the program asks for
             // (landmark_request_checkpoint) or a signal sends.
             let wanted = checkpoint_at.is_some()
@@ -236,13 +263,19 @@ fn real_main() -> Result<i32> {
                     PathBuf::from(p)
                 }),
                 keep_running,
-                quiet: to.is_some(),
+                quiet: !to.is_empty(),
             });
-            match (to, request) {
-                (Some(to), Some(request)) => {
-                    run::run_and_move(t, &base, &args, stats.as_deref(), request, to)
-                }
-                (_, request) => run::run(t, &base, &args, stats.as_deref(), request.as_ref()),
+            match request {
+                Some(request) if !to.is_empty() => run::run_and_move(
+                    t,
+                    &base,
+                    &args,
+                    stats.as_deref(),
+                    request,
+                    &to,
+                    moves.as_deref(),
+                ),
+                request => run::run(t, &base, &args, stats.as_deref(), request.as_ref()),
             }
         }
         Cmd::Translate { image, to, output } => {

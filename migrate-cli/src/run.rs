@@ -7,6 +7,7 @@ use crate::checkpoint::Request;
 use crate::isa::Toolchain;
 use crate::process;
 use anyhow::{bail, Context, Result};
+use std::io::Write;
 use std::path::Path;
 
 /// Runs `BASE.<isa>` with `args`; returns the exit code to exit with
@@ -65,31 +66,105 @@ pub fn run(
     Ok(code)
 }
 
-/// `migrate run --migrate-at N --to ISA`: runs `BASE.<isa>` until its
-/// checkpoint (`request`, whose image goes to a temporary directory), then
-/// translates the image for `to` and continues the program there with the
-/// same stdin, stdout and stderr; returns the program's exit code.
+/// What became of one move of [`run_and_move`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Move {
+    pub from: migrate_format::Arch,
+    pub to: migrate_format::Arch,
+    /// The landmark hit the checkpoint was taken at, counted from the
+    /// program's start (all legs).
+    pub hit: u64,
+    /// Why the move was refused (the program then went on where it was),
+    /// or None if it moved.
+    pub refused: Option<String>,
+}
+
+/// `migrate run --migrate-at N --to ISA [--to ISA ...]`: runs `BASE.<isa>`
+/// until its checkpoint (`request`, whose image goes to a temporary
+/// directory), translates the image for the first of `tos` and continues
+/// the program there with the same stdin, stdout and stderr; each later
+/// destination is one more leg, checkpointed by the same rule counted from
+/// the leg's start. A move the translator refuses is not made: the program
+/// continues from the same image where it was, and the reason is said
+/// (with `moves`, only written there, one JSON line per move). Returns the
+/// program's exit code.
 pub fn run_and_move(
     t: &dyn Toolchain,
     base: &Path,
     args: &[String],
     stats: Option<&Path>,
     mut request: Request,
-    to: migrate_format::Arch,
+    tos: &[migrate_format::Arch],
+    moves: Option<&Path>,
 ) -> Result<i32> {
-    if to == t.arch() {
-        bail!("--to {to}: the program already runs on {to} (--arch)");
+    let mut here = t.arch();
+    for &to in tos {
+        if to == here {
+            bail!("--to {to}: the program already runs on {to} at that point");
+        }
+        here = to;
     }
     let dir = tempfile::Builder::new()
         .prefix("migrate-move-")
         .tempdir()
         .context("cannot create a temporary directory")?;
-    request.image = dir.path().join("checkpoint.core");
-    let code = run(t, base, args, stats, Some(&request))?;
-    if !request.image.exists() {
-        return Ok(code); // report() has said why, or the program ended
+    let leg = |k: usize| dir.path().join(format!("leg{k}.core"));
+    request.image = leg(0);
+    let mut log = moves
+        .map(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open {}", p.display()))
+        })
+        .transpose()?;
+    let mut code = run(t, base, args, stats, Some(&request))?;
+    let mut here = t.arch();
+    for (k, &wanted) in tos.iter().enumerate() {
+        // After a refused move the program is still where it was: the next
+        // move goes to the other ISA from there.
+        let to = if wanted == here { here.other() } else { wanted };
+        let image = leg(k);
+        if !image.exists() {
+            return Ok(code); // report() has said why, or the program ended
+        }
+        let hit = migrate_format::image::Image::read(&image)
+            .map(|i| i.state.hits)
+            .unwrap_or(0);
+        let moved = dir.path().join(format!("moved{k}.{}.core", to.name()));
+        let refused = match crate::translate::translate_file(&image, to, &moved) {
+            Ok(_) => None,
+            Err(e) => Some(format!("{e:#}")),
+        };
+        let (next_image, next_arch) = match &refused {
+            None => (moved, to),
+            Some(why) => {
+                if log.is_none() {
+                    eprintln!(
+                        "migrate: the move from {here} to {to} was refused, and the program \
+                         continues on {here}: {why}"
+                    );
+                }
+                (image.clone(), here)
+            }
+        };
+        if let Some(log) = &mut log {
+            let line = serde_json::to_string(&Move {
+                from: here,
+                to,
+                hit,
+                refused: refused.clone(),
+            })?;
+            writeln!(log, "{line}")?;
+        }
+        let next = (k + 1 < tos.len()).then(|| Request {
+            image: leg(k + 1),
+            ..request.clone()
+        });
+        code = crate::restore::restore(&next_image, None, false, next.as_ref())?;
+        let _ = std::fs::remove_file(&image);
+        here = next_arch;
     }
-    let moved = dir.path().join(format!("moved.{}.core", to.name()));
-    crate::translate::translate_file(&request.image, to, &moved)?;
-    crate::restore::restore(&moved, None, false, None)
+    Ok(code)
 }

@@ -13,6 +13,13 @@
 //! preempted, and without it aarch64 reaches external variables through a
 //! GOT load (`adrp; ldr`), an address the certificate cannot explain and
 //! an extra load on every landmark check.
+//!
+//! Declarations of constant variables (musl's `FILE *const stdout`) lose
+//! `constant`: a load from constant memory may be redone after a call
+//! instead of kept across it, and the two backends choose differently (seen
+//! in Lua's `luaB_print`: x86_64 reloads `stdout` after the call, aarch64
+//! keeps it in a register), so one ISA's frame would lack a value the
+//! other's code reads. Without it, both keep the value the IR keeps.
 
 use inkwell::module::{Linkage, Module};
 use inkwell::values::UnnamedAddress;
@@ -32,6 +39,7 @@ pub fn normalize_for_layout(module: &Module) {
         }
         if g.is_declaration() {
             g.set_visibility(GlobalVisibility::Hidden);
+            g.set_constant(false);
         }
     }
     for f in module.get_functions() {

@@ -14,3 +14,4 @@ pub mod restore;
 pub mod run;
 pub mod tools;
 pub mod translate;
+pub mod verify;

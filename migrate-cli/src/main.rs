@@ -1,7 +1,9 @@
 //! `migrate`: build C programs that can move between x86_64 and aarch64
 //! while running, and run them.
 
-use migrate_cli::{cc, check, checkpoint, inspect, inspect_image, isa, restore, run, translate};
+use migrate_cli::{
+    cc, check, checkpoint, inspect, inspect_image, isa, restore, run, translate, verify,
+};
 use migrate_format::{Arch, PerArch};
 
 use anyhow::Result;
@@ -87,6 +89,37 @@ enum Cmd {
         #[arg(long)]
         keep_running: bool,
         /// Build base name: runs BASE.<arch>.
+        base: PathBuf,
+        /// Arguments for the program (after --).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Check that a program moved between the ISAs behaves as if it never moved: one
+    /// uninterrupted run on each ISA, then the program moved at N seeded random landmark
+    /// hits in both directions (and, with --ping-pong K, bounced K times starting on each
+    /// ISA); standard output, standard error, exit code and the files each run writes are
+    /// compared with the uninterrupted x86_64 run. Prints a table of identical / refused
+    /// (the program went on where it was; the reasons follow) / differing runs and the
+    /// seed; exits 1 if any run differs.
+    ///
+    /// Standard input is read once and given to every run. Each run starts in an empty
+    /// directory of its own (files it writes there are compared); an argument naming an
+    /// existing file or directory is passed as an absolute path.
+    Verify {
+        /// Random landmark hits to move the program at (each in both directions).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        points: u32,
+        /// Seed of the random hits (default: from the clock; the report says which).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Also bounce the program K times, once starting on each ISA.
+        #[arg(long, value_name = "K", default_value_t = 0)]
+        ping_pong: u32,
+        /// Print the report as JSON (every run, its verdict, refusals and the command that
+        /// repeats it).
+        #[arg(long)]
+        json: bool,
+        /// Build base name (BASE.x86_64 and BASE.aarch64).
         base: PathBuf,
         /// Arguments for the program (after --).
         #[arg(last = true)]
@@ -277,6 +310,34 @@ fn real_main() -> Result<i32> {
                 ),
                 request => run::run(t, &base, &args, stats.as_deref(), request.as_ref()),
             }
+        }
+        Cmd::Verify {
+            points,
+            seed,
+            ping_pong,
+            json,
+            base,
+            args,
+        } => {
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() % 1_000_000)
+                    .unwrap_or(1)
+            });
+            let report = verify::verify(&verify::Options {
+                base,
+                args,
+                points,
+                seed,
+                ping_pong,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{}", verify::render(&report));
+            }
+            Ok(if report.differing > 0 { 1 } else { 0 })
         }
         Cmd::Translate { image, to, output } => {
             let output = output.unwrap_or_else(|| translate::default_output(&image, to));

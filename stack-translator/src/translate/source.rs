@@ -294,7 +294,13 @@ impl Reader<'_> {
     fn upper(&self, part: usize) -> Result<Option<u64>, TranslateError> {
         let mut bytes: [Option<u8>; 8] = [None; 8];
         for (loc, e) in &self.cert.live {
-            let (Loc::Slot { offset }, Explanation::Upper { of, part: half @ 2..=3 }) = (loc, e)
+            let (
+                Loc::Slot { offset },
+                Explanation::Upper {
+                    of,
+                    part: half @ 2..=3,
+                },
+            ) = (loc, e)
             else {
                 continue;
             };

@@ -377,6 +377,21 @@ static void report_restore_timing(int out, long long start_ns)
 	__landmark_syscall(SYS_close, out, 0, 0, 0, 0, 0);
 }
 
+/* Reads `len` bytes at `off` of `fd` to address `at` with raw system calls
+ * (after the point of no return libc is not usable); 0 on success. */
+static int read_in(int fd, uint64_t at, uint64_t len, uint64_t off)
+{
+	while (len) {
+		long n = __landmark_syscall(SYS_pread64, fd, (long)at, (long)len, (long)off, 0, 0);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		at += (uint64_t)n, off += (uint64_t)n, len -= (uint64_t)n;
+	}
+	return 0;
+}
+
 _Noreturn void landmark_restore(const char *image)
 {
 	long long start_ns = raw_now_ns();
@@ -495,6 +510,25 @@ _Noreturn void landmark_restore(const char *image)
 		if (ph[i].p_type != PT_LOAD)
 			continue;
 		long prot = prot_of(ph[i].p_flags);
+		/* The program's mmap arena is anonymous memory, read in: musl grows
+		 * its large chunks with mremap, and a mapping of the image would
+		 * grow past the file's end (SIGBUS on the new pages). */
+		int arena = ph[i].p_vaddr >= ARENA_START && ph[i].p_vaddr < ARENA_END;
+		if (arena && ph[i].p_filesz) {
+			long got = __landmark_syscall(SYS_mmap, (long)ph[i].p_vaddr, (long)ph[i].p_memsz,
+						      PROT_READ | PROT_WRITE,
+						      MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+			if ((uint64_t)got != ph[i].p_vaddr ||
+			    read_in(fd, ph[i].p_vaddr, ph[i].p_filesz, ph[i].p_offset) != 0 ||
+			    (prot != (PROT_READ | PROT_WRITE) &&
+			     __landmark_syscall(SYS_mprotect, (long)ph[i].p_vaddr, (long)ph[i].p_memsz,
+						prot, 0, 0, 0) != 0)) {
+				static const char msg[] = "landmark-rt: cannot read the image's memory back\n";
+				__landmark_syscall(SYS_write, 2, (long)msg, sizeof msg - 1, 0, 0, 0);
+				__landmark_syscall(SYS_exit_group, RESTORE_FAILED, 0, 0, 0, 0, 0);
+			}
+			continue;
+		}
 		long got = ph[i].p_filesz
 				   ? __landmark_syscall(SYS_mmap, (long)ph[i].p_vaddr, (long)ph[i].p_memsz,
 							prot, MAP_PRIVATE | MAP_FIXED, fd,

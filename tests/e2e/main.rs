@@ -24,3 +24,4 @@ mod sqlite;
 mod thirdparty;
 mod translate;
 mod unsupported;
+mod verify;

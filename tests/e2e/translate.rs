@@ -199,7 +199,12 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
             if let Explanation::Upper { of, part: chunk } = e {
                 if let Explanation::Recorded { part, .. } = **of {
                     let site = dst_exe.table.get(u64::from(mine.call_site)).unwrap();
-                    if 4 * u32::from(*chunk) >= site.values[part].size {
+                    let me = &site.values[part];
+                    let at = me.offset + 4 * u32::from(*chunk);
+                    let nobodys = !site.values.iter().any(|q| {
+                        q.value == me.value && at < q.offset + q.size && q.offset < at + 4
+                    });
+                    if nobodys {
                         continue;
                     }
                 }

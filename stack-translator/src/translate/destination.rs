@@ -22,6 +22,7 @@ use super::{low_bytes, TranslateError};
 use crate::isa::Isa;
 use crate::machine::Reg;
 use crate::records::Executable;
+use migrate_format::callsites::CallSite;
 use migrate_format::certificates::{Certificate, Explanation, Loc};
 use std::collections::BTreeMap;
 
@@ -144,6 +145,7 @@ pub fn build(
             Some(0)
         };
         let fill = Fill {
+            exe,
             isa,
             frames: &frames,
             certs: &certs,
@@ -227,20 +229,36 @@ pub fn build(
     })
 }
 
-/// Bytes 8-15 of the recorded 16-byte value whose bytes `e` names, if `e`
-/// names bytes of one and the source frame has them.
-fn upper_of(e: &Explanation, src: &SourceFrame) -> Option<u64> {
-    match e {
-        Explanation::Upper { of, .. } => match **of {
-            Explanation::Recorded { part, plus: 0 } => src.upper.get(part).copied().flatten(),
-            _ => None,
-        },
-        _ => None,
+/// Bytes `4 * chunk` to `4 * chunk + 3` of a vector register spilled whole
+/// (16 bytes) whose low bytes are recorded part `p` (`site`'s): where
+/// another part of the same IR value lies (the next lanes of a `<4 x i64>`
+/// recorded as four parts), its bytes; where no part of the value lies (a
+/// double in the low lane of a register), zeros: those bytes are nobody's.
+/// None if the source frame lacks the part that lies there.
+fn container_bytes(p: usize, chunk: u8, src: &SourceFrame, site: &CallSite) -> Option<[u8; 4]> {
+    let me = site.values.get(p)?;
+    let at = me.offset + 4 * u32::from(chunk);
+    let mut overlapped = false;
+    for (q, part) in site.values.iter().enumerate() {
+        if part.value != me.value || at + 4 <= part.offset || at >= part.offset + part.size {
+            continue;
+        }
+        overlapped = true;
+        if part.offset <= at && at + 4 <= part.offset + part.size {
+            let mut bytes = src.values.get(q).copied().flatten()?.to_le_bytes().to_vec();
+            let rel = (at - part.offset) as usize;
+            if rel + 4 > 8 {
+                bytes.extend_from_slice(&src.upper.get(q).copied().flatten()?.to_le_bytes());
+            }
+            return bytes.get(rel..rel + 4).map(|b| b.try_into().unwrap());
+        }
     }
+    (!overlapped).then_some([0; 4])
 }
 
 /// What filling a frame needs besides the frame itself.
 struct Fill<'a> {
+    exe: &'a Executable,
     isa: &'a dyn Isa,
     frames: &'a [DestinationFrame],
     certs: &'a [&'a Certificate],
@@ -248,6 +266,17 @@ struct Fill<'a> {
 }
 
 impl Fill<'_> {
+    /// The call-site table's entry for `src`'s call site.
+    fn site(&self, src: &SourceFrame) -> Result<&CallSite, TranslateError> {
+        self.exe
+            .table
+            .get(u64::from(src.call_site))
+            .ok_or(TranslateError::Inconsistent(format!(
+                "call site {} is not in the call-site table",
+                src.call_site
+            )))
+    }
+
     /// Writes frame `k` (`frame`, with certificate `cert`, its values from
     /// `src`) into `stack` and returns the registers it needs at resume.
     /// `caller` is what the caller needs back: its registers, return
@@ -327,22 +356,30 @@ impl Fill<'_> {
                             &value.to_le_bytes()[..*size as usize],
                         )?,
                         _ => {
-                            // Bytes 8-15 of a 16-byte vector come from the
-                            // source's upper half of that recorded value; of
-                            // anything else they are not known, and such a
-                            // frame is refused.
-                            let mut wide = value.to_le_bytes().to_vec();
-                            if let Some(upper) = upper_of(e, src) {
-                                wide.extend_from_slice(&upper.to_le_bytes());
-                            }
-                            let Some(four) = wide.get(4 * half..4 * half + 4) else {
+                            // A slot of a vector register spilled whole: its
+                            // bytes are the recorded parts that lie there
+                            // (container_bytes); any other value is known
+                            // to 8 bytes, and more is refused.
+                            let contained = match e {
+                                Explanation::Upper { of, part: chunk } => match **of {
+                                    Explanation::Recorded { part: p, plus: 0 } => {
+                                        container_bytes(p, *chunk, src, self.site(src)?)
+                                    }
+                                    _ => None,
+                                },
+                                _ => None,
+                            };
+                            let low = value.to_le_bytes();
+                            let Some(four) = contained
+                                .or_else(|| low.get(4 * half..4 * half + 4)?.try_into().ok())
+                            else {
                                 return Err(TranslateError::WideValue {
                                     frame: k,
                                     call_site: src.call_site,
                                     offset,
                                 });
                             };
-                            stack.write(checked, frame.cfa.wrapping_add(offset as u64), four)?
+                            stack.write(checked, frame.cfa.wrapping_add(offset as u64), &four)?
                         }
                     }
                 }

@@ -34,10 +34,8 @@ pub struct SourceFrame {
     /// Each recorded value (stackmap location index), zero-extended, if a
     /// live location holds all of it.
     pub values: Vec<Option<u64>>,
-    /// Bytes 8-15 of each recorded value wider than 8 bytes (a
-    /// `<2 x double>`), if live stack slots hold them; zero for the others
-    /// (what a 16-byte spill of an 8-byte value holds there is no part of
-    /// it).
+    /// Bytes 8-15 of each recorded part wider than 8 bytes (a
+    /// `<2 x double>`), if live stack slots hold them.
     pub upper: Vec<Option<u64>>,
     /// Whether each recorded value is a pointer.
     pub pointers: Vec<bool>,
@@ -124,6 +122,7 @@ pub fn unwind(
     let frame = Reader {
         image,
         cert,
+        site,
         cfa,
         registers: &registers,
     };
@@ -143,12 +142,9 @@ pub fn unwind(
         };
         values.push(v);
     }
-    // A value of 8 bytes or fewer spilled from a vector register (`str q7`)
-    // has 16 bytes in its slot; the code uses only its own bytes, and any
-    // will do for the rest.
     let upper = (0..site.values.len())
         .map(|p| match site.values[p].size {
-            0..=8 => Ok(Some(0)),
+            0..=8 => Ok(None),
             _ => frame.upper(p),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -194,6 +190,7 @@ fn image_registers(image: &Image, isa: &dyn Isa) -> BTreeMap<Reg, u64> {
 struct Reader<'a> {
     image: &'a Image,
     cert: &'a Certificate,
+    site: &'a CallSite,
     cfa: u64,
     registers: &'a BTreeMap<Reg, u64>,
 }
@@ -263,6 +260,26 @@ impl Reader<'_> {
                 (Loc::Slot { offset }, Explanation::Upper { of, part: half }) if matches!(**of, Explanation::Recorded { part: p, plus: 0 } if p == part) =>
                 {
                     put(4 * *half as usize, &self.slot(offset, 4)?);
+                }
+                // A vector register spilled whole whose low bytes are
+                // another part of the same IR value: the bytes of this
+                // part that lie in it (the next lanes).
+                (Loc::Slot { offset }, Explanation::Upper { of, part: chunk }) => {
+                    let Explanation::Recorded { part: p, plus: 0 } = **of else {
+                        continue;
+                    };
+                    let (Some(other), Some(me)) =
+                        (self.site.values.get(p), self.site.values.get(part))
+                    else {
+                        continue;
+                    };
+                    let at = other.offset + 4 * u32::from(*chunk);
+                    if other.value == me.value
+                        && me.offset <= at
+                        && at + 4 <= me.offset + me.size.min(8)
+                    {
+                        put((at - me.offset) as usize, &self.slot(offset, 4)?);
+                    }
                 }
                 (
                     Loc::Slot { offset },

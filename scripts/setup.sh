@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS_AMD64=(
   clang-19 llvm-19-dev lld-19 libpolly-19-dev libclang-rt-19-dev
   musl-dev qemu-user libgcc-12-dev-arm64-cross llvm-19
-  gdb-multiarch hyperfine make zlib1g-dev libzstd-dev libxml2-dev
+  gdb-multiarch hyperfine valgrind make zlib1g-dev libzstd-dev libxml2-dev
   curl ca-certificates libc6-dev
 )
 PKGS_ARM64=(musl-dev:arm64)

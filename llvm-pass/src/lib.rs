@@ -98,10 +98,11 @@ pub struct Prepared {
     pub unsafe_stack: unsafe_stack::Moved,
 }
 
-/// Refuses unsupported constructs, inserts landmarks and the live-value
-/// records after the call sites that need them, then normalises the linked
-/// program.
-pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
+/// Refuses unsupported constructs, moves stack objects to the unsafe stack
+/// (unless `unsafe_stack` is false: for measuring its cost), inserts
+/// landmarks and the live-value records after the call sites that need
+/// them, then normalises the linked program.
+pub fn prepare(module: &Module, policy: landmarks::Policy, unsafe_stack: bool) -> Result<Prepared> {
     let diags = find_unsupported(module);
     if !diags.is_empty() {
         return Err(Error::Unsupported(diags));
@@ -110,7 +111,11 @@ pub fn prepare(module: &Module, policy: landmarks::Policy) -> Result<Prepared> {
     let machine = target_machine(isa::of(migrate_format::arch::IR_ARCH))?;
     // First, so that landmarks and records see the unsafe frames' pointers
     // as the ordinary IR values they are.
-    let moved = unsafe_stack::move_escaping_allocas(module, &machine.get_target_data());
+    let moved = if unsafe_stack {
+        unsafe_stack::move_stack_objects(module, &machine.get_target_data())
+    } else {
+        unsafe_stack::Moved::default()
+    };
     let count = landmarks::instrument(module, policy, &machine)?;
     shims::redirect(module);
     normalize::normalize_for_layout(module);

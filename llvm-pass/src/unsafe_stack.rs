@@ -53,7 +53,7 @@ pub const UNSAFE_SP: &str = "__landmark_unsafe_sp";
 /// The unsafe stack pointer stays a multiple of this.
 const STACK_ALIGN: u64 = 16;
 
-/// What [`move_escaping_allocas`] did.
+/// What [`move_stack_objects`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Moved {
     /// Functions that got a frame on the unsafe stack.
@@ -64,7 +64,7 @@ pub struct Moved {
 
 /// Moves every fixed-size alloca of every defined function to the unsafe
 /// stack.
-pub fn move_escaping_allocas(module: &Module, layout: &TargetData) -> Moved {
+pub fn move_stack_objects(module: &Module, layout: &TargetData) -> Moved {
     let mut moved = Moved::default();
     for f in module.get_functions() {
         let name = f.get_name().to_string_lossy();
@@ -360,7 +360,7 @@ define i64 @none(i64 %x) {
         let buf = MemoryBuffer::create_from_memory_range_copy(ir.as_bytes(), "t.ll");
         let m = ctx.create_module_from_ir(buf).unwrap();
         let td = TargetData::create(&m.get_data_layout().as_str().to_string_lossy());
-        let moved = move_escaping_allocas(&m, &td);
+        let moved = move_stack_objects(&m, &td);
         m.verify().unwrap();
         (moved, m.print_to_string().to_string())
     }

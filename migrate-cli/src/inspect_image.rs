@@ -33,6 +33,8 @@ struct ImageView {
     files: Vec<OpenFile>,
     signals: Vec<ImageSignal>,
     cwd: String,
+    /// For a translated image: the ISA and path of the image it came from.
+    translated_from: Option<(String, String)>,
     state: ImageState,
 }
 
@@ -160,6 +162,7 @@ fn view(image: &Image, memory_verified_bytes: Option<u64>) -> ImageView {
         files: image.files.clone(),
         signals: image.signals.clone(),
         cwd: image.cwd.display().to_string(),
+        translated_from: image.translated_from.clone(),
         state: *s,
     }
 }
@@ -216,6 +219,9 @@ fn print_text(out: &mut impl Write, v: &ImageView) -> Result<()> {
         v.landmark.hits
     )?;
     writeln!(out, "cwd:        {}", v.cwd)?;
+    if let Some((isa, path)) = &v.translated_from {
+        writeln!(out, "translated: from an {isa} image, {path}")?;
+    }
     writeln!(out, "frames (innermost first):")?;
     for (i, f) in v.frames.iter().enumerate() {
         writeln!(

@@ -32,6 +32,8 @@ enum Cmd {
     /// places migration points (default all); the backends get `-disable-lsr
     /// -disable-machine-licm` so fewer machine-only values live across calls
     /// (`--no-migration-codegen` leaves them out: faster loops, fewer migratable call sites).
+    /// Stack objects live on the unsafe stack, at the same address on both ISAs
+    /// (`--no-unsafe-stack` keeps them on the machine stack, for measuring what that costs).
     #[command(disable_help_flag = true)]
     Cc {
         /// cc-style arguments.

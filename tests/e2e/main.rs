@@ -19,6 +19,7 @@ mod libc;
 mod lua;
 mod makefile;
 mod mutation;
+mod prior_art;
 mod records;
 mod sqlite;
 mod thirdparty;

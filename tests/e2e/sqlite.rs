@@ -58,4 +58,13 @@ fn sqlite_workload_identical_on_both_isas() {
         "{out}"
     );
     assert!(out.contains("integrity_check=ok"), "{out}");
+    // Moved at seeded hits in both directions and bounced six times from
+    // each ISA: the same output and the same database file (verify.rs).
+    let v = crate::verify::verify(dir.path(), &base, &[], None, 20, 6, 61);
+    assert!(
+        v.refused * 10 <= v.runs,
+        "sqlite: {} of {} refused",
+        v.refused,
+        v.runs
+    );
 }

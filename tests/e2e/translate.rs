@@ -150,9 +150,17 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     let live = image::live_memory(&image, None);
     let buffers = jmp_bufs::find(&image, &frames, &src_exe, src_isa, &live)
         .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let dst_bytes = std::fs::read(exe(dst)).unwrap();
+    let rules = image::frame_table(&image::Side {
+        exe: &dst_exe,
+        bytes: &dst_bytes,
+        path: &exe(dst),
+    })
+    .unwrap();
     let built = match destination::build(
         &frames,
         &buffers,
+        &rules,
         &dst_exe,
         dst_isa,
         &start,
@@ -495,6 +503,11 @@ fn gdb_shows_the_same_call_chain_after_translation() {
             .collect();
         names.dedup();
         assert_eq!(names, ["leaf", "middle", "main"], "{from} -> {to}:\n{bt}");
+        // inspect says where a translated image came from.
+        let shown = migrate().arg("inspect").arg(&moved).output().unwrap();
+        let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+        let want = format!("translated: from an {from} image, {}", image.display());
+        assert!(shown.contains(&want), "{shown}");
         // --to the image's own ISA: a clear error, no file.
         let same = dir.path().join("same.core");
         let out = migrate()

@@ -38,6 +38,10 @@ pub struct CcArgs {
     /// `--no-migration-codegen`: do not pass the backend options that keep
     /// hidden state out of call sites (faster loops, fewer migratable sites).
     pub no_migration_codegen: bool,
+    /// `--no-unsafe-stack`: leave stack objects on the machine stack (for
+    /// measuring what the unsafe stack costs; a pointer to one kept in
+    /// memory then refuses migrations).
+    pub no_unsafe_stack: bool,
     /// `-mllvm OPT`: options for the backends (llc-19) of both ISAs.
     pub backend: Vec<String>,
 }
@@ -97,6 +101,7 @@ pub fn parse(raw: &[String]) -> Result<CcArgs> {
             "-save-temps" | "--save-temps" => a.save_temps = true,
             s if s.starts_with("--landmarks=") => a.landmarks = s["--landmarks=".len()..].parse()?,
             "--no-migration-codegen" => a.no_migration_codegen = true,
+            "--no-unsafe-stack" => a.no_unsafe_stack = true,
             "-g" | "-g3" | "-g2" | "-ggdb" => a.debug = true,
             "-g0" | "-g1" | "-gline-tables-only" => {}
             "-shared" => bail!("-shared: migratable programs are static executables; shared libraries are not supported"),

@@ -39,7 +39,7 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
     let libc = work.join("libc-instrumented.a");
     std::fs::write(&libc, landmark_rt::instrumented_libc(args.opt_level != "0"))?;
     link_needed_members(&ctx, &program, &libc)?;
-    let prepared = llvm_pass::prepare(&program, args.landmarks)?;
+    let prepared = llvm_pass::prepare(&program, args.landmarks, !args.no_unsafe_stack)?;
     if args.verbose {
         eprintln!(
             "migrate cc: {} landmarks ({:?}), {} recorded call sites",

@@ -75,6 +75,9 @@ pub struct Image {
     pub frames: Vec<WalkedFrame>,
     /// The thread's state and the bytes of its TLS block.
     pub thread: (ImageThread, Vec<u8>),
+    /// For a translated image: the ISA and path of the image it was
+    /// translated from ([`notes::NOTE_TRANSLATED`]).
+    pub translated_from: Option<(String, String)>,
     file: File,
     file_size: u64,
     /// Where the headers and notes end in the file: memory comes after.
@@ -180,6 +183,7 @@ impl Image {
             signals: Vec::new(),
             frames: Vec::new(),
             thread: Default::default(),
+            translated_from: None,
             file,
             file_size,
             headers_end: ph_end,
@@ -331,6 +335,16 @@ impl Image {
                 }
                 (n, NOTE_SIGNALS) if n == NOTE_NAME.as_bytes() => {
                     self.signals = decode_array(desc, "signals note")?
+                }
+                (n, NOTE_TRANSLATED) if n == NOTE_NAME.as_bytes() => {
+                    let mut fields = desc.split(|b| *b == 0);
+                    let mut field = || {
+                        fields
+                            .next()
+                            .map(|f| String::from_utf8_lossy(f).into_owned())
+                            .ok_or_else(|| corrupt("a translation note without its fields"))
+                    };
+                    self.translated_from = Some((field()?, field()?));
                 }
                 _ => {}
             }

@@ -30,6 +30,10 @@ pub const NOTE_INTEGRITY: u32 = 7;
 /// The thread's state in a form no ISA's layout shapes: [`ImageThread`],
 /// then the bytes of the thread's TLS block.
 pub const NOTE_THREAD: u32 = 8;
+/// Written by the translator, optional: the ISA the image was translated
+/// from and the path of the image it was translated from, each
+/// NUL-terminated. Restore ignores it; `migrate inspect` shows it.
+pub const NOTE_TRANSLATED: u32 = 9;
 
 /// Standard core-file notes (owner "CORE"; the build-id's owner is "GNU").
 pub const NT_PRSTATUS: u32 = 1;

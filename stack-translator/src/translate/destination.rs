@@ -24,6 +24,7 @@ use crate::machine::Reg;
 use crate::records::Executable;
 use migrate_format::callsites::CallSite;
 use migrate_format::certificates::{Certificate, Explanation, Loc};
+use migrate_format::frames::FrameRule;
 use std::collections::BTreeMap;
 
 /// Bytes of memory nothing explains: distinctive and not a valid address.
@@ -60,10 +61,12 @@ pub struct StartFrame {
 }
 
 /// Lays out and fills the destination frames of `source`, and the
-/// destination contents of its live `jmp_bufs`.
+/// destination contents of its live `jmp_bufs`; `frame_rules` is the
+/// destination executable's frame table (sorted by return address).
 pub fn build(
     source: &[SourceFrame],
     jmp_bufs: &[JmpBuf],
+    frame_rules: &[FrameRule],
     exe: &Executable,
     isa: &dyn Isa,
     start: &StartFrame,
@@ -160,6 +163,21 @@ pub fn build(
             (&callers, caller_pc, caller_fp),
             false,
         )?;
+        // The frame chain, where the certificate lists no save slot for it
+        // (a function that never returns, such as a `main` that loops
+        // forever, never reads its saved return address again): what the
+        // CFI says, so the stack still walks to the start frame.
+        if let Some(rule) = frame_rules
+            .binary_search_by_key(&frame.pc, |r| r.return_address)
+            .ok()
+            .map(|i| &frame_rules[i])
+        {
+            let at = |o: i16| frame.cfa.wrapping_add(o as i64 as u64);
+            stack.fill_poison(at(rule.return_address_at), &caller_pc.to_le_bytes())?;
+            if let (Some(o), Some(fp)) = (rule.frame_pointer_at, caller_fp) {
+                stack.fill_poison(at(o), &fp.to_le_bytes())?;
+            }
+        }
         // The jmp_bufs this frame's setjmp calls filled: the same frame,
         // suspended at the setjmp call site.
         for jb in jmp_bufs.iter().filter(|j| j.frame == k) {
@@ -431,6 +449,26 @@ struct Stack {
 }
 
 impl Stack {
+    /// Writes `data` at `at` where nothing has been written yet (the bytes
+    /// are still poison); leaves written bytes as they are.
+    fn fill_poison(&mut self, at: u64, data: &[u8]) -> Result<(), TranslateError> {
+        let start = at.wrapping_sub(self.low) as usize;
+        if at < self.low || start + data.len() > self.bytes.len() {
+            return Err(TranslateError::Inconsistent(format!(
+                "the frame chain at {at:#x} lies outside the translated frames"
+            )));
+        }
+        let poison = POISON.to_le_bytes();
+        let untouched = self.bytes[start..start + data.len()]
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == poison[(start + i) % 8]);
+        if untouched {
+            self.bytes[start..start + data.len()].copy_from_slice(data);
+        }
+        Ok(())
+    }
+
     /// Writes `data` at `at`. With `checked`, bytes already written (not
     /// poison any more) must already be `data`.
     fn write(&mut self, checked: bool, at: u64, data: &[u8]) -> Result<(), TranslateError> {

@@ -54,6 +54,18 @@ impl Translated {
     }
 }
 
+/// The frame table of `side`'s executable (sorted by return address).
+pub fn frame_table(side: &Side) -> Result<Vec<migrate_format::frames::FrameRule>, TranslateError> {
+    use object::{Object, ObjectSection};
+    let bad = |why: String| TranslateError::Inconsistent(format!("{}: {why}", side.path.display()));
+    let file = object::File::parse(side.bytes).map_err(|e| bad(e.to_string()))?;
+    let table = file
+        .section_by_name(migrate_format::frames::SECTION)
+        .and_then(|s| s.data().ok())
+        .ok_or_else(|| bad("no frame table".into()))?;
+    migrate_format::frames::decode(table).map_err(|e| bad(e.to_string()))
+}
+
 /// The addresses of the named symbols (local ones too) in an ELF file.
 fn symbols<'n>(bytes: &[u8], names: &[&'n str]) -> HashMap<&'n str, u64> {
     use object::{Object, ObjectSymbol};
@@ -113,9 +125,11 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
     let start = StartFrame {
         main_returned: need(&dst_syms, MAIN_RETURNED, to)?,
     };
+    let frame_rules = frame_table(to)?;
     let stack = destination::build(
         &frames,
         &jmp_bufs,
+        &frame_rules,
         to.exe,
         dst_isa,
         &start,
@@ -234,6 +248,11 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         NOTE_THREAD,
         src_note(NOTE_NAME, NOTE_THREAD),
     ));
+    let source = std::path::absolute(&image.path).unwrap_or_else(|_| image.path.clone());
+    let mut from_note = format!("{}\0", image.arch.name()).into_bytes();
+    from_note.extend_from_slice(source.as_os_str().as_encoded_bytes());
+    from_note.push(0);
+    notes.push(note(NOTE_NAME, NOTE_TRANSLATED, from_note));
     Ok(Translated {
         notes,
         segments,

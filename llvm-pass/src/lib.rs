@@ -20,6 +20,7 @@
 #![deny(unsafe_code)]
 
 mod dominators;
+pub mod errno;
 mod error;
 #[allow(unsafe_code)]
 mod ir;
@@ -116,6 +117,7 @@ pub fn prepare(module: &Module, policy: landmarks::Policy, unsafe_stack: bool) -
     } else {
         unsafe_stack::Moved::default()
     };
+    errno::one_call_per_use(module);
     let count = landmarks::instrument(module, policy, &machine)?;
     shims::redirect(module);
     normalize::normalize_for_layout(module);

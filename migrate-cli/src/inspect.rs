@@ -176,6 +176,7 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
         Explanation::CallResult => "call result".into(),
         Explanation::Clobbered => "clobbered".into(),
         Explanation::Undefined => "undefined (never written)".into(),
+        Explanation::Canary => "the stack-protector guard".into(),
         Explanation::Narrow { part, at: 0, size } => format!("low {size} bytes of part {part}"),
         Explanation::Narrow { part, at, size } => {
             format!("low {size} bytes of part {part} at byte {at}")

@@ -22,7 +22,7 @@ const MAGIC: &[u8; 8] = b"MIGCERT\0";
 /// 2: explanation kinds 12, `Extended`, and 13, `Sum`; `Upper` (6) holds
 /// the explanation of the whole value. 3: refusals are typed ([`Refusal`]).
 /// 4: the frame's geometry (stack and frame pointer, stack allocations).
-const VERSION: u16 = 4;
+const VERSION: u16 = 5;
 const WHAT: &str = "certificate section";
 
 /// A register, by its DWARF number.
@@ -110,6 +110,9 @@ pub enum Explanation {
     /// undefined (an IR `undef` the backend gave a slot), so any value
     /// will do.
     Undefined,
+    /// The stack-protector guard (a frame's copy of the canary): the same
+    /// value in the whole process, and after a move the source's.
+    Canary,
     /// Nothing the certificate can name: the call site is not migratable.
     Unknown { why: String },
 }
@@ -527,6 +530,7 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             put_str(out, why);
         }
         Explanation::Undefined => out.push(9),
+        Explanation::Canary => out.push(14),
         Explanation::Narrow { part, at, size } => {
             out.push(11);
             put_u64(out, *part as u64);
@@ -636,6 +640,7 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
                 half: r.u8()?,
             }
         }
+        14 => Explanation::Canary,
         13 => Explanation::Sum {
             a: index(r)?,
             b: index(r)?,

@@ -41,6 +41,9 @@ pub struct Mem {
 pub enum Op {
     /// Nothing known beyond its reads and writes.
     Other,
+    /// `dst :=` the stack-protector guard (x86_64 `mov %fs:0x28,%reg`; on
+    /// aarch64 a load from `__stack_chk_guard`, recognised from values).
+    Canary { dst: Reg },
     /// `dst := src` (register or memory on either side).
     Copy { dst: Place, src: Place },
     /// Two copies at once (aarch64 `stp`/`ldp`), sources read before

@@ -144,6 +144,7 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     }
     let start = StartFrame {
         main_returned: symbol(&exe(dst), "__landmark_main_returned"),
+        canary: image.thread.0.canary,
     };
     // Every jmp_buf in memory (without the unsafe stack pointer: a stale one
     // has no frame, and is not taken for live).
@@ -192,13 +193,22 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
         }
         let cert = dst_exe.certificate_at(real.pc).unwrap();
         for (loc, e) in &cert.live {
-            if matches!(
-                e,
-                Explanation::Clobbered
-                    | Explanation::CallResult
-                    | Explanation::Undefined
-                    | Explanation::AllocaContents { .. }
-            ) {
+            // (Each process has its own canary: the translated frames hold
+            // the source's, the other ISA's checkpoint its own.)
+            let canary = match e {
+                Explanation::Canary => true,
+                Explanation::Upper { of, .. } => matches!(**of, Explanation::Canary),
+                _ => false,
+            };
+            if canary
+                || matches!(
+                    e,
+                    Explanation::Clobbered
+                        | Explanation::CallResult
+                        | Explanation::Undefined
+                        | Explanation::AllocaContents { .. }
+                )
+            {
                 continue;
             }
             // Bytes of a slot beyond the value spilled there (a float or a

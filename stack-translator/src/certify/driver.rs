@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// The loaded sections of an ELF file, for reading jump tables.
 struct Image<'d> {
     sections: Vec<(u64, &'d [u8])>,
+    stack_guard: Option<u64>,
 }
 
 impl Memory for Image<'_> {
@@ -19,6 +20,10 @@ impl Memory for Image<'_> {
             let off = address.checked_sub(*start)? as usize;
             data.get(off..off.checked_add(len)?)
         })
+    }
+
+    fn stack_guard(&self) -> Option<u64> {
+        self.stack_guard
     }
 }
 
@@ -59,6 +64,10 @@ pub fn certify_bytes(
             .filter(|s| s.address() != 0)
             .filter_map(|s| Some((s.address(), s.data().ok()?)))
             .collect(),
+        stack_guard: file
+            .symbols()
+            .find(|s| s.name() == Ok("__stack_chk_guard"))
+            .map(|s| s.address()),
     };
     let maps = match file.section_by_name(crate::stackmaps::SECTION) {
         Some(s) => {

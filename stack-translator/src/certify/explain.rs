@@ -105,6 +105,7 @@ impl Function<'_> {
                     | Explanation::Sum { .. }
                     | Explanation::Constant { .. }
                     | Explanation::FrameAddress { .. }
+                    | Explanation::Canary
             ) {
                 return Explanation::Upper {
                     of: Box::new(of),
@@ -125,6 +126,7 @@ impl Function<'_> {
             }
             Base::Absolute => Explanation::Constant { value: v.offset },
             Base::Garbage => Explanation::Undefined,
+            Base::Canary if v.offset == 0 && v.scale == 1 && !v.frame => Explanation::Canary,
             Base::Cfa => Explanation::FrameAddress { offset: v.offset },
             Base::Entry(of) if v.offset == 0 && self.is_callee_saved_state(of) => {
                 Explanation::CallersValue { of }
@@ -254,6 +256,7 @@ impl Function<'_> {
                 format!("its value at function entry of {}{plus}", self.loc_name(of))
             }
             Base::Absolute | Base::Cfa => "a known value".into(),
+            Base::Canary => "the stack-protector guard".into(),
             Base::Garbage => "stack memory never written".into(),
         }
     }

@@ -60,6 +60,8 @@ type ValueMap = FxHashMap<Loc, Val>;
 /// One function prepared for certifying its call sites.
 pub struct Function<'a> {
     isa: &'a dyn Isa,
+    /// The address of `__stack_chk_guard`, if the executable has one.
+    stack_guard: Option<u64>,
     insts: Vec<MInst>,
     index: HashMap<u64, usize>,
     /// Targets of table jumps resolved from values (instruction indices).
@@ -113,6 +115,7 @@ impl<'a> Function<'a> {
             .collect();
         let mut f = Function {
             isa,
+            stack_guard: memory.stack_guard(),
             insts,
             index,
             resolved: HashMap::new(),

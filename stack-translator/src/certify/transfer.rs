@@ -153,7 +153,24 @@ impl Function<'_> {
             }
         }
         match m.op {
+            // A load from the stack-protector guard's address (aarch64:
+            // `adrp x8, page; ldr x8, [x8, #off]`).
+            Op::Copy {
+                dst,
+                src: Place::Mem(mem),
+            } if mem.size == 8
+                && self.stack_guard.is_some_and(|g| {
+                    let base = self.reg_value(i, state, mem.base);
+                    base.base == Base::Absolute
+                        && base.part == 0
+                        && base.bytes == 0
+                        && base.offset.wrapping_add(mem.disp) as u64 == g
+                }) =>
+            {
+                results[0] = Some((dst, Val::of(Base::Canary)))
+            }
             Op::Copy { dst, src } => results[0] = read(&src).map(|v| (dst, v)),
+            Op::Canary { dst } => results[0] = Some((Place::Reg(dst), Val::of(Base::Canary))),
             Op::CopyPair { first, second } => {
                 results[0] = read(&first.1).map(|v| (first.0, v));
                 results[1] = read(&second.1).map(|v| (second.0, v));

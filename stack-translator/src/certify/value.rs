@@ -113,6 +113,8 @@ pub(super) enum Base {
     Def(usize, Loc),
     /// Different values meet at instruction `usize`.
     Phi(usize, Loc),
+    /// The stack-protector guard (the same value everywhere in a process).
+    Canary,
 }
 
 impl Val {

@@ -12,6 +12,11 @@ use migrate_format::Arch;
 pub trait Memory {
     /// `len` bytes at `address`, if the executable has them.
     fn read(&self, address: u64, len: usize) -> Option<&[u8]>;
+    /// The address of the stack-protector guard aarch64 code loads
+    /// (`__stack_chk_guard`), if the executable has one.
+    fn stack_guard(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Most entries read from one jump table.

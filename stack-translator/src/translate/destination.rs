@@ -55,9 +55,12 @@ pub struct DestinationStack {
 
 /// What the destination ISA's start-up frame (`__landmark_start_main`)
 /// needs of `main`'s frame: `main` returns to `main_returned`, with the
-/// frame pointer 0.
+/// frame pointer 0. And what every frame's copy of the stack-protector
+/// guard must be: `canary`, the source process's (restore gives the
+/// destination process the same guard).
 pub struct StartFrame {
     pub main_returned: u64,
+    pub canary: u64,
 }
 
 /// Lays out and fills the destination frames of `source`, and the
@@ -149,6 +152,7 @@ pub fn build(
         };
         let fill = Fill {
             exe,
+            canary: start.canary,
             isa,
             frames: &frames,
             certs: &certs,
@@ -277,6 +281,7 @@ fn container_bytes(p: usize, chunk: u8, src: &SourceFrame, site: &CallSite) -> O
 /// What filling a frame needs besides the frame itself.
 struct Fill<'a> {
     exe: &'a Executable,
+    canary: u64,
     isa: &'a dyn Isa,
     frames: &'a [DestinationFrame],
     certs: &'a [&'a Certificate],
@@ -316,6 +321,7 @@ impl Fill<'_> {
         let fp = cert.fp_offset.map(|o| frame.cfa.wrapping_add(o as u64));
         let values = Values {
             src,
+            canary: self.canary,
             cfa: frame.cfa,
             frames: self.frames,
             certs: self.certs,
@@ -498,6 +504,7 @@ impl Stack {
 /// values.
 struct Values<'a> {
     src: &'a SourceFrame,
+    canary: u64,
     cfa: u64,
     frames: &'a [DestinationFrame],
     certs: &'a [&'a Certificate],
@@ -568,6 +575,7 @@ impl Values<'_> {
                 .wrapping_add(plus as u64)
                 .wrapping_add(if f { self.cfa } else { 0 }),
             Explanation::Constant { value } => value as u64,
+            Explanation::Canary => self.canary,
             Explanation::FrameAddress { offset } => self.cfa.wrapping_add(offset as u64),
             Explanation::Upper { ref of, .. } => match self.of(of, frame)? {
                 Some(v) => v,

@@ -124,6 +124,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
     no_stack_pointers_in_memory(image, &frames, &live, &buffers)?;
     let start = StartFrame {
         main_returned: need(&dst_syms, MAIN_RETURNED, to)?,
+        canary: image.thread.0.canary,
     };
     let frame_rules = frame_table(to)?;
     let stack = destination::build(

@@ -103,6 +103,19 @@ fn move_or_constant(ins: &Instruction) -> Op {
     let width_ok = ins.op0_kind() != OpKind::Register
         || !ins.op0_register().is_gpr()
         || ins.op0_register().size() >= 4;
+    // The stack-protector guard, in musl's thread descriptor.
+    if ins.op0_kind() == OpKind::Register
+        && ins.op0_register().is_gpr64()
+        && ins.op1_kind() == OpKind::Memory
+        && ins.memory_segment() == Register::FS
+        && ins.memory_base() == Register::None
+        && ins.memory_index() == Register::None
+        && ins.memory_displacement64() == 0x28
+    {
+        if let Some(dst) = dwarf(ins.op0_register()) {
+            return Op::Canary { dst };
+        }
+    }
     match (place(0), place(1), ins.op1_kind()) {
         (Some(dst), _, OpKind::Immediate32to64 | OpKind::Immediate64) => Op::Const {
             dst,

@@ -176,6 +176,15 @@ fn holds_stack_pointer(alloca: Value) -> bool {
     })
 }
 
+fn calls_va_start(blocks: &[ir::Block]) -> bool {
+    blocks
+        .iter()
+        .flat_map(|b| ir::block_instructions(*b))
+        .filter(|i| ir::is_call(*i))
+        .filter_map(ir::direct_callee)
+        .any(|c| ir::name(c).starts_with("llvm.va_start"))
+}
+
 fn returns_twice(call: Value) -> bool {
     ir::direct_callee(call).is_some_and(|f| ir::function_has_attribute(f, "returns_twice"))
         || ir::call_site_has_attribute(call, "returns_twice")
@@ -289,12 +298,21 @@ fn give_frame(
         builder.erase_unused(a);
         builder.position_before(first);
     }
+    // A function that starts a va_list or calls setjmp leaves pointers into
+    // its machine frame in its unsafe frame (the list's save areas, the
+    // buffer's stack pointer): cleared when it returns, so that no frame
+    // made later over the same bytes holds a stale one, which a migration
+    // would have to refuse as a pointer into the stack.
+    let clears = !setjmp_calls.is_empty() || calls_va_start(blocks);
     for b in blocks {
         let Some(term) = ir::terminator(*b) else {
             continue;
         };
         if ir::opcode(term) == Some(LLVMOpcode::LLVMRet) {
             builder.position_before(term);
+            if clears && size > 0 {
+                builder.zero(frame, size, STACK_ALIGN as u32);
+            }
             builder.store(entry_sp, sp, 8);
         }
     }

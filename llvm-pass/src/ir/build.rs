@@ -252,6 +252,28 @@ impl<'ctx> Builder<'ctx> {
         unsafe { LLVMBuildMemCpy(self.at(), dst, dst_align, src, src_align, size) }
     }
 
+    /// `llvm.memset(dst, 0, size)` with alignment `align`. Panics unless
+    /// `dst` is a pointer.
+    pub fn zero(&self, dst: Value, size: u64, align: u32) -> Value {
+        assert!(
+            type_kind(type_of(self.check(dst))) == LLVMTypeKind::LLVMPointerTypeKind,
+            "memset of a value that is no pointer"
+        );
+        // SAFETY: the builder is positioned; `dst` is a live pointer of its
+        // context; the byte and size constants are of that context.
+        unsafe {
+            let i8t = LLVMInt8TypeInContext(self.context);
+            let i64t = LLVMInt64TypeInContext(self.context);
+            LLVMBuildMemSet(
+                self.at(),
+                dst,
+                LLVMConstInt(i8t, 0, 0),
+                LLVMConstInt(i64t, size, 0),
+                align,
+            )
+        }
+    }
+
     /// Removes instruction `inst`, which nothing uses, from its block and
     /// deletes it; the builder, which may have been positioned before it,
     /// must be positioned again before it builds. `inst` (and every copy of

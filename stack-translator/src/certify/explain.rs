@@ -17,10 +17,22 @@ impl Function<'_> {
         live_bytes: u8,
         recorded: &[(usize, Val)],
     ) -> Option<Explanation> {
-        if v.bytes == 0 || recorded.iter().any(|(_, r)| *r == v) {
-            return None;
+        if v.bytes == 0 {
+            return self.narrow_record_in_slot(loc, v, live_bytes, recorded);
         }
         let (at, size) = (v.bytes >> 4, v.bytes & 0xf);
+        if let Some((k, _)) = recorded.iter().find(|(_, r)| *r == v) {
+            // The recorded bytes themselves, at byte `at` of a slot (a
+            // `movb` into a slot's fourth byte): where in the slot matters
+            // (read as the whole slot, its low byte was taken: SQLite's
+            // wrong row).
+            return match loc {
+                Loc::Slot { .. } if at != 0 && v.ext == EXT_NONE => {
+                    Some(Explanation::Narrow { part: *k, at, size })
+                }
+                _ => None,
+            };
+        }
         if v.ext != EXT_NONE {
             // A record of the base value itself (the extension applies to
             // it, `v`'s scale and offset after).
@@ -84,6 +96,34 @@ impl Function<'_> {
         })
     }
 
+    /// A slot holding a whole value of which the record names some bytes
+    /// (an i8 stored with `movb` into byte 3 of a slot whose other bytes
+    /// are older), when the code reads only those bytes: a narrow value.
+    fn narrow_record_in_slot(
+        &self,
+        loc: Loc,
+        v: Val,
+        live_bytes: u8,
+        recorded: &[(usize, Val)],
+    ) -> Option<Explanation> {
+        if !matches!(loc, Loc::Slot { .. }) || v.part != 0 {
+            return None;
+        }
+        recorded.iter().find_map(|(k, r)| {
+            let (at, size) = (r.bytes >> 4, r.bytes & 0xf);
+            let held = ((1u8 << size) - 1) << at;
+            (r.bytes != 0
+                && r.ext == EXT_NONE
+                && r.base == v.base
+                && r.offset == v.offset
+                && r.scale == v.scale
+                && r.frame == v.frame
+                && r.part == 0
+                && live_bytes & !held == 0)
+                .then_some(Explanation::Narrow { part: *k, at, size })
+        })
+    }
+
     pub(super) fn explain(
         &self,
         loc: Loc,
@@ -136,12 +176,17 @@ impl Function<'_> {
                 // plus a constant. (A recorded narrow value stands for the
                 // whole register: only its low bytes are the IR value.)
                 let whole = |r: &Val| r.part == 0;
+                // Of the same bytes: a recorded byte of a slot (a `movb`
+                // into its fourth byte) is not the slot's whole value (it
+                // cost SQLite a wrong row: the slot's low byte was read).
+                let same_bytes = |r: &Val| r.bytes == v.bytes && r.ext == v.ext;
                 if let Some((k, r)) = recorded.iter().find(|(_, r)| {
                     r.base == v.base
                         && r.scale == v.scale
                         && r.frame == v.frame
                         && whole(r)
                         && whole(&v)
+                        && same_bytes(r)
                 }) {
                     return Explanation::Recorded {
                         part: *k,
@@ -150,7 +195,12 @@ impl Function<'_> {
                 }
                 // v = (r - r.offset) * v.scale + v.offset.
                 if let Some((k, r)) = recorded.iter().find(|(_, r)| {
-                    r.base == v.base && r.scale == 1 && !r.frame && whole(r) && whole(&v)
+                    r.base == v.base
+                        && r.scale == 1
+                        && !r.frame
+                        && whole(r)
+                        && whole(&v)
+                        && same_bytes(r)
                 }) {
                     return Explanation::Scaled {
                         part: *k,

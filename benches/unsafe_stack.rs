@@ -83,17 +83,23 @@ fn instructions(bench: &Bench, exe: &Path, p: &Program, cwd: &Path) -> u64 {
         .unwrap();
     assert!(st.success(), "llvm-strip-19 failed");
     let out_file = bench.path("callgrind.out");
-    let out = Command::new("valgrind")
-        .args(["--tool=callgrind", "--callgrind-out-file"])
-        .arg(&out_file)
+    // Address randomization off first: the runtime re-executes the
+    // program otherwise, which valgrind cannot follow.
+    let out = Command::new("setarch")
+        .args(["-R", "valgrind", "--tool=callgrind"])
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg(&stripped)
         .args(&p.args)
         .current_dir(cwd)
         .stdin(stdin_for(p))
         .output()
         .unwrap();
-    assert!(out.status.success(), "valgrind failed for {}", p.name);
     let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "valgrind failed for {}: {said}",
+        p.name
+    );
     said.lines()
         .find_map(|l| l.split("Collected : ").nth(1))
         .and_then(|n| n.trim().parse().ok())

@@ -750,26 +750,3 @@ fn a_program_moved_back_and_forth_three_times_prints_the_same() {
         "the output after three moves differs"
     );
 }
-
-/// For debugging a translation by hand: `TRANSLATE_BASE=BASE
-/// TRANSLATE_HIT=N cargo test --test e2e translate_one -- --ignored
-/// --nocapture` checkpoints BASE on both ISAs at hit N (in the current
-/// directory, stdin empty) and compares each translation with the other
-/// ISA's own image, as the tests above do.
-#[test]
-#[ignore]
-fn translate_one() {
-    let base = PathBuf::from(std::env::var("TRANSLATE_BASE").unwrap());
-    let hit: u64 = std::env::var("TRANSLATE_HIT").unwrap().parse().unwrap();
-    let dir = std::env::current_dir().unwrap();
-    let images: Vec<PathBuf> = Arch::ALL
-        .iter()
-        .map(|&a| {
-            let exe = PathBuf::from(format!("{}.{}", base.display(), a.name()));
-            checkpoint(&dir, &exe, a, hit, &[], None)
-        })
-        .collect();
-    let n = compare(&base, Arch::X86_64, Arch::Aarch64, &images[0], &images[1]);
-    let m = compare(&base, Arch::Aarch64, Arch::X86_64, &images[1], &images[0]);
-    eprintln!("compared {n} and {m} locations");
-}

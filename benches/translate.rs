@@ -96,24 +96,14 @@ fn in_process(base: &Path, image: &Path, from: Arch, to: Arch, runs: usize) -> (
     let from_exe = Executable::parse(&from_path, &from_bytes, from).unwrap();
     let to_exe = Executable::parse(&to_path, &to_bytes, to).unwrap();
     let image = Image::read(image).unwrap();
+    // Read once, as `migrate translate` and `migrate mtd` read them.
+    let from_side = Side::new(&from_exe, &from_bytes, &from_path).unwrap();
+    let to_side = Side::new(&to_exe, &to_bytes, &to_path).unwrap();
     let mut times = Vec::with_capacity(runs);
     let mut frames = 0;
     for _ in 0..runs {
         let start = Instant::now();
-        let t = translate(
-            &image,
-            &Side {
-                exe: &from_exe,
-                bytes: &from_bytes,
-                path: &from_path,
-            },
-            &Side {
-                exe: &to_exe,
-                bytes: &to_bytes,
-                path: &to_path,
-            },
-        )
-        .unwrap();
+        let t = translate(&image, &from_side, &to_side).unwrap();
         times.push(start.elapsed().as_secs_f64() * 1e6);
         frames = t.frames.len();
     }

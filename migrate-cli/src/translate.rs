@@ -59,20 +59,9 @@ pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {
     let from_exe = Executable::parse(&from_path, &from_bytes, image.arch)?;
     let to_exe = Executable::parse(&to_path, &to_bytes, to)?;
     let to_abs = std::path::absolute(&to_path)?;
-    let translated = translate(
-        &image,
-        &Side {
-            exe: &from_exe,
-            bytes: &from_bytes,
-            path: &from_path,
-        },
-        &Side {
-            exe: &to_exe,
-            bytes: &to_bytes,
-            path: &to_abs,
-        },
-    )
-    .with_context(|| format!("{}: cannot translate it to {to}", input.display()))?;
+    let translated = Side::new(&from_exe, &from_bytes, &from_path)
+        .and_then(|from| translate(&image, &from, &Side::new(&to_exe, &to_bytes, &to_abs)?))
+        .with_context(|| format!("{}: cannot translate it to {to}", input.display()))?;
     translated.writer(&image, to).write_to(output)?;
     // What restore will check, checked now: a translator bug is an error
     // here, not a wrong result later.

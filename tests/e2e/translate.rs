@@ -152,16 +152,12 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     let buffers = jmp_bufs::find(&image, &frames, &src_exe, src_isa, &live)
         .unwrap_or_else(|e| panic!("{what}: {e}"));
     let dst_bytes = std::fs::read(exe(dst)).unwrap();
-    let rules = image::frame_table(&image::Side {
-        exe: &dst_exe,
-        bytes: &dst_bytes,
-        path: &exe(dst),
-    })
-    .unwrap();
+    let dst_path = exe(dst);
+    let dst_side = image::Side::new(&dst_exe, &dst_bytes, &dst_path).unwrap();
     let built = match destination::build(
         &frames,
         &buffers,
-        &rules,
+        dst_side.frame_rules(),
         &dst_exe,
         dst_isa,
         &start,

@@ -82,7 +82,15 @@ pub struct Image {
     file_size: u64,
     /// Where the headers and notes end in the file: memory comes after.
     headers_end: u64,
+    /// Saved segments of at most [`CACHED_SEGMENT`] bytes, read whole on
+    /// their first use (by index in `segments`): the translator reads a
+    /// stack word by word, and a system call per word cost more than the
+    /// translation itself.
+    cache: Vec<std::sync::OnceLock<Vec<u8>>>,
 }
+
+/// The largest segment [`Image::read_memory`] keeps in memory.
+const CACHED_SEGMENT: u64 = 1 << 20;
 
 /// One note: its owner's name (without the NUL), type and descriptor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +195,7 @@ impl Image {
             file,
             file_size,
             headers_end: ph_end,
+            cache: Vec::new(),
         };
         let mut note_bytes = None;
         for ph in phdrs {
@@ -250,6 +259,7 @@ impl Image {
             .map_err(|e| err(&e.to_string()))?;
         seen.complete().map_err(|e| err(&e))?;
         check::validate(&image).map_err(|e| err(&format!("cannot be resumed: {e}")))?;
+        image.cache = image.segments.iter().map(|_| Default::default()).collect();
         Ok(image)
     }
 
@@ -369,10 +379,11 @@ impl Image {
     /// segment.
     pub fn read_memory(&self, address: u64, len: usize) -> Result<Vec<u8>> {
         let end = address.checked_add(len as u64);
-        let s = self
+        let (k, s) = self
             .segments
             .iter()
-            .find(|s| address >= s.address && end.is_some_and(|e| e <= s.address + s.size))
+            .enumerate()
+            .find(|(_, s)| address >= s.address && end.is_some_and(|e| e <= s.address + s.size))
             .ok_or_else(|| Error::Image {
                 path: self.path.clone(),
                 why: format!("{address:#x}: not in the image's memory"),
@@ -380,10 +391,22 @@ impl Image {
         if !s.saved {
             return Ok(vec![0; len]);
         }
-        read_at(&self.file, s.offset + (address - s.address), len).map_err(|why| Error::Image {
+        let error = |why| Error::Image {
             path: self.path.clone(),
             why,
-        })
+        };
+        let at = (address - s.address) as usize;
+        match self.cache.get(k) {
+            Some(cache) if s.size <= CACHED_SEGMENT => {
+                if cache.get().is_none() {
+                    let bytes = read_at(&self.file, s.offset, s.size as usize).map_err(error)?;
+                    let _ = cache.set(bytes);
+                }
+                let bytes = cache.get().expect("just set");
+                Ok(bytes[at..at + len].to_vec())
+            }
+            _ => read_at(&self.file, s.offset + at as u64, len).map_err(error),
+        }
     }
 
     /// Checks every segment, its address, size, flags and saved bytes,

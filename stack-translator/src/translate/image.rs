@@ -11,11 +11,58 @@ use migrate_format::window::{MAX_STACK_SIZE, UNSAFE_STACK_TOP};
 use std::collections::HashMap;
 use std::path::Path;
 
-/// One executable of the pair: parsed, its bytes (for symbols), its path.
+/// One executable of the pair: parsed, its bytes, its path, and what the
+/// translator looks up in it (read once: a translation should not cost a
+/// pass over the symbol table, and `migrate mtd` translates many times with
+/// the same two executables).
 pub struct Side<'a> {
     pub exe: &'a Executable,
     pub bytes: &'a [u8],
     pub path: &'a Path,
+    symbols: HashMap<&'static str, u64>,
+    frame_rules: Vec<migrate_format::frames::FrameRule>,
+    initial_data: Vec<(u64, Vec<u8>)>,
+    build_id: Vec<u8>,
+}
+
+impl<'a> Side<'a> {
+    /// Reads what the translator needs from `bytes`, the ELF file of `exe`.
+    pub fn new(
+        exe: &'a Executable,
+        bytes: &'a [u8],
+        path: &'a Path,
+    ) -> Result<Self, TranslateError> {
+        use object::{Object, ObjectSection};
+        let bad = |why: String| TranslateError::Inconsistent(format!("{}: {why}", path.display()));
+        let file = object::File::parse(bytes).map_err(|e| bad(e.to_string()))?;
+        let table = file
+            .section_by_name(migrate_format::frames::SECTION)
+            .and_then(|s| s.data().ok())
+            .ok_or_else(|| bad("no frame table".into()))?;
+        let frame_rules = migrate_format::frames::decode(table).map_err(|e| bad(e.to_string()))?;
+        let build_id =
+            migrate_format::image::build_id_of(&file).ok_or_else(|| bad("no build-id".into()))?;
+        Ok(Side {
+            exe,
+            bytes,
+            path,
+            symbols: symbols(&file, &SYMBOLS),
+            frame_rules,
+            initial_data: initial_data(&file),
+            build_id,
+        })
+    }
+
+    /// The executable's frame table (sorted by return address).
+    pub fn frame_rules(&self) -> &[migrate_format::frames::FrameRule] {
+        &self.frame_rules
+    }
+
+    fn symbol(&self, name: &str) -> Result<u64, TranslateError> {
+        self.symbols.get(name).copied().ok_or_else(|| {
+            TranslateError::Inconsistent(format!("{}: no symbol {name}", self.path.display()))
+        })
+    }
 }
 
 /// A translated image, ready to write.
@@ -54,27 +101,16 @@ impl Translated {
     }
 }
 
-/// The frame table of `side`'s executable (sorted by return address).
-pub fn frame_table(side: &Side) -> Result<Vec<migrate_format::frames::FrameRule>, TranslateError> {
-    use object::{Object, ObjectSection};
-    let bad = |why: String| TranslateError::Inconsistent(format!("{}: {why}", side.path.display()));
-    let file = object::File::parse(side.bytes).map_err(|e| bad(e.to_string()))?;
-    let table = file
-        .section_by_name(migrate_format::frames::SECTION)
-        .and_then(|s| s.data().ok())
-        .ok_or_else(|| bad("no frame table".into()))?;
-    migrate_format::frames::decode(table).map_err(|e| bad(e.to_string()))
-}
-
 /// The addresses of the named symbols (local ones too) in an ELF file.
-fn symbols<'n>(bytes: &[u8], names: &[&'n str]) -> HashMap<&'n str, u64> {
+fn symbols(file: &object::File, names: &[&'static str]) -> HashMap<&'static str, u64> {
     use object::{Object, ObjectSymbol};
     let mut out = HashMap::new();
-    if let Ok(file) = object::File::parse(bytes) {
-        for s in file.symbols() {
-            if let Some(n) = names.iter().find(|n| s.name() == Ok(**n)) {
-                out.entry(*n).or_insert(s.address());
-            }
+    for s in file.symbols() {
+        // Bytes, not `name()`: checking every symbol name as UTF-8 was most
+        // of a small translation's time.
+        let Ok(name) = s.name_bytes() else { continue };
+        if let Some(n) = names.iter().find(|n| name == n.as_bytes()) {
+            out.entry(*n).or_insert(s.address());
         }
     }
     out
@@ -88,6 +124,8 @@ const RESTORE_RT: &str = "__restore_rt";
 /// its initial value.
 const VDSO_FUNC: &str = "vdso_func";
 const CGT_INIT: &str = "cgt_init";
+/// Every symbol the translator looks up.
+const SYMBOLS: [&str; 5] = [MAIN_RETURNED, RESTORE_RT, VDSO_FUNC, CGT_INIT, UNSAFE_SP];
 
 /// Translates `image`, taken from `from`, for `to`.
 pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, TranslateError> {
@@ -99,13 +137,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
             to.path.display()
         )));
     }
-    let names = [MAIN_RETURNED, RESTORE_RT, VDSO_FUNC, CGT_INIT, UNSAFE_SP];
-    let (src_syms, dst_syms) = (symbols(from.bytes, &names), symbols(to.bytes, &names));
-    let need = |m: &HashMap<&str, u64>, n: &str, side: &Side| {
-        m.get(n).copied().ok_or_else(|| {
-            TranslateError::Inconsistent(format!("{}: no symbol {n}", side.path.display()))
-        })
-    };
+    let (src_syms, dst_syms) = (&from.symbols, &to.symbols);
     let frames = source::frames(image, from.exe, src_isa)?;
     let unsafe_sp = match src_syms.get(UNSAFE_SP) {
         Some(&at) => Some(
@@ -123,14 +155,13 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         .collect();
     no_stack_pointers_in_memory(image, &frames, &live, &buffers)?;
     let start = StartFrame {
-        main_returned: need(&dst_syms, MAIN_RETURNED, to)?,
+        main_returned: to.symbol(MAIN_RETURNED)?,
         canary: image.thread.0.canary,
     };
-    let frame_rules = frame_table(to)?;
     let stack = destination::build(
         &frames,
         &jmp_bufs,
-        &frame_rules,
+        &to.frame_rules,
         to.exe,
         dst_isa,
         &start,
@@ -185,14 +216,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         NT_FPREGSET,
         process::fpregset(dst_isa, image.arch, &image.fp_registers, &stack.registers),
     ));
-    let build_id = {
-        let file = object::File::parse(to.bytes)
-            .map_err(|e| TranslateError::Inconsistent(format!("{}: {e}", to.path.display())))?;
-        migrate_format::image::build_id_of(&file).ok_or_else(|| {
-            TranslateError::Inconsistent(format!("{}: no build-id", to.path.display()))
-        })?
-    };
-    notes.push(note("GNU", NT_GNU_BUILD_ID, build_id));
+    notes.push(note("GNU", NT_GNU_BUILD_ID, to.build_id.clone()));
     let mut state = image.state;
     if vdso_reset {
         state.vdso = 0; // restore's "no vDSO pointer to keep"
@@ -343,11 +367,8 @@ fn no_stack_pointers_in_memory(
 
 /// Each writable segment of an executable as it starts: its file bytes,
 /// then zeros (bss).
-fn initial_data(bytes: &[u8]) -> Vec<(u64, Vec<u8>)> {
+fn initial_data(file: &object::File) -> Vec<(u64, Vec<u8>)> {
     use object::{Object, ObjectSegment, SegmentFlags};
-    let Ok(file) = object::File::parse(bytes) else {
-        return Vec::new();
-    };
     file.segments()
         .filter(|s| matches!(s.flags(), SegmentFlags::Elf { p_flags } if p_flags & object::elf::PF_W != 0))
         .map(|s| {
@@ -368,7 +389,7 @@ fn isa_specific_data(
     from: &Side,
     to: &Side,
 ) -> Result<Vec<(u64, Vec<u8>)>, TranslateError> {
-    let source = initial_data(from.bytes);
+    let source = &from.initial_data;
     // The source's initial byte at `a` (0 where it has no data).
     let source_at = |a: u64| -> u8 {
         source
@@ -377,7 +398,8 @@ fn isa_specific_data(
             .map_or(0, |(at, d)| d[(a - at) as usize])
     };
     let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
-    for (at, data) in initial_data(to.bytes) {
+    for (at, data) in &to.initial_data {
+        let at = *at;
         // The source's bytes over the same range, fetched once.
         let theirs: Vec<u8> = match source
             .iter()

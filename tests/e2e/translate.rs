@@ -16,7 +16,7 @@ use migrate_format::image::Image;
 use migrate_format::Arch;
 use stack_translator::isa;
 use stack_translator::records::Executable;
-use stack_translator::translate::{destination, image, jmp_bufs, source, StartFrame};
+use stack_translator::translate::{destination, image, jmp_bufs, live_memory, source, StartFrame};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -148,7 +148,7 @@ fn compare(base: &Path, src: Arch, dst: Arch, from: &Path, native: &Path) -> usi
     };
     // Every jmp_buf in memory (without the unsafe stack pointer: a stale one
     // has no frame, and is not taken for live).
-    let live = image::live_memory(&image, None);
+    let live = live_memory::ranges(&image, None);
     let buffers = jmp_bufs::find(&image, &frames, &src_exe, src_isa, &live)
         .unwrap_or_else(|e| panic!("{what}: {e}"));
     let dst_bytes = std::fs::read(exe(dst)).unwrap();

@@ -2,12 +2,12 @@
 //! rebuilt, and every note in the destination ISA's form.
 
 use super::destination::{self, DestinationStack, StartFrame};
+use super::live_memory::{self, StackAddress};
 use super::{jmp_bufs, process, source, TranslateError};
 use crate::isa;
 use crate::records::Executable;
 use migrate_format::image::notes::*;
 use migrate_format::image::{Contents, Image, ImageWriter, Note, Segment, WalkedFrame};
-use migrate_format::window::{MAX_STACK_SIZE, UNSAFE_STACK_TOP};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -147,13 +147,20 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         ),
         None => None,
     };
-    let live = live_memory(image, unsafe_sp);
-    let jmp_bufs = jmp_bufs::find(image, &frames, from.exe, src_isa, &live)?;
+    let returns = jmp_bufs::setjmp_returns(&frames, from.exe)?;
+    let stack = frames[0].sp..frames[frames.len() - 1].cfa;
+    let found = live_memory::scan(
+        image,
+        &live_memory::ranges(image, unsafe_sp),
+        &returns,
+        stack,
+    )?;
+    let jmp_bufs = jmp_bufs::at(image, &frames, from.exe, src_isa, &found.returns)?;
     let buffers: Vec<(u64, u64)> = jmp_bufs
         .iter()
         .map(|j| (j.address, src_isa.jmp_buf().size as u64))
         .collect();
-    no_stack_pointers_in_memory(image, &frames, &live, &buffers)?;
+    no_stack_pointers_in_memory(&frames, &found.stack_addresses, &buffers)?;
     let start = StartFrame {
         main_returned: to.symbol(MAIN_RETURNED)?,
         canary: image.thread.0.canary,
@@ -286,83 +293,44 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
     })
 }
 
-/// The saved memory outside the machine stack that the program may still
-/// use: every saved segment but the stack's, and of the unsafe stack only
-/// what lies above `unsafe_sp` (the program's unsafe stack pointer; below
-/// it is dead, like the machine stack below the stack pointer). As
-/// (address, size) ranges.
-pub fn live_memory(image: &Image, unsafe_sp: Option<u64>) -> Vec<(u64, u64)> {
-    let (lo, hi) = (image.state.stack_lo, image.state.stack_hi);
-    let mut out = Vec::new();
-    for s in image.segments.iter().filter(|s| s.saved) {
-        if s.address >= lo && s.address < hi {
-            continue;
-        }
-        let unsafe_stack =
-            (UNSAFE_STACK_TOP - MAX_STACK_SIZE..UNSAFE_STACK_TOP).contains(&s.address);
-        let start = match unsafe_sp {
-            Some(usp) if unsafe_stack => usp.clamp(s.address, s.address + s.size),
-            _ => s.address,
-        };
-        if start < s.address + s.size {
-            out.push((start, s.address + s.size - start));
-        }
-    }
-    out
-}
-
 /// Refuses an image whose memory outside the frames' explained locations
-/// (stack allocations in use, and the `live` memory ranges but for the
-/// translated `jmp_bufs`, address and size) holds an address inside the
-/// frames being rebuilt: such a pointer would have to move with its frame,
-/// and nothing says it is a pointer.
+/// holds an address inside the frames being rebuilt: such a pointer would
+/// have to move with its frame, and nothing says it is a pointer. Checked:
+/// the stack allocations in use, and `in_live_memory` (what the scan of
+/// live memory found) but for the translated `jmp_bufs` (address, size).
 fn no_stack_pointers_in_memory(
-    image: &Image,
     frames: &[source::SourceFrame],
-    live: &[(u64, u64)],
+    in_live_memory: &[StackAddress],
     jmp_bufs: &[(u64, u64)],
 ) -> Result<(), TranslateError> {
-    let (low, top) = (frames[0].sp, frames[frames.len() - 1].cfa);
-    let scan = |at: u64, bytes: &[u8], place: &'static str| {
-        let skip = (at.wrapping_neg() % 8) as usize; // to the first aligned word
-        for (i, w) in bytes.get(skip..).unwrap_or(&[]).chunks_exact(8).enumerate() {
-            let value = u64::from_le_bytes(w.try_into().unwrap());
-            let word = at + (skip + 8 * i) as u64;
-            if (low..top).contains(&value)
-                && !jmp_bufs.iter().any(|&(a, n)| (a..a + n).contains(&word))
-            {
-                return Err(TranslateError::StackPointerInMemory {
-                    at: word,
-                    value,
-                    place,
-                });
-            }
-        }
-        Ok(())
-    };
+    let stack = frames[0].sp..frames[frames.len() - 1].cfa;
+    let mut in_allocas = Vec::new();
     for f in frames {
         for (at, bytes) in f.allocas.values() {
-            scan(*at, bytes, "a stack allocation in use")?;
+            live_memory::words(*at, bytes, |word, value| {
+                if stack.contains(&value) {
+                    in_allocas.push(StackAddress {
+                        at: word,
+                        value,
+                        place: "a stack allocation in use",
+                    });
+                }
+            });
         }
     }
-    for &(start, size) in live {
-        const CHUNK: u64 = 1 << 20;
-        let place = if (UNSAFE_STACK_TOP - MAX_STACK_SIZE..UNSAFE_STACK_TOP).contains(&start) {
-            "the unsafe stack"
-        } else {
-            "data or heap"
-        };
-        let mut done = 0;
-        while done < size {
-            let n = CHUNK.min(size - done);
-            let bytes = image
-                .read_memory(start + done, n as usize)
-                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-            scan(start + done, &bytes, place)?;
-            done += n;
-        }
+    let in_a_jmp_buf = |word: u64| jmp_bufs.iter().any(|&(a, n)| (a..a + n).contains(&word));
+    match in_allocas
+        .iter()
+        .chain(in_live_memory)
+        .find(|s| !in_a_jmp_buf(s.at))
+    {
+        Some(s) => Err(TranslateError::StackPointerInMemory {
+            at: s.at,
+            value: s.value,
+            place: s.place,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Each writable segment of an executable as it starts: its file bytes,

@@ -23,7 +23,7 @@
 //! other pointer into the stack.
 
 use super::source::{self, SourceFrame, Suspended};
-use super::TranslateError;
+use super::{live_memory, TranslateError};
 use crate::isa::Isa;
 use crate::machine::Reg;
 use crate::records::Executable;
@@ -54,7 +54,21 @@ pub fn find(
     isa: &dyn Isa,
     ranges: &[(u64, u64)],
 ) -> Result<Vec<JmpBuf>, TranslateError> {
-    // The return address of every certified setjmp call site.
+    let returns = setjmp_returns(frames, exe)?;
+    if returns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = live_memory::scan(image, ranges, &returns, 0..0)?;
+    at(image, frames, exe, isa, &found.returns)
+}
+
+/// The return address of every certified `setjmp` call site, and its call
+/// site; refuses a frame in a function that calls another `returns_twice`
+/// function, whose buffer's layout is not known.
+pub fn setjmp_returns(
+    frames: &[SourceFrame],
+    exe: &Executable,
+) -> Result<HashMap<u64, u32>, TranslateError> {
     let mut sites: HashMap<u64, u32> = HashMap::new();
     for site in &exe.table.sites {
         let CallKind::ReturnsTwice(callee) = &site.kind else {
@@ -76,31 +90,22 @@ pub fn find(
             sites.insert(cert.return_address, site.id as u32);
         }
     }
-    if sites.is_empty() {
-        return Ok(Vec::new());
-    }
+    Ok(sites)
+}
+
+/// The live `jmp_buf`s among `candidates`: (address of a word holding a
+/// `setjmp` call site's return address, that call site).
+pub fn at(
+    image: &Image,
+    frames: &[SourceFrame],
+    exe: &Executable,
+    isa: &dyn Isa,
+    candidates: &[(u64, u32)],
+) -> Result<Vec<JmpBuf>, TranslateError> {
     let mut found = Vec::new();
-    for &(start, size) in ranges {
-        const CHUNK: u64 = 1 << 20;
-        let mut done = 0;
-        while done < size {
-            let n = CHUNK.min(size - done);
-            let at = start + done;
-            let bytes = image
-                .read_memory(at, n as usize)
-                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-            let skip = (at.wrapping_neg() % 8) as usize;
-            for (i, w) in bytes.get(skip..).unwrap_or(&[]).chunks_exact(8).enumerate() {
-                let value = u64::from_le_bytes(w.try_into().unwrap());
-                let Some(&call_site) = sites.get(&value) else {
-                    continue;
-                };
-                let pc_at = at + (skip + 8 * i) as u64;
-                if let Some(jb) = live(image, frames, exe, isa, pc_at, call_site)? {
-                    found.push(jb);
-                }
-            }
-            done += n;
+    for &(pc_at, call_site) in candidates {
+        if let Some(jb) = live(image, frames, exe, isa, pc_at, call_site)? {
+            found.push(jb);
         }
     }
     Ok(found)

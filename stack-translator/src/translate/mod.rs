@@ -11,6 +11,7 @@
 pub mod destination;
 pub mod image;
 pub mod jmp_bufs;
+pub mod live_memory;
 pub mod process;
 pub mod source;
 

@@ -125,6 +125,10 @@ pub fn unwind(
         site,
         cfa,
         registers: &registers,
+        frame: match usize::try_from(-sp_offset) {
+            Ok(size) => image.read_memory(sp, size).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        },
     };
     let record = exe
         .records
@@ -193,10 +197,21 @@ struct Reader<'a> {
     site: &'a CallSite,
     cfa: u64,
     registers: &'a BTreeMap<Reg, u64>,
+    /// The frame's bytes, from its stack pointer to its CFA, read once
+    /// (a frame's slots are read many times, a few bytes each).
+    frame: Vec<u8>,
 }
 
 impl Reader<'_> {
     fn slot(&self, offset: i64, len: usize) -> Result<Vec<u8>, TranslateError> {
+        // Slots lie below the CFA: `frame` ends there.
+        let from_end = offset.checked_neg().and_then(|o| usize::try_from(o).ok());
+        if let Some(bytes) = from_end
+            .and_then(|o| self.frame.len().checked_sub(o))
+            .and_then(|at| self.frame.get(at..at + len))
+        {
+            return Ok(bytes.to_vec());
+        }
         let at = self.cfa.wrapping_add(offset as u64);
         self.image
             .read_memory(at, len)
@@ -433,35 +448,42 @@ impl Reader<'_> {
     /// The caller's registers: where this frame's certificate says each
     /// callee-saved one is (its save slot, or the register passed through).
     fn callers_registers(&self, isa: &dyn Isa) -> Result<BTreeMap<Reg, u64>, TranslateError> {
+        // Each caller's register's save slot (the lowest of its two
+        // halves), or the register that passes it through; one pass over
+        // the certificate.
+        let mut slots: BTreeMap<Reg, i64> = BTreeMap::new();
+        let mut through: BTreeMap<Reg, Reg> = BTreeMap::new();
+        for (loc, e) in &self.cert.live {
+            let Explanation::CallersValue {
+                of: Loc::Reg { reg: r },
+            } = e
+            else {
+                continue;
+            };
+            match *loc {
+                Loc::Slot { offset } => {
+                    let s = slots.entry(*r).or_insert(offset);
+                    *s = (*s).min(offset);
+                }
+                Loc::Reg { reg } if self.registers.contains_key(&reg) => {
+                    through.entry(*r).or_insert(reg);
+                }
+                Loc::Reg { .. } => {}
+            }
+        }
         let mut out = BTreeMap::new();
         for r in isa
             .callee_saved()
             .iter()
             .chain(isa.link_register().as_slice())
         {
-            let homes: Vec<Loc> = self
-                .cert
-                .live
-                .iter()
-                .filter(|(_, e)| matches!(e, Explanation::CallersValue { of: Loc::Reg { reg } } if reg == r))
-                .map(|(l, _)| *l)
-                .collect();
-            // The save slot: the lowest of its two halves.
-            let slot = homes
-                .iter()
-                .filter_map(|l| match l {
-                    Loc::Slot { offset } => Some(*offset),
-                    _ => None,
-                })
-                .min();
-            let value = match slot {
-                Some(offset) => Some(u64::from_le_bytes(
+            let value = match slots.get(r) {
+                Some(&offset) => Some(u64::from_le_bytes(
                     self.slot(offset, 8)?.try_into().unwrap(),
                 )),
-                None => homes.iter().find_map(|l| match l {
-                    Loc::Reg { reg } => self.registers.get(reg).copied(),
-                    _ => None,
-                }),
+                None => through
+                    .get(r)
+                    .and_then(|reg| self.registers.get(reg).copied()),
             };
             if let Some(v) = value {
                 out.insert(*r, v);

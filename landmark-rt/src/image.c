@@ -198,14 +198,31 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 			return -1;
 		}
 		int readable = (r[i].prot & PROT_READ) != 0;
+		uint64_t start = r[i].start;
+		/* The kernel merges the unsafe stack with an anonymous mapping
+		 * just below it (a large malloc): that part is live memory. */
+		if (start < landmark_unsafe_lo && r[i].end > landmark_unsafe_lo) {
+			if (k + 3 > max) {
+				snprintf(err, errlen, "more than %d mappings", max);
+				return -1;
+			}
+			seg[k++] = (struct segment){start, landmark_unsafe_lo, r[i].prot, readable};
+			start = landmark_unsafe_lo;
+		}
 		uint64_t cut = sp & ~(uint64_t)4095;
-		if (r[i].start >= landmark_unsafe_lo && r[i].end <= landmark_unsafe_hi)
+		if (start >= landmark_unsafe_lo && r[i].end <= landmark_unsafe_hi) {
 			cut = (uint64_t)__landmark_unsafe_sp & ~(uint64_t)4095;
-		if (readable && cut > r[i].start && cut < r[i].end) {
-			seg[k++] = (struct segment){r[i].start, cut, r[i].prot, 0};
+			/* No stack object in use: all of it is dead. */
+			if (cut >= r[i].end) {
+				seg[k++] = (struct segment){start, r[i].end, r[i].prot, 0};
+				continue;
+			}
+		}
+		if (readable && cut > start && cut < r[i].end) {
+			seg[k++] = (struct segment){start, cut, r[i].prot, 0};
 			seg[k++] = (struct segment){cut, r[i].end, r[i].prot, 1};
 		} else {
-			seg[k++] = (struct segment){r[i].start, r[i].end, r[i].prot, readable};
+			seg[k++] = (struct segment){start, r[i].end, r[i].prot, readable};
 		}
 	}
 	return k;

@@ -12,7 +12,7 @@ use stack_translator::records::{site_description, Executable};
 use std::io::Write;
 use std::path::Path;
 
-use migrate_format::window::ARENA_START;
+use migrate_format::window::{ARENA_START, MAX_STACK_SIZE, UNSAFE_STACK_TOP};
 
 #[derive(Serialize)]
 struct ImageView {
@@ -177,6 +177,8 @@ fn region_kind(start: u64, end: u64, s: &ImageState) -> &'static str {
         "data + heap (brk)"
     } else if in_brk {
         "heap (brk)"
+    } else if (UNSAFE_STACK_TOP - MAX_STACK_SIZE..UNSAFE_STACK_TOP).contains(&start) {
+        "unsafe stack (stack objects)"
     } else if start >= ARENA_START {
         "heap (mmap)"
     } else {

@@ -126,10 +126,8 @@ impl Function<'_> {
         // code may keep them): where, so the translator can read them.
         let mut kept = Vec::new();
         for &(k, v) in &recorded {
-            let explained = live
-                .iter()
-                .any(|(_, e)| matches!(e, Explanation::Recorded { part, plus: 0 } if *part == k));
-            if explained || v.part != 0 || v.bytes != 0 {
+            let size = record.locations[k].size();
+            if whole_in(&live, k, size) || v.part != 0 || v.bytes != 0 {
                 continue;
             }
             let upper = Val { part: 1, ..v };
@@ -180,4 +178,27 @@ impl Function<'_> {
                 .collect(),
         })
     }
+}
+
+/// Whether the `live` locations explained hold all `size` bytes of
+/// recorded part `k` where the translator reads it (`Reader::value`): a
+/// register, or a slot and, past 4 bytes, its upper half. A slot whose
+/// code after the call reads only its low half explains only those bytes:
+/// the part is then looked for among the places that keep it (SQLite's
+/// `sqlite3VdbeExec`: a pointer spilled whole, read back as 32 bits).
+fn whole_in(live: &[(Loc, Explanation)], k: usize, size: u16) -> bool {
+    let recorded =
+        |e: &Explanation| matches!(e, Explanation::Recorded { part, plus: 0 } if *part == k);
+    live.iter().any(|(loc, e)| match *loc {
+        Loc::Reg { .. } => recorded(e),
+        Loc::Slot { offset } => {
+            recorded(e)
+                && (size <= 4
+                    || live.iter().any(|(l, u)| {
+                        *l == Loc::Slot {
+                            offset: offset + SLOT,
+                        } && matches!(u, Explanation::Upper { of, part: 1 } if recorded(of))
+                    }))
+        }
+    })
 }

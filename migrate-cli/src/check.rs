@@ -90,6 +90,36 @@ pub fn certify_both(
     })
 }
 
+/// The migratable-sites flags of a build: call sites certified on both
+/// ISAs whose frames can also be translated both ways (every value the
+/// other ISA's code reads is one this ISA's frame keeps;
+/// `stack_translator::translate::feasible`). Also returns how many
+/// certified sites that second condition took away.
+pub fn migratable(exes: &PerArch<Executable>, certs: &PerArch<Certificates>) -> (Vec<bool>, usize) {
+    use stack_translator::translate::feasible::{missing_part, Certified};
+    let mut sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), certs.each_ref().0);
+    let side = |arch: Arch| Certified {
+        exe: &exes[arch],
+        certificates: &certs[arch],
+        isa: tisa::of(arch),
+    };
+    let mut untranslatable = 0;
+    for site in &exes[Arch::X86_64].table.sites {
+        let Some(flag) = sites.get_mut(site.id as usize) else {
+            continue;
+        };
+        if *flag
+            && Arch::ALL
+                .iter()
+                .any(|&a| missing_part(&side(a), &side(a.other()), site).is_some())
+        {
+            *flag = false;
+            untranslatable += 1;
+        }
+    }
+    (sites, untranslatable)
+}
+
 /// Counts certified records and groups the reasons of the others.
 pub fn summarize(c: &Certificates) -> Certified {
     let mut reasons: BTreeMap<RefusalKind, usize> = BTreeMap::new();
@@ -150,7 +180,7 @@ pub fn main(base: &Path, certify_too: bool, json: bool) -> Result<i32> {
     let mut sites = Vec::new();
     if certify_too && report.ok() {
         let fresh = certify_both(paths.each_ref(), data.each_ref().map(|_, d| &d[..]), &exes);
-        sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), fresh.each_ref().0);
+        sites = migratable(&exes, &fresh).0;
         for arch in Arch::ALL {
             report
                 .mismatches

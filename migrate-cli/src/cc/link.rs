@@ -9,9 +9,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use migrate_format::callsites::SECTION as CALLSITE_SECTION;
-use migrate_format::certificates::{
-    migratable_sites, Certificates, SECTION as CERTIFICATE_SECTION,
-};
+use migrate_format::certificates::{Certificates, SECTION as CERTIFICATE_SECTION};
 use migrate_format::frames::SECTION as FRAMES_SECTION;
 use migrate_format::{sites, Arch, PerArch};
 use stack_translator::layout::{Exempt, Manifest, MANIFEST_SECTION};
@@ -205,7 +203,7 @@ fn store_certificates(
 ) -> Result<PerArch<Vec<u8>>> {
     let certs =
         crate::check::certify_both(temps.each_ref(), linked.each_ref().map(|_, d| &d[..]), exes);
-    let sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), certs.each_ref().0);
+    let (sites, untranslatable) = crate::check::migratable(exes, &certs);
     let blob = sites::encode(&sites);
     let mut done = PerArch::<Vec<u8>>::default();
     for arch in Arch::ALL {
@@ -228,6 +226,12 @@ fn store_certificates(
             "migrate cc: {}",
             crate::check::sites_summary(&sites, &summaries)
         );
+        if untranslatable > 0 && verbose {
+            eprintln!(
+                "migrate cc: {untranslatable} certified call sites are not migratable: the other \
+                 ISA's code reads a value there that this ISA's frame does not keep"
+            );
+        }
     }
     Ok(done)
 }

@@ -9,6 +9,7 @@
 //! and recorded value `i` mean the same on both.
 
 pub mod destination;
+pub mod feasible;
 pub mod image;
 pub mod jmp_bufs;
 pub mod live_memory;

@@ -120,7 +120,7 @@ pub fn unwind(
             "call site {call_site} is not in the call-site table, or not at {pc:#x}"
         )))?;
     let frame = Reader {
-        image,
+        image: Some(image),
         cert,
         site,
         cfa,
@@ -174,6 +174,44 @@ pub fn unwind(
     ))
 }
 
+/// Whether a frame suspended at `cert`'s call site keeps recorded part
+/// `part` where [`unwind`] finds it, whatever the registers and the stack
+/// hold: a check made at link time, so that a call site whose frame the
+/// other ISA's code needs a value of that this one does not keep is not
+/// migratable (the runtime waits for another) rather than refused by the
+/// translator after the checkpoint. A part the call returns counts as kept
+/// (the callee provides it).
+/// `record` is the source record `cert` certifies, if known.
+pub fn keeps(
+    record: Option<&crate::stackmaps::Record>,
+    isa: &dyn Isa,
+    cert: &Certificate,
+    site: &CallSite,
+    part: usize,
+) -> bool {
+    let Some(size) = site.values.get(part).map(|v| v.size as usize) else {
+        return false;
+    };
+    let registers: BTreeMap<Reg, u64> = isa
+        .callee_saved()
+        .iter()
+        .chain([isa.sp(), isa.fp()].iter())
+        .map(|&r| (r, 0))
+        .collect();
+    let frame = Reader {
+        image: None,
+        cert,
+        site,
+        cfa: 0,
+        registers: &registers,
+        frame: vec![0; cert.sp_offset.map_or(0, |o| o.unsigned_abs() as usize)],
+    };
+    matches!(frame.value(part, size), Ok(Some(_)))
+        || matches!(frame.kept(part, size), Ok(Some(_)))
+        || record.is_some_and(|r| frame.at_record(r, part, size, isa).is_some())
+        || frame.in_return_register(part, isa)
+}
+
 /// The image's registers by DWARF number: the general ones and the
 /// callee-saved floating-point ones.
 fn image_registers(image: &Image, isa: &dyn Isa) -> BTreeMap<Reg, u64> {
@@ -192,7 +230,8 @@ fn image_registers(image: &Image, isa: &dyn Isa) -> BTreeMap<Reg, u64> {
 
 /// One frame's state, for reading values.
 struct Reader<'a> {
-    image: &'a Image,
+    /// None for [`keeps`]: every byte reads as zero.
+    image: Option<&'a Image>,
     cert: &'a Certificate,
     site: &'a CallSite,
     cfa: u64,
@@ -213,7 +252,10 @@ impl Reader<'_> {
             return Ok(bytes.to_vec());
         }
         let at = self.cfa.wrapping_add(offset as u64);
-        self.image
+        let Some(image) = self.image else {
+            return Ok(vec![0; len]);
+        };
+        image
             .read_memory(at, len)
             .map_err(|e| TranslateError::Inconsistent(format!("reading the stack: {e}")))
     }
@@ -401,7 +443,10 @@ impl Reader<'_> {
             }
             Location::Indirect { reg, offset, .. } => {
                 let at = base(reg)?.wrapping_add(offset as i64 as u64);
-                let bytes = self.image.read_memory(at, size.min(8)).ok()?;
+                let bytes = match self.image {
+                    Some(image) => image.read_memory(at, size.min(8)).ok()?,
+                    None => vec![0; size.min(8)],
+                };
                 let mut v = [0u8; 8];
                 v[..bytes.len()].copy_from_slice(&bytes);
                 Some(u64::from_le_bytes(v))

@@ -355,7 +355,7 @@ impl Fill<'_> {
                         callers.get(reg).copied()
                     }
                 }
-                _ => values.of(e, k)?,
+                _ => values.of(e, bytes_written(*loc, e), k)?,
             };
             let Some(value) = value else { continue };
             match *loc {
@@ -513,16 +513,22 @@ struct Values<'a> {
 
 impl Values<'_> {
     /// Recorded value `p`, or None if the call returns it (the callee,
-    /// still running, will provide it).
-    fn part(&self, p: usize, frame: usize) -> Result<Option<u64>, TranslateError> {
+    /// still running, will provide it). Only its low `need` bytes are
+    /// asked for: the others may be zeros.
+    fn part(&self, p: usize, need: usize, frame: usize) -> Result<Option<u64>, TranslateError> {
+        let pointer = self.src.pointers.get(p).copied().unwrap_or(false);
         match self.src.values.get(p).copied().flatten() {
             Some(v) => self.relocate(v, frame, p).map(Some),
             None if self.src.call_results.get(p) == Some(&true) => Ok(None),
-            None => Err(TranslateError::ValueNotLive {
-                frame,
-                call_site: self.src.call_site,
-                part: p,
-            }),
+            // A pointer is relocated whole, so it is needed whole.
+            None => match self.src.low.get(p).copied().flatten() {
+                Some((v, known)) if known >= need && !pointer => Ok(Some(v)),
+                _ => Err(TranslateError::ValueNotLive {
+                    frame,
+                    call_site: self.src.call_site,
+                    part: p,
+                }),
+            },
         }
     }
 
@@ -553,11 +559,21 @@ impl Values<'_> {
         })
     }
 
-    /// The value `e` names, or None for a location any value will do for.
-    fn of(&self, e: &Explanation, frame: usize) -> Result<Option<u64>, TranslateError> {
+    /// The value `e` names (its low `need` bytes are what is written), or
+    /// None for a location any value will do for. Which bytes of which
+    /// parts it reads: [`parts_needed`], which follows this function.
+    fn of(
+        &self,
+        e: &Explanation,
+        need: usize,
+        frame: usize,
+    ) -> Result<Option<u64>, TranslateError> {
         macro_rules! part {
             ($p:expr) => {
-                match self.part($p, frame)? {
+                part!($p, need)
+            };
+            ($p:expr, $n:expr) => {
+                match self.part($p, $n, frame)? {
                     Some(v) => v,
                     None => return Ok(None),
                 }
@@ -577,11 +593,13 @@ impl Values<'_> {
             Explanation::Constant { value } => value as u64,
             Explanation::Canary => self.canary,
             Explanation::FrameAddress { offset } => self.cfa.wrapping_add(offset as u64),
-            Explanation::Upper { ref of, .. } => match self.of(of, frame)? {
+            Explanation::Upper { ref of, .. } => match self.of(of, need, frame)? {
                 Some(v) => v,
                 None => return Ok(None),
             },
-            Explanation::Narrow { part, size, .. } => low_bytes(part!(part), size as usize),
+            Explanation::Narrow { part, size, .. } => {
+                low_bytes(part!(part, need.min(size as usize)), size as usize)
+            }
             Explanation::Extended {
                 part,
                 size,
@@ -592,7 +610,8 @@ impl Values<'_> {
                 frame: f,
                 ..
             } => {
-                let v = part!(part);
+                // Bytes above `need` may be wrong, never the low ones.
+                let v = part!(part, need.min(size as usize));
                 let bits = 8 * size as u32;
                 let mut x = if bits >= 64 {
                     v
@@ -623,5 +642,38 @@ impl Values<'_> {
                 )))
             }
         }))
+    }
+}
+
+/// How many low bytes of the value `e` names are written at `loc`: all 8
+/// into a register; into a slot, up to the end of the 4-byte half it holds
+/// (half 1: the upper half of the value), or a narrow value's size.
+pub(crate) fn bytes_written(loc: Loc, e: &Explanation) -> usize {
+    match (loc, e) {
+        (Loc::Reg { .. }, _) => 8,
+        (Loc::Slot { .. }, Explanation::Narrow { size, .. }) => *size as usize,
+        (Loc::Slot { .. }, Explanation::Upper { part, .. }) => (4 * *part as usize + 4).min(8),
+        (Loc::Slot { .. }, Explanation::Extended { half, .. }) => 4 * *half as usize + 4,
+        (Loc::Slot { .. }, _) => 4,
+    }
+}
+
+/// Calls `each(part, bytes)` for each recorded part the low `need` bytes
+/// of `e`'s value are computed from, with how many of its low bytes they
+/// need (as [`Values::of`] reads them: sums and products carry upwards
+/// only, so the low bytes of a result need only the low bytes of its
+/// operands).
+pub(crate) fn parts_needed(e: &Explanation, need: usize, each: &mut impl FnMut(usize, usize)) {
+    match *e {
+        Explanation::Recorded { part, .. } | Explanation::Scaled { part, .. } => each(part, need),
+        Explanation::Narrow { part, size, .. } | Explanation::Extended { part, size, .. } => {
+            each(part, need.min(size as usize))
+        }
+        Explanation::Sum { a, b, .. } => {
+            each(a, need);
+            each(b, need);
+        }
+        Explanation::Upper { ref of, .. } => parts_needed(of, need, each),
+        _ => {}
     }
 }

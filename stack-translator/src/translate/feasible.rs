@@ -7,38 +7,26 @@
 //! for another landmark (or for the frame to return), which counts as
 //! migrating.
 
+use super::destination::{bytes_written, parts_needed};
 use super::source;
 use crate::isa::Isa;
 use crate::records::Executable;
 use migrate_format::callsites::CallSite;
-use migrate_format::certificates::{Certificate, Certificates, Explanation};
-use std::collections::BTreeSet;
+use migrate_format::certificates::{Certificate, Certificates};
+use std::collections::BTreeMap;
 
-/// The recorded parts the destination code reads at `cert`'s call site:
-/// those its explanations are computed from ([`super::destination`]).
-pub fn needed_parts(cert: &Certificate) -> BTreeSet<usize> {
-    let mut out = BTreeSet::new();
-    for (_, e) in &cert.live {
-        parts_of(e, &mut out);
+/// The recorded parts the destination code reads at `cert`'s call site,
+/// each with how many of its low bytes ([`super::destination`] writes
+/// every live location from them).
+pub fn needed_parts(cert: &Certificate) -> BTreeMap<usize, usize> {
+    let mut out: BTreeMap<usize, usize> = BTreeMap::new();
+    for (loc, e) in &cert.live {
+        parts_needed(e, bytes_written(*loc, e), &mut |part, bytes| {
+            let n = out.entry(part).or_default();
+            *n = (*n).max(bytes);
+        });
     }
     out
-}
-
-fn parts_of(e: &Explanation, out: &mut BTreeSet<usize>) {
-    match e {
-        Explanation::Recorded { part, .. }
-        | Explanation::Scaled { part, .. }
-        | Explanation::Narrow { part, .. }
-        | Explanation::Extended { part, .. } => {
-            out.insert(*part);
-        }
-        Explanation::Sum { a, b, .. } => {
-            out.insert(*a);
-            out.insert(*b);
-        }
-        Explanation::Upper { of, .. } => parts_of(of, out),
-        _ => {}
-    }
 }
 
 /// One executable of the pair, its certificates and ISA.
@@ -61,9 +49,9 @@ pub fn missing_part(from: &Certified, to: &Certified, site: &CallSite) -> Option
             .records
             .get(&site.id)
             .and_then(|rs| rs.iter().find(|r| r.address() == src.record_address));
-        if let Some(&p) = needed
+        if let Some((&p, _)) = needed
             .iter()
-            .find(|&&p| !source::keeps(record, from.isa, src, site, p))
+            .find(|(&p, &n)| !source::keeps(record, from.isa, src, site, p, n))
         {
             return Some(p);
         }
@@ -85,7 +73,7 @@ mod tests {
     use super::*;
     use crate::translate::source::keeps;
     use migrate_format::callsites::{CallKind, RecordedPart};
-    use migrate_format::certificates::Loc;
+    use migrate_format::certificates::{Explanation, Loc};
 
     fn site() -> CallSite {
         let part = |value, size: u32, ty: &str| RecordedPart {
@@ -125,11 +113,12 @@ mod tests {
     }
 
     #[test]
-    fn a_pointer_whose_slot_is_read_as_32_bits_is_not_kept_whole() {
+    fn a_value_whose_slot_is_read_as_32_bits_is_kept_to_4_bytes() {
         let (isa, site) = (crate::isa::of(migrate_format::Arch::X86_64), site());
         let low_only = cert(vec![(Loc::Slot { offset: -32 }, recorded(0))], vec![]);
-        assert!(!keeps(None, isa, &low_only, &site, 0));
-        // Its upper half live too, or a place that keeps it: kept.
+        assert!(!keeps(None, isa, &low_only, &site, 0, 8));
+        assert!(keeps(None, isa, &low_only, &site, 0, 4));
+        // Its upper half live too, or a place that keeps it: kept whole.
         let both = cert(
             vec![
                 (Loc::Slot { offset: -32 }, recorded(0)),
@@ -143,18 +132,20 @@ mod tests {
             ],
             vec![],
         );
-        assert!(keeps(None, isa, &both, &site, 0));
+        assert!(keeps(None, isa, &both, &site, 0, 8));
         let kept = cert(
             vec![(Loc::Slot { offset: -32 }, recorded(0))],
             vec![(0, Loc::Slot { offset: -40 })],
         );
-        assert!(keeps(None, isa, &kept, &site, 0));
+        assert!(keeps(None, isa, &kept, &site, 0, 8));
         // A 4-byte part: its slot's low half is all of it.
         let narrow = cert(vec![(Loc::Slot { offset: -48 }, recorded(1))], vec![]);
-        assert!(keeps(None, isa, &narrow, &site, 1));
+        assert!(keeps(None, isa, &narrow, &site, 1, 8));
         // In a callee-saved register (rbx, DWARF 3): kept.
         let reg = cert(vec![(Loc::Reg { reg: 3 }, recorded(0))], vec![]);
-        assert!(keeps(None, isa, &reg, &site, 0));
+        assert!(keeps(None, isa, &reg, &site, 0, 8));
+        // Nowhere: not kept.
+        assert!(!keeps(None, isa, &cert(vec![], vec![]), &site, 0, 1));
     }
 
     #[test]
@@ -182,9 +173,28 @@ mod tests {
             ],
             vec![],
         );
+        // A register takes 8 bytes; a slot's upper half needs bytes 4-7.
         assert_eq!(
             needed_parts(&c).into_iter().collect::<Vec<_>>(),
-            vec![1, 2, 3, 4]
+            vec![(1, 8), (2, 8), (3, 8), (4, 8)]
+        );
+        let low = cert(
+            vec![
+                (Loc::Slot { offset: -32 }, recorded(1)),
+                (
+                    Loc::Slot { offset: -24 },
+                    Explanation::Narrow {
+                        part: 2,
+                        at: 0,
+                        size: 1,
+                    },
+                ),
+            ],
+            vec![],
+        );
+        assert_eq!(
+            needed_parts(&low).into_iter().collect::<Vec<_>>(),
+            vec![(1, 4), (2, 1)]
         );
     }
 }

@@ -34,6 +34,11 @@ pub struct SourceFrame {
     /// Each recorded value (stackmap location index), zero-extended, if a
     /// live location holds all of it.
     pub values: Vec<Option<u64>>,
+    /// For a value not wholly known: its low bytes that live locations
+    /// hold, as (value, how many low bytes are known). Code on both ISAs
+    /// often reads only the low half of an `i64` (it is truncated later):
+    /// the destination then needs no more.
+    pub low: Vec<Option<(u64, usize)>>,
     /// Bytes 8-15 of each recorded part wider than 8 bytes (a
     /// `<2 x double>`), if live stack slots hold them.
     pub upper: Vec<Option<u64>>,
@@ -135,15 +140,18 @@ pub fn unwind(
         .get(&u64::from(call_site))
         .and_then(|rs| rs.iter().find(|r| r.address() == cert.record_address));
     let mut values = Vec::with_capacity(site.values.len());
+    let mut low = Vec::with_capacity(site.values.len());
     for p in 0..site.values.len() {
         let size = site.values[p].size as usize;
-        let v = match frame.value(p, size)? {
-            Some(v) => Some(v),
-            None => match frame.kept(p, size)? {
+        let (bytes, known) = frame.value(p, size)?;
+        let v = match known >= size.min(8) {
+            true => Some(bytes),
+            false => match frame.kept(p, size)? {
                 Some(v) => Some(v),
                 None => record.and_then(|r| frame.at_record(r, p, size, isa)),
             },
         };
+        low.push((v.is_none() && known > 0).then_some((bytes, known)));
         values.push(v);
     }
     let upper = (0..site.values.len())
@@ -165,6 +173,7 @@ pub fn unwind(
             cfa,
             registers: registers.clone(),
             values,
+            low,
             upper,
             pointers: site.values.iter().map(|v| v.pointer).collect(),
             call_results,
@@ -180,14 +189,15 @@ pub fn unwind(
 /// other ISA's code needs a value of that this one does not keep is not
 /// migratable (the runtime waits for another) rather than refused by the
 /// translator after the checkpoint. A part the call returns counts as kept
-/// (the callee provides it).
-/// `record` is the source record `cert` certifies, if known.
+/// (the callee provides it). Only the low `bytes` bytes of it are asked
+/// for. `record` is the source record `cert` certifies, if known.
 pub fn keeps(
     record: Option<&crate::stackmaps::Record>,
     isa: &dyn Isa,
     cert: &Certificate,
     site: &CallSite,
     part: usize,
+    bytes: usize,
 ) -> bool {
     let Some(size) = site.values.get(part).map(|v| v.size as usize) else {
         return false;
@@ -206,7 +216,7 @@ pub fn keeps(
         registers: &registers,
         frame: vec![0; cert.sp_offset.map_or(0, |o| o.unsigned_abs() as usize)],
     };
-    matches!(frame.value(part, size), Ok(Some(_)))
+    matches!(frame.value(part, size), Ok((_, known)) if known >= bytes.min(size.min(8)))
         || matches!(frame.kept(part, size), Ok(Some(_)))
         || record.is_some_and(|r| frame.at_record(r, part, size, isa).is_some())
         || frame.in_return_register(part, isa)
@@ -260,9 +270,10 @@ impl Reader<'_> {
             .map_err(|e| TranslateError::Inconsistent(format!("reading the stack: {e}")))
     }
 
-    /// Recorded value `part` (`size` bytes), zero-extended, if a live
-    /// location holds all of its bytes.
-    fn value(&self, part: usize, size: usize) -> Result<Option<u64>, TranslateError> {
+    /// Recorded value `part` (`size` bytes) as far as live locations hold
+    /// it: its low bytes, and how many of them are known (then all of
+    /// `size`, or the first byte not held; the bytes above are zero).
+    fn value(&self, part: usize, size: usize) -> Result<(u64, usize), TranslateError> {
         let size = size.min(8);
         let mut bytes: [Option<u8>; 8] = [None; 8];
         let mut put = |from: usize, data: &[u8]| {
@@ -351,15 +362,12 @@ impl Reader<'_> {
                 _ => {}
             }
         }
-        if bytes[..size].iter().all(Option::is_some) {
-            let mut v = [0u8; 8];
-            for (i, b) in bytes[..size].iter().enumerate() {
-                v[i] = b.unwrap();
-            }
-            Ok(Some(u64::from_le_bytes(v)))
-        } else {
-            Ok(None)
+        let known = bytes[..size].iter().take_while(|b| b.is_some()).count();
+        let mut v = [0u8; 8];
+        for (i, b) in bytes[..known].iter().enumerate() {
+            v[i] = b.unwrap();
         }
+        Ok((u64::from_le_bytes(v), known))
     }
 
     /// Bytes 8-15 of recorded value `part` (wider than 8 bytes), if live

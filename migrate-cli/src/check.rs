@@ -92,11 +92,11 @@ pub fn certify_both(
 
 /// The migratable-sites flags of a build: call sites certified on both
 /// ISAs whose frames can also be translated both ways (every value the
-/// other ISA's code reads is one this ISA's frame keeps;
-/// `stack_translator::translate::feasible`). Also returns how many
+/// other ISA's code reads is one this ISA's frame keeps, and the frame's
+/// size is known; `stack_translator::translate::feasible`). Also returns how many
 /// certified sites that second condition took away.
 pub fn migratable(exes: &PerArch<Executable>, certs: &PerArch<Certificates>) -> (Vec<bool>, usize) {
-    use stack_translator::translate::feasible::{missing_part, Certified};
+    use stack_translator::translate::feasible::{obstacle, Certified};
     let mut sites = migratable_sites(exes[Arch::X86_64].table.sites.len(), certs.each_ref().0);
     let side = |arch: Arch| Certified {
         exe: &exes[arch],
@@ -111,7 +111,7 @@ pub fn migratable(exes: &PerArch<Executable>, certs: &PerArch<Certificates>) -> 
         if *flag
             && Arch::ALL
                 .iter()
-                .any(|&a| missing_part(&side(a), &side(a.other()), site).is_some())
+                .any(|&a| obstacle(&side(a), &side(a.other()), site).is_some())
         {
             *flag = false;
             untranslatable += 1;

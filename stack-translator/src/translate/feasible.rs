@@ -36,24 +36,41 @@ pub struct Certified<'a> {
     pub isa: &'a dyn Isa,
 }
 
-/// A recorded part of call site `site` that a frame translated from `from`
-/// to `to` would need and not have (the first), if any. Every certified
+/// Why a frame at a call site cannot be translated, known at link time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obstacle {
+    /// The destination code reads recorded part `part` (some of its low
+    /// bytes), and the source frame does not keep them.
+    ValueNotKept { part: usize },
+    /// The frame's size at the call is not known (after a dynamic stack
+    /// allocation) on one ISA.
+    FrameSizeUnknown,
+}
+
+/// What stops a frame at call site `site` from being translated from
+/// `from` to `to`, if anything (the first obstacle found). Every certified
 /// record copy of the site on `from` is checked against the first on `to`
 /// (the one the translator writes).
-pub fn missing_part(from: &Certified, to: &Certified, site: &CallSite) -> Option<usize> {
+pub fn obstacle(from: &Certified, to: &Certified, site: &CallSite) -> Option<Obstacle> {
     let dst = certified(to, site.id).next()?;
+    if dst.sp_offset.is_none() {
+        return Some(Obstacle::FrameSizeUnknown);
+    }
     let needed = needed_parts(dst);
     for src in certified(from, site.id) {
+        if src.sp_offset.is_none() {
+            return Some(Obstacle::FrameSizeUnknown);
+        }
         let record = from
             .exe
             .records
             .get(&site.id)
             .and_then(|rs| rs.iter().find(|r| r.address() == src.record_address));
-        if let Some((&p, _)) = needed
+        if let Some((&part, _)) = needed
             .iter()
             .find(|(&p, &n)| !source::keeps(record, from.isa, src, site, p, n))
         {
-            return Some(p);
+            return Some(Obstacle::ValueNotKept { part });
         }
     }
     None

@@ -389,6 +389,12 @@ impl Fill<'_> {
                                     Explanation::Recorded { part: p, plus: 0 } => {
                                         container_bytes(p, *chunk, src, self.site(src)?)
                                     }
+                                    // Any other value in a vector register
+                                    // was written by a scalar instruction
+                                    // (a constant, an address from a
+                                    // general register), which zeroes bytes
+                                    // 8-15.
+                                    _ if *chunk >= 2 => Some([0; 4]),
                                     _ => None,
                                 },
                                 _ => None,

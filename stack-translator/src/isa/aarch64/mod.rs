@@ -174,6 +174,39 @@ mod tests {
     }
 
     #[test]
+    fn fmov_constants_are_in_the_registers_format_and_lanes_unknown() {
+        let m = decode(&[
+            0x1e6e1000, // fmov d0, #1.0
+            0x1e2e1000, // fmov s0, #1.0
+            0x6f03f600, // fmov v0.2d, #1.0 (both lanes)
+            0x4f03f600, // fmov v0.4s, #1.0 (four lanes)
+            0x9eaf0100, // fmov v0.d[1], x8 (the upper lane only)
+            0x9e670100, // fmov d0, x8
+        ]);
+        let ops: Vec<Op> = m.iter().map(|i| i.op).collect();
+        let konst = |value: u64| Op::Const {
+            dst: Place::Reg(64),
+            value: value as i64,
+        };
+        assert_eq!(
+            ops,
+            vec![
+                konst(0x3ff0_0000_0000_0000),
+                konst(0x3f80_0000),
+                Op::Other,
+                Op::Other,
+                Op::Other,
+                Op::Copy {
+                    dst: Place::Reg(64),
+                    src: Place::Reg(8)
+                },
+            ],
+            "{:?}",
+            m.iter().map(|i| &i.text).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn post_index_steps_the_base() {
         let m = decode(&[0xb8404528]); // ldr w8, [x9], #4
         assert_eq!(m[0].writeback, Some((9, 4)), "{}", m[0].text);

@@ -5,7 +5,7 @@
 use super::operands::{logical_immediate, reg};
 use super::SP;
 use crate::machine::{Op, Place, Reg};
-use yaxpeax_arm::armv8::a64::{Opcode, Operand, ShiftStyle, SizeCode};
+use yaxpeax_arm::armv8::a64::{Opcode, Operand, SIMDSizeCode, ShiftStyle, SizeCode};
 
 /// The value `op` writes to its destination register `d` (none for the
 /// zero register), at `pc`; `pc_target` is its PC-relative operand.
@@ -175,17 +175,30 @@ fn extension(op: Opcode, d: Reg, operands: &[&Operand]) -> Op {
     }
 }
 
-/// `fmov`: a copy between registers, or a floating-point constant.
+/// `fmov`: a copy between registers, or a floating-point constant. Only
+/// whole-register forms: a scalar write zeroes the rest of the vector
+/// register, while `fmov v0.2d, #1.0` fills every lane and `fmov
+/// v0.d[1], x8` writes only the upper one (neither is one 64-bit value).
 fn fmov(d: Reg, operands: &[&Operand]) -> Op {
+    let scalar = |o: &Operand| {
+        matches!(
+            o,
+            Operand::Register(_, _) | Operand::SIMDRegister(SIMDSizeCode::S | SIMDSizeCode::D, _)
+        )
+    };
     match operands {
-        [_, src] => match (reg(src), src) {
-            (Some(s), _) => Op::Copy {
+        [dst, src] if scalar(dst) => match (reg(src), src) {
+            (Some(s), _) if scalar(src) => Op::Copy {
                 dst: Place::Reg(d),
                 src: Place::Reg(s),
             },
+            // The immediate's bits in the register's format.
             (None, Operand::ImmediateDouble(f)) => Op::Const {
                 dst: Place::Reg(d),
-                value: f.to_bits() as i64,
+                value: match dst {
+                    Operand::SIMDRegister(SIMDSizeCode::S, _) => i64::from((*f as f32).to_bits()),
+                    _ => f.to_bits() as i64,
+                },
             },
             _ => Op::Other,
         },

@@ -92,8 +92,8 @@ pub fn certify_both(
 
 /// The migratable-sites flags of a build: call sites certified on both
 /// ISAs whose frames can also be translated both ways (every value the
-/// other ISA's code reads is one this ISA's frame keeps, and the frame's
-/// size is known; `stack_translator::translate::feasible`). Also returns how many
+/// other ISA's code reads is one this ISA's frame keeps;
+/// `stack_translator::translate::feasible`). Also returns how many
 /// certified sites that second condition took away.
 pub fn migratable(exes: &PerArch<Executable>, certs: &PerArch<Certificates>) -> (Vec<bool>, usize) {
     use stack_translator::translate::feasible::{obstacle, Certified};

@@ -15,15 +15,17 @@ const PING_PONG: u32 = 6;
 
 /// Why a move may still be refused: bytes 8-15 of a 16-byte value in a
 /// stack slot that no slot of the source holds, a pointer into the machine
-/// stack kept in memory (a dynamic allocation's address stored away), and a
-/// move that found no migratable landmark before the program ended. (A
-/// frame of unknown size, or a value the destination reads that the source
-/// does not keep, makes its call site not migratable at link time:
-/// translate/feasible.rs. The runtime waits, and the translator never
-/// sees one.)
-const KNOWN_GAPS: [&str; 3] = [
+/// stack kept in memory (a dynamic allocation's address stored away), a
+/// frame whose size the certificate does not know at the call (its stack
+/// pointer moved by a run-time amount, as after an alloca), and a move that
+/// found no migratable landmark before the program ended. (A value the
+/// destination reads that the source does not keep makes its call site not
+/// migratable at link time: translate/feasible.rs. The runtime waits, and
+/// the translator never sees one.)
+const KNOWN_GAPS: [&str; 4] = [
     "of a 16-byte value",
     "pointers into the stack kept in memory",
+    "its frame size is not known at the call",
     "no checkpoint was taken",
 ];
 

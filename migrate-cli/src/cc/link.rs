@@ -229,8 +229,7 @@ fn store_certificates(
         if untranslatable > 0 && verbose {
             eprintln!(
                 "migrate cc: {untranslatable} certified call sites are not migratable: the other \
-                 ISA's code reads a value there that this ISA's frame does not keep, or a \
-                 frame's size there is not known"
+                 ISA's code reads a value there that this ISA's frame does not keep"
             );
         }
     }

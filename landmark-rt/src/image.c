@@ -210,13 +210,18 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 			start = landmark_unsafe_lo;
 		}
 		uint64_t cut = sp & ~(uint64_t)4095;
+		int in_stack = start >= landmark_stack_lo && r[i].end <= landmark_stack_hi;
 		if (start >= landmark_unsafe_lo && r[i].end <= landmark_unsafe_hi) {
 			cut = (uint64_t)__landmark_unsafe_sp & ~(uint64_t)4095;
-			/* No stack object in use: all of it is dead. */
-			if (cut >= r[i].end) {
-				seg[k++] = (struct segment){start, r[i].end, r[i].prot, 0};
-				continue;
-			}
+			in_stack = 1;
+		}
+		/* All below the stack pointer: dead. (No stack object in use on
+		 * the unsafe stack; or, under qemu-user, which does not merge
+		 * the mappings a restore made, the part of the stack below the
+		 * one holding sp.) */
+		if (in_stack && cut >= r[i].end) {
+			seg[k++] = (struct segment){start, r[i].end, r[i].prot, 0};
+			continue;
 		}
 		if (readable && cut > start && cut < r[i].end) {
 			seg[k++] = (struct segment){start, cut, r[i].prot, 0};

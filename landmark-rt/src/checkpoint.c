@@ -62,6 +62,10 @@ static struct {
 	 * site was not, or the walk failed). */
 	unsigned long long waited, waited_migratable;
 	int failed; /* the last checkpoint could not be written */
+	/* CLOCK_MONOTONIC ns when the checkpoint became wanted (the signal or
+	 * the timer came, or the N-th hit); 0 until then. The timing report
+	 * says how long the program then ran to a migratable landmark. */
+	volatile long long wanted_ns;
 	volatile sig_atomic_t signalled; /* the signal came: read the request file */
 	volatile int requested;          /* a checkpoint is wanted */
 } ck;
@@ -71,9 +75,19 @@ static void default_image(char *out, size_t len)
 	snprintf(out, len, "landmark-%d.core", (int)getpid());
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
+	/* clock_gettime is async-signal-safe. */
+	if (!ck.wanted_ns)
+		ck.wanted_ns = now_ns();
 	ck.signalled = 1;
 	ck.requested = 1;
 	__landmark_pending = 1;
@@ -119,6 +133,7 @@ void landmark_triggers_apply(const struct landmark_triggers *t)
 	copy_string(ck.report, t->report, sizeof ck.report);
 	ck.hits_base = landmark_hits;
 	ck.waited = ck.waited_migratable = 0;
+	ck.wanted_ns = 0;
 	ck.failed = 0;
 	if (t->keep_running)
 		ck.keep_running = 1;
@@ -236,17 +251,25 @@ static void read_request_file(void)
 	}
 }
 
-/* Appends {"event":"checkpoint","bytes":N,"ns":T} to LANDMARK_TIMING (for
- * the checkpoint benchmark). */
-static void report_timing(const char *image, long long ns)
+/* Appends
+ *   {"event":"checkpoint","bytes":N,"ns":T,"start":S,"wanted":W,"waited":H}
+ * to LANDMARK_TIMING (the benchmarks, `migrate mtd`): N bytes written in T
+ * ns, starting at S (CLOCK_MONOTONIC ns, the clock `migrate` reads too;
+ * qemu-user passes it through); W when the checkpoint became wanted (0 if
+ * unknown), H landmark hits from then to this one (deferred: an older frame
+ * was not at a migratable call site). */
+static void report_timing(const char *image, long long start, long long ns, long long wanted,
+			  unsigned long long waited)
 {
 	struct stat st;
-	char line[128];
+	char line[256];
 	int fd = open(ck.timing, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	int n = snprintf(line, sizeof line, "{\"event\":\"checkpoint\",\"bytes\":%lld,\"ns\":%lld}\n",
-			 stat(image, &st) == 0 ? (long long)st.st_size : -1LL, ns);
+	int n = snprintf(line, sizeof line,
+			 "{\"event\":\"checkpoint\",\"bytes\":%lld,\"ns\":%lld,\"start\":%lld,"
+			 "\"wanted\":%lld,\"waited\":%llu}\n",
+			 stat(image, &st) == 0 ? (long long)st.st_size : 0LL, ns, start, wanted, waited);
 	if (write(fd, line, (size_t)n) != n)
 		landmark_say("landmark-rt: ", "cannot write the timing report", "\n");
 	close(fd);
@@ -254,7 +277,10 @@ static void report_timing(const char *image, long long ns)
 
 int landmark_checkpoint_wanted(unsigned long long hits)
 {
-	return ck.requested || (ck.at_hit && hits >= ck.at_hit);
+	int wanted = ck.requested || (ck.at_hit && hits >= ck.at_hit);
+	if (wanted && !ck.wanted_ns)
+		ck.wanted_ns = now_ns();
+	return wanted;
 }
 
 void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
@@ -287,7 +313,10 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	 * or the restored program would checkpoint again at once. */
 	ck.requested = 0;
 	ck.at_hit = 0;
+	unsigned long long waited = ck.waited - 1; /* the hits before this one */
+	long long wanted = ck.wanted_ns;
 	ck.waited = ck.waited_migratable = 0;
+	ck.wanted_ns = 0;
 	__landmark_pending = landmark_stats_mode;
 	char err[512];
 	struct timespec t0, t1;
@@ -296,7 +325,9 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	landmark_frames_free(frames);
 	if (rc == 0 && ck.timing[0])
-		report_timing(image, (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+		report_timing(image, t0.tv_sec * 1000000000LL + t0.tv_nsec,
+			      (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec), wanted,
+			      waited);
 	ck.failed = rc != 0;
 	if (rc != 0) {
 		landmark_say("landmark-rt: checkpoint failed, the program keeps running: ", err, "\n");

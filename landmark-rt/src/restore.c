@@ -362,18 +362,24 @@ static long long raw_now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Appends {"event":"restore","ns":T} to the timing file: from this
- * runtime's first instruction of restore to the jump into the program.
- * Raw system calls and no libc: it runs after the point of no return. */
+/* Appends {"event":"restore","ns":T,"start":S} to the timing file: T ns
+ * from this runtime's first instruction of restore (at S, CLOCK_MONOTONIC
+ * ns) to the jump into the program. Raw system calls and no libc: it runs
+ * after the point of no return. */
 static void report_restore_timing(int out, long long start_ns)
 {
 	static const char head[] = "{\"event\":\"restore\",\"ns\":";
-	char buf[64], *end = buf + sizeof buf;
-	*--end = '\n';
-	*--end = '}';
-	char *p = digits(end, (unsigned long long)(raw_now_ns() - start_ns));
+	static const char mid[] = ",\"start\":";
+	char ns[32], start[32];
+	char *ns_end = ns + sizeof ns, *start_end = start + sizeof start;
+	char *n = digits(ns_end, (unsigned long long)(raw_now_ns() - start_ns));
+	*--start_end = '\n';
+	*--start_end = '}';
+	char *s = digits(start_end, (unsigned long long)start_ns);
 	__landmark_syscall(SYS_write, out, (long)head, sizeof head - 1, 0, 0, 0);
-	__landmark_syscall(SYS_write, out, (long)p, buf + sizeof buf - p, 0, 0, 0);
+	__landmark_syscall(SYS_write, out, (long)n, ns_end - n, 0, 0, 0);
+	__landmark_syscall(SYS_write, out, (long)mid, sizeof mid - 1, 0, 0, 0);
+	__landmark_syscall(SYS_write, out, (long)s, start + sizeof start - s, 0, 0, 0);
 	__landmark_syscall(SYS_close, out, 0, 0, 0, 0, 0);
 }
 

@@ -61,8 +61,7 @@ impl Request {
     /// if a checkpoint was asked for at a hit or a time and none came,
     /// saying why.
     pub fn report(&self, pending: Pending, code: i32, pid: u32, base: &Path) -> Result<()> {
-        let _ = std::fs::remove_file(temporary_image(&self.image, pid));
-        if FileId::of(&self.image) != pending.before {
+        if pending.written(self, pid) {
             if !self.quiet {
                 eprintln!("{}", describe(&self.image)?);
             }
@@ -74,11 +73,9 @@ impl Request {
             // Only an image path: a checkpoint only if the program asked.
             _ => return Ok(()),
         };
-        let report = read_report(&pending.report)
-            .and_then(|b| serde_json::from_slice::<CheckpointReport>(&b).ok());
         bail!(
             "no checkpoint was taken: {}",
-            why_none(report, &when, code, base)
+            why_none(pending.runtime_report(), &when, code, base)
         )
     }
 }
@@ -88,6 +85,22 @@ impl Request {
 pub struct Pending {
     before: FileId,
     report: std::fs::File,
+}
+
+impl Pending {
+    /// After the program (process `pid`) ended: true if it wrote a new
+    /// image at `request.image`. Removes the temporary image a killed
+    /// program may have left.
+    pub fn written(&self, request: &Request, pid: u32) -> bool {
+        let _ = std::fs::remove_file(temporary_image(&request.image, pid));
+        FileId::of(&request.image) != self.before
+    }
+
+    /// What landmark-rt said at exit about a checkpoint still wanted (or
+    /// one that failed), if anything.
+    pub fn runtime_report(&self) -> Option<CheckpointReport> {
+        read_report(&self.report).and_then(|b| serde_json::from_slice(&b).ok())
+    }
 }
 
 /// What landmark-rt wrote to the report file, if anything.

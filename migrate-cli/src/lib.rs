@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod inspect_image;
 pub mod isa;
 pub mod layout;
+pub mod mtd;
 pub mod process;
 pub mod restore;
 pub mod run;

@@ -96,6 +96,51 @@ enum Cmd {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Moving-target defense: run a program and move it to the other ISA every period
+    /// (randomized within the jitter, reproducible with the seed) until it exits.
+    ///
+    /// stdin, stdout, stderr, the files it writes and its exit code are those of a run that
+    /// never moved; migrate exits with the program's exit code. A move falls due when the
+    /// period has passed and is made at the next landmark where every frame is at a
+    /// migratable call site (a deferral); a move the translator refuses is not made (the
+    /// program goes on where it was, and the next period tries again). On a terminal a
+    /// progress line is shown on stderr; at the end a table on stderr: time on each ISA and
+    /// migrating, deferrals, refusals with reasons, and each migration's latency split into
+    /// checkpoint, exit, translate, start-up (process creation, exec, qemu-user's start) and
+    /// restore. Time on each ISA plus time migrating is the wall time.
+    Mtd {
+        /// Time on one ISA before the next move (500ms, 2s, ...).
+        #[arg(long, value_name = "DURATION", default_value = "100ms",
+              value_parser = checkpoint::parse_duration)]
+        period: std::time::Duration,
+        /// Each period is drawn uniformly from period × (1 ± jitter): 50% or 0.5.
+        #[arg(long, value_name = "FRACTION", default_value = "50%",
+              value_parser = migrate_cli::mtd::schedule::parse_jitter)]
+        jitter: f64,
+        /// Seed of the periods (default: from the clock; the table and report say which).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// The ISA the program starts on.
+        #[arg(long, value_enum, default_value_t = Arch::X86_64)]
+        start: Arch,
+        /// Write the measurements as JSON to R.json: migrations, refusals, time_on (s per
+        /// ISA), migrating_s, migrating_fraction, deferrals, legs, and per move its latency
+        /// parts (checkpoint_ms, exit_ms, translate_ms, startup_ms, restore_ms, total_ms),
+        /// deferred_hits/deferred_ms and the refusal reason; seed, period_ms, jitter.
+        #[arg(long, value_name = "R.json")]
+        report: Option<PathBuf>,
+        /// Draw the timeline as SVG: the ISA over time and each migration's latency.
+        #[arg(long, value_name = "R.svg")]
+        plot: Option<PathBuf>,
+        /// Print neither the progress line nor the table (stderr is then the program's alone).
+        #[arg(short, long)]
+        quiet: bool,
+        /// Build base name (BASE.x86_64 and BASE.aarch64).
+        base: PathBuf,
+        /// Arguments for the program (after --).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Check that a program moved between the ISAs behaves as if it never moved: one
     /// uninterrupted run on each ISA, then the program moved at N seeded random landmark
     /// hits in both directions (and, with --ping-pong K, bounced K times starting on each
@@ -321,12 +366,7 @@ fn real_main() -> Result<i32> {
             base,
             args,
         } => {
-            let seed = seed.unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() % 1_000_000)
-                    .unwrap_or(1)
-            });
+            let seed = seed.unwrap_or_else(clock_seed);
             let report = verify::verify(&verify::Options {
                 base,
                 args,
@@ -340,6 +380,29 @@ fn real_main() -> Result<i32> {
                 println!("{}", verify::render(&report));
             }
             Ok(if report.differing > 0 { 1 } else { 0 })
+        }
+        Cmd::Mtd {
+            period,
+            jitter,
+            seed,
+            start,
+            report,
+            plot,
+            quiet,
+            base,
+            args,
+        } => {
+            use std::io::IsTerminal;
+            let options = migrate_cli::mtd::Options {
+                base,
+                args,
+                period,
+                jitter,
+                seed: seed.unwrap_or_else(clock_seed),
+                start,
+                progress: !quiet && std::io::stderr().is_terminal(),
+            };
+            migrate_cli::mtd::command(&options, quiet, report.as_deref(), plot.as_deref())
         }
         Cmd::Translate { image, to, output } => {
             let output = output.unwrap_or_else(|| translate::default_output(&image, to));
@@ -497,4 +560,12 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// A seed from the clock, for runs not given one (they print it).
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() % 1_000_000)
+        .unwrap_or(1)
 }

@@ -9,7 +9,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use migrate_format::image::Image;
-use migrate_format::Arch;
+use migrate_format::{Arch, PerArch};
 use stack_translator::records::Executable;
 use stack_translator::translate::image::{translate, Side};
 use std::path::{Path, PathBuf};
@@ -40,6 +40,75 @@ pub fn default_output(image: &Path, to: Arch) -> PathBuf {
     image.with_file_name(format!("{stem}.{}{ext}", to.name()))
 }
 
+/// Both executables of a build, read and parsed once: what a translator
+/// needs of them, for translating many images (`migrate mtd` bounces one
+/// program many times; reading and parsing SQLite's executables again for
+/// every move would cost more than its translation).
+pub struct Build {
+    files: PerArch<(PathBuf, Vec<u8>, Executable)>,
+}
+
+impl Build {
+    /// Reads and parses `BASE.x86_64` and `BASE.aarch64`.
+    pub fn load(base: &Path) -> Result<Build> {
+        let files = PerArch::try_new(|arch| -> Result<_> {
+            let path = std::path::absolute(crate::cc::link::output_path(base, arch))?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let exe = Executable::parse(&path, &bytes, arch)?;
+            Ok((path, bytes, exe))
+        })?;
+        Ok(Build { files })
+    }
+
+    /// The executable of `arch`.
+    pub fn path(&self, arch: Arch) -> &Path {
+        &self.files[arch].0
+    }
+
+    /// What the translator keeps of each executable (symbols, frame table,
+    /// initial data), built once.
+    pub fn sides(&self) -> Result<PerArch<Side<'_>>> {
+        Ok(PerArch::try_new(|arch| {
+            let (path, bytes, exe) = &self.files[arch];
+            Side::new(exe, bytes, path)
+        })?)
+    }
+}
+
+/// What [`translate_with`] wrote.
+pub struct Written {
+    pub frames: usize,
+    pub jmp_bufs: usize,
+}
+
+/// Translates `image` (read from `input`) from `from` to `to` and writes
+/// it to `output` (atomically, mode 0600), then reads it back and checks it
+/// against the destination executable: a translator bug is an error here,
+/// not a wrong result later. The image must have been taken under `from`'s
+/// executable ([`crate::restore::fits`]).
+pub fn translate_with(
+    image: &Image,
+    input: &Path,
+    from: &Side,
+    to: &Side,
+    output: &Path,
+) -> Result<Written> {
+    let translated = translate(image, from, to)
+        .with_context(|| format!("{}: cannot translate it to {}", input.display(), to.exe.isa))?;
+    translated.writer(image, to.exe.isa).write_to(output)?;
+    let written = Image::read(output)
+        .and_then(|w| w.check_against(to.bytes).map(|()| w))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(output);
+            anyhow!("the translated image does not check out (a translator bug): {e}")
+        })?;
+    Ok(Written {
+        frames: written.frames.len(),
+        jmp_bufs: translated.jmp_bufs,
+    })
+}
+
 /// Translates the image at `input` for `to`, written to `output`; returns a
 /// line describing what was written.
 pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {
@@ -59,19 +128,12 @@ pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {
     let from_exe = Executable::parse(&from_path, &from_bytes, image.arch)?;
     let to_exe = Executable::parse(&to_path, &to_bytes, to)?;
     let to_abs = std::path::absolute(&to_path)?;
-    let translated = Side::new(&from_exe, &from_bytes, &from_path)
-        .and_then(|from| translate(&image, &from, &Side::new(&to_exe, &to_bytes, &to_abs)?))
+    let from = Side::new(&from_exe, &from_bytes, &from_path)
         .with_context(|| format!("{}: cannot translate it to {to}", input.display()))?;
-    translated.writer(&image, to).write_to(output)?;
-    // What restore will check, checked now: a translator bug is an error
-    // here, not a wrong result later.
-    let written = Image::read(output)
-        .and_then(|w| w.check_against(&to_bytes).map(|()| w))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(output);
-            anyhow!("the translated image does not check out (a translator bug): {e}")
-        })?;
-    let buffers = match translated.jmp_bufs {
+    let to_side = Side::new(&to_exe, &to_bytes, &to_abs)
+        .with_context(|| format!("{}: cannot translate it to {to}", input.display()))?;
+    let written = translate_with(&image, input, &from, &to_side, output)?;
+    let buffers = match written.jmp_bufs {
         0 => String::new(),
         1 => ", 1 jmp_buf".to_string(),
         n => format!(", {n} jmp_bufs"),
@@ -80,7 +142,7 @@ pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {
         "migrate: {} ({}, {} frames{buffers}) translated to {} ({})",
         input.display(),
         image.arch,
-        written.frames.len(),
+        written.frames,
         output.display(),
         to
     ))

@@ -50,10 +50,14 @@ pub struct CheckpointReport {
     pub failed: u8,
 }
 
-/// One line of `LANDMARK_TIMING`: `{"event":"checkpoint","bytes":N,"ns":T}`
-/// (`checkpoint.c`: writing an image of N bytes took T ns) or
-/// `{"event":"restore","ns":T}` (`restore.c`: from the restore's start to
-/// the jump back into the program).
+/// One line of `LANDMARK_TIMING`:
+/// `{"event":"checkpoint","bytes":N,"ns":T,"start":S,"wanted":W,"waited":H}`
+/// (`checkpoint.c`: writing an image of N bytes took T ns from S; the
+/// checkpoint fell due at W and waited H landmark hits for one where every
+/// frame is at a migratable call site) or `{"event":"restore","ns":T,
+/// "start":S}` (`restore.c`: from the restore's start at S to the jump back
+/// into the program). S and W are CLOCK_MONOTONIC ns, the clock of the
+/// process that reads them (qemu-user passes it through).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimingEvent {
     /// `checkpoint` or `restore`.
@@ -62,4 +66,13 @@ pub struct TimingEvent {
     #[serde(default)]
     pub bytes: Option<u64>,
     pub ns: u64,
+    /// When it started.
+    #[serde(default)]
+    pub start: u64,
+    /// When the checkpoint fell due (0: not known).
+    #[serde(default)]
+    pub wanted: u64,
+    /// Landmark hits passed by between `wanted` and the checkpoint.
+    #[serde(default)]
+    pub waited: u64,
 }

@@ -18,6 +18,7 @@ mod landmarks;
 mod libc;
 mod lua;
 mod makefile;
+mod mtd;
 mod mutation;
 mod prior_art;
 mod records;

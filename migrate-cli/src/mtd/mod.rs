@@ -1,0 +1,333 @@
+//! `migrate mtd`: moving-target defense. Runs a program and moves it to
+//! the other ISA every period (randomized within a jitter, reproducible
+//! from a seed) until it exits, with its stdin, stdout, stderr and exit
+//! code as if it never moved; measures where the time went.
+//!
+//! Each leg is one process: landmark-rt's timer asks for a checkpoint when
+//! the leg's period has passed, the checkpoint is taken at the next
+//! landmark where every frame is at a migratable call site, the process
+//! ends, `migrate` translates the image in-process (both executables read
+//! once for the whole run) and starts the other ISA's executable to
+//! restore it. landmark-rt reports each checkpoint and restore with
+//! CLOCK_MONOTONIC timestamps (LANDMARK_TIMING), the clock read here, so
+//! the latency splits into checkpoint, exit, translate, start-up and
+//! restore.
+
+pub mod plot;
+pub mod report;
+pub mod schedule;
+
+use crate::checkpoint::Request;
+use crate::translate::{translate_with, Build};
+use crate::{isa, process};
+use anyhow::{bail, Context, Result};
+use migrate_format::image::Image;
+use migrate_format::reports::TimingEvent;
+use migrate_format::Arch;
+use report::{Deferrals, Leg, MoveTiming, Report, TimeOn};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What `migrate mtd` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The build's base name (BASE.x86_64, BASE.aarch64).
+    pub base: PathBuf,
+    pub args: Vec<String>,
+    pub period: Duration,
+    /// 0..=1: each period is drawn from period × (1 ± jitter).
+    pub jitter: f64,
+    pub seed: u64,
+    /// The ISA the program starts on.
+    pub start: Arch,
+    /// Print a progress line on stderr after each move.
+    pub progress: bool,
+}
+
+/// CLOCK_MONOTONIC in ns, the clock landmark-rt stamps its events with.
+fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Reads and removes the events landmark-rt wrote during one leg.
+fn take_events(path: &Path) -> Vec<TimingEvent> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let _ = std::fs::remove_file(path);
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Where the images go: memory-backed if the machine has /dev/shm (an image
+/// lives for one move; it need never reach a disk).
+fn image_directory() -> Result<tempfile::TempDir> {
+    let shm = Path::new("/dev/shm");
+    let builder = tempfile::Builder::new().prefix("migrate-mtd-").clone();
+    if shm.is_dir() {
+        if let Ok(dir) = builder.tempdir_in(shm) {
+            return Ok(dir);
+        }
+    }
+    builder
+        .tempdir()
+        .context("cannot create a temporary directory")
+}
+
+/// How the program is started for a leg: fresh, or restored from an image.
+enum Start {
+    Fresh,
+    Restore(PathBuf),
+}
+
+/// Runs the program under moving-target defense; returns the report (its
+/// `exit_code` is the program's). `on_move` is called after each move with
+/// the report so far (for a progress line).
+pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
+    let build = Build::load(&o.base)?;
+    let sides = build.sides()?;
+    let dir = image_directory()?;
+    let timing = dir.path().join("timing.jsonl");
+    let mut schedule = schedule::Schedule::new(o.period, o.jitter, o.seed);
+    let mut report = Report {
+        program: o.base.display().to_string(),
+        args: o.args.clone(),
+        seed: o.seed,
+        period_ms: o.period.as_secs_f64() * 1e3,
+        jitter: o.jitter,
+        start: o.start,
+        exit_code: 0,
+        wall_s: 0.0,
+        migrations: 0,
+        refusals: 0,
+        time_on: TimeOn::default(),
+        migrating_s: 0.0,
+        migrating_fraction: 0.0,
+        deferrals: Deferrals::default(),
+        legs: Vec::new(),
+        moves: Vec::new(),
+        unfinished: None,
+    };
+    // The program's start: the first leg's spawn.
+    let mut t0 = 0;
+    let secs = |t0: u64, t: u64| t.saturating_sub(t0) as f64 / 1e9;
+    let mut here = o.start;
+    let mut start = Start::Fresh;
+    // The move whose restore the next leg's events complete, and when its
+    // translation (or refusal) was done.
+    let mut open_move: Option<(MoveTiming, u64)> = None;
+    for k in 0.. {
+        let request = Request {
+            at_hit: None,
+            after: Some(schedule.next_period()),
+            image: dir.path().join(format!("leg{k}.core")),
+            keep_running: false,
+            quiet: true,
+        };
+        let exe = build.path(here);
+        let mut cmd = process::command(isa::of(here), exe);
+        match &start {
+            Start::Fresh => {
+                cmd.args(&o.args);
+            }
+            Start::Restore(image) => {
+                cmd.env(migrate_format::env::RESTORE, image);
+            }
+        }
+        cmd.env(migrate_format::env::TIMING, &timing);
+        let pending = request.apply(&mut cmd)?;
+        process::migratable(&mut cmd);
+        let spawned = now_ns();
+        if k == 0 {
+            t0 = spawned;
+        }
+        let (status, pid) = process::run_supervised(&mut cmd)
+            .with_context(|| format!("cannot start {}", crate::tools::describe(&cmd)))?;
+        let exited = now_ns();
+        let code = process::exit_code(status);
+        if let Start::Restore(image) = &start {
+            let _ = std::fs::remove_file(image);
+        }
+        let events = take_events(&timing);
+        let event = |name: &str| events.iter().find(|e| e.event == name);
+        // When the program ran its own code again in this leg.
+        let resumed = match open_move.take() {
+            None => spawned,
+            Some((mut m, ready)) => {
+                let Some(r) = event("restore") else {
+                    bail!(
+                        "the program did not resume on {here} after the move at {:.3} s (exit \
+                         code {code}; landmark-rt's reason is above)",
+                        m.at_s
+                    );
+                };
+                m.startup_ms = ms(r.start.saturating_sub(ready));
+                m.restore_ms = ms(r.ns);
+                let resumed = r.start + r.ns;
+                m.total_ms = ms(resumed.saturating_sub(t0 + (m.at_s * 1e9) as u64));
+                report.migrating_s += m.total_ms / 1e3;
+                report.moves.push(m);
+                resumed
+            }
+        };
+        let written = pending.written(&request, pid);
+        let checkpoint = event("checkpoint").filter(|_| written);
+        let Some(c) = checkpoint else {
+            // The program ended in this leg.
+            report.legs.push(Leg {
+                arch: here,
+                start_s: secs(t0, resumed),
+                end_s: secs(t0, exited),
+            });
+            report.exit_code = code;
+            if written {
+                bail!("landmark-rt wrote an image but no timing for it");
+            }
+            if let Some(r) = pending.runtime_report() {
+                if r.failed != 0 {
+                    report.unfinished =
+                        Some("the last checkpoint failed (landmark-rt's reason is above)".into());
+                } else if r.reached != 0 {
+                    report.unfinished = Some(format!(
+                        "a move was due, and {} landmark hits later the program ended without \
+                         reaching one where every frame is at a migratable call site",
+                        r.waited
+                    ));
+                }
+            }
+            break;
+        };
+        report.legs.push(Leg {
+            arch: here,
+            start_s: secs(t0, resumed),
+            end_s: secs(t0, c.start),
+        });
+        let to = here.other();
+        let mut m = MoveTiming {
+            from: here,
+            to,
+            at_s: secs(t0, c.start),
+            refused: None,
+            deferred_hits: c.waited,
+            deferred_ms: if c.wanted > 0 {
+                ms(c.start.saturating_sub(c.wanted))
+            } else {
+                0.0
+            },
+            checkpoint_ms: ms(c.ns),
+            exit_ms: ms(exited.saturating_sub(c.start + c.ns)),
+            translate_ms: 0.0,
+            startup_ms: 0.0,
+            restore_ms: 0.0,
+            total_ms: 0.0,
+            image_bytes: c.bytes.unwrap_or(0),
+        };
+        if m.deferred_hits > 0 {
+            report.deferrals.moves += 1;
+            report.deferrals.hits += m.deferred_hits;
+            report.deferrals.ms += m.deferred_ms;
+        }
+        let image = Image::read(&request.image)?;
+        let moved = dir.path().join(format!("leg{k}.{}.core", to.name()));
+        match translate_with(&image, &request.image, &sides[here], &sides[to], &moved) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&request.image);
+                start = Start::Restore(moved);
+                here = to;
+                report.migrations += 1;
+            }
+            Err(e) => {
+                // The program goes on where it was, from the same image.
+                m.refused = Some(format!("{e:#}"));
+                report.refusals += 1;
+                start = Start::Restore(request.image.clone());
+            }
+        }
+        let ready = now_ns();
+        // From the process gone to the translated image ready: every part
+        // follows the one before without a gap, so they add up to the total.
+        m.translate_ms = ms(ready.saturating_sub(exited));
+        open_move = Some((m, ready));
+        report.wall_s = secs(t0, ready);
+        on_move(&report);
+    }
+    let end = report.legs.last().map_or(0.0, |l| l.end_s);
+    report.wall_s = end;
+    for leg in &report.legs {
+        report.time_on.add(leg.arch, leg.end_s - leg.start_s);
+    }
+    report.migrating_fraction = if end > 0.0 {
+        report.migrating_s / end
+    } else {
+        0.0
+    };
+    Ok(report)
+}
+
+/// The progress line: migrations so far, the ISA the program is on, the
+/// time since it started.
+pub fn progress_line(r: &Report) -> String {
+    let here = r
+        .moves
+        .last()
+        .map_or(r.start, |m| if m.refused.is_none() { m.to } else { m.from });
+    format!(
+        "migrate mtd: {} migrations, on {here}, {:.1} s",
+        r.migrations, r.wall_s
+    )
+}
+
+/// `migrate mtd` as the command runs it: the run, a progress line on
+/// stderr if asked, the table at the end (unless `quiet`), the report and
+/// plot files; returns the program's exit code.
+pub fn command(o: &Options, quiet: bool, json: Option<&Path>, svg: Option<&Path>) -> Result<i32> {
+    let mut stderr = std::io::stderr();
+    let report = mtd(o, |r| {
+        if o.progress {
+            let _ = write!(stderr, "\r\x1b[K{}", progress_line(r));
+        }
+    })?;
+    if o.progress {
+        let _ = write!(stderr, "\r\x1b[K");
+    }
+    if !quiet {
+        eprint!("{}", report::render(&report));
+    }
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&report)? + "\n";
+        write_atomically(path, text.as_bytes())?;
+    }
+    if let Some(path) = svg {
+        write_atomically(path, plot::svg(&report)?.as_bytes())?;
+    }
+    Ok(report.exit_code)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same
+/// directory: an error leaves nothing half-written there.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write to {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    // A report, not a secret: readable as files the user writes are.
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

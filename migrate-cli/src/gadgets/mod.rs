@@ -305,25 +305,29 @@ fn collect(
         if !opts.kinds.contains(&kind) {
             continue;
         }
+        let mut end = start;
+        for _ in 0..count {
+            end += usize::from(code.len[end]);
+        }
+        let (begin, stop) = (code.vaddr + start as u64, code.vaddr + end as u64);
+        if let Some(ranges) = ranges {
+            if !ranges.iter().any(|&(lo, hi)| lo <= begin && stop <= hi) {
+                continue;
+            }
+        }
         let mut insns = Vec::with_capacity(count as usize);
         let mut off = start;
-        for _ in 0..count {
+        while off < end {
             let text = texts
                 .entry(off)
                 .or_insert_with(|| isa.text(&code.data[off..], code.vaddr + off as u64).into());
             insns.push(text.clone());
             off += usize::from(code.len[off]);
         }
-        let (begin, end) = (code.vaddr + start as u64, code.vaddr + off as u64);
-        if let Some(ranges) = ranges {
-            if !ranges.iter().any(|&(lo, hi)| lo <= begin && end <= hi) {
-                continue;
-            }
-        }
         out.push(Gadget {
             vaddr: begin,
             kind,
-            bytes: code.data[start..off].to_vec(),
+            bytes: code.data[start..end].to_vec(),
             insns,
             unique: false,
         });

@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod cc;
 pub mod check;
 pub mod checkpoint;
+pub mod gadgets;
 pub mod inspect;
 pub mod inspect_image;
 pub mod isa;

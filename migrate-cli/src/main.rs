@@ -2,7 +2,7 @@
 //! while running, and run them.
 
 use migrate_cli::{
-    cc, check, checkpoint, inspect, inspect_image, isa, restore, run, translate, verify,
+    cc, check, checkpoint, gadgets, inspect, inspect_image, isa, restore, run, translate, verify,
 };
 use migrate_format::{Arch, PerArch};
 
@@ -283,6 +283,55 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The code-reuse attack surface of a build: the gadgets of both executables (decoded
+    /// with iced-x86 and yaxpeax-arm), and which gadget addresses survive a switch of ISA.
+    ///
+    /// A gadget is a sequence of at most N instructions (--depth) ending in a return (rop),
+    /// an indirect jump or call (jop: jmp/call reg or mem; br, blr and their
+    /// pointer-authenticating forms) or a system call (sys: syscall, sysenter, int 0x80; svc),
+    /// starting at every byte of the executable sections on x86_64 and every 4-byte-aligned
+    /// address on aarch64. The first of these within N instructions ends the gadget; any other
+    /// transfer of control (direct or conditional branch, direct call, other interrupt,
+    /// invalid bytes) before it means no gadget starts there. Gadgets with the same
+    /// instruction text are listed once (the lowest address) unless --all.
+    ///
+    /// Output: ROPgadget's `0x... : insn ; insn ; ret` lines per ISA, each list closed by its
+    /// count, then a table of unique and total counts per ISA and type. Survival: the layouts
+    /// are identical, so a chain of gadget addresses built for one ISA still points at the
+    /// same addresses after a switch; an address survives if it starts a gadget in both
+    /// executables, and each ISA keeps that fraction of its gadget addresses (counted by
+    /// address: every gadget, duplicates not folded).
+    Gadgets {
+        /// Build base name: scans BASE.x86_64 and BASE.aarch64.
+        base: PathBuf,
+        /// Instructions per gadget at most, the final return, jump, call or system call
+        /// included (ROPgadget's --depth counts bytes; this counts instructions).
+        #[arg(long, value_name = "N", default_value_t = 6,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        depth: u32,
+        /// Which gadgets: ending in a return (rop), an indirect jump or call (jop), a system
+        /// call (sys), or any of them (all).
+        #[arg(long = "type", value_name = "TYPE", value_enum, default_value_t = gadgets::Types::All)]
+        types: gadgets::Types,
+        /// List every gadget, also those whose instruction text an earlier one has.
+        #[arg(long)]
+        all: bool,
+        /// List only this ISA's gadgets (the summary covers both).
+        #[arg(long, value_name = "ISA")]
+        arch: Option<Arch>,
+        /// Only gadgets whose bytes lie wholly inside this function (its symbol).
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
+        /// Print only the summary.
+        #[arg(long)]
+        summary: bool,
+        /// JSON Lines: one object per gadget (isa, vaddr as a number, bytes in hex, insns, type),
+        /// then one {"summary": {depth, types, function, in_both, in_both_same_type, isas: [{isa,
+        /// executable, counts: {rop, jop, sys, all: {unique, total}}, kept, kept_same_type,
+        /// kept_fraction, kept_same_type_fraction}]}}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn real_main() -> Result<i32> {
@@ -509,6 +558,29 @@ fn real_main() -> Result<i32> {
             verify: _,
         } => inspect::main(&base, callsites, function.as_deref(), json),
         Cmd::CheckLayout { base, json } => check_layout(&base, json),
+        Cmd::Gadgets {
+            base,
+            depth,
+            types,
+            all,
+            arch,
+            function,
+            summary,
+            json,
+        } => gadgets::main(
+            &base,
+            &gadgets::Options {
+                depth,
+                kinds: types.kinds(),
+                function,
+            },
+            &gadgets::Output {
+                arch,
+                all,
+                json,
+                summary_only: summary,
+            },
+        ),
     }
 }
 

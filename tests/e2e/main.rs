@@ -13,6 +13,7 @@ mod crash;
 mod dynamic;
 mod examples;
 mod format;
+mod gadgets;
 mod images;
 mod landmarks;
 mod libc;

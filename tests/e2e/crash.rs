@@ -72,6 +72,64 @@ impl Lcg {
 
 /// `n` kill points, one at a seeded place in each of `n` equal slices of
 /// [0, LAST_POINT).
+/// Kill points in batches of [`kill_points`]: one more batch (up to
+/// [`BATCHES`]) while no kill so far landed in the writing, so that a
+/// loaded machine, whose writing takes longer or shorter than measured,
+/// still tests what it must. The later batches aim: each kill waits for
+/// the program to have the image open, then for its point's share of the
+/// measured writing time.
+struct Points {
+    per_batch: usize,
+    batches: usize,
+    left: Vec<f64>,
+    /// The point last given out.
+    last: Option<f64>,
+}
+
+/// At most this many batches of kill points.
+const BATCHES: usize = 3;
+
+impl Points {
+    fn new(per_batch: usize) -> Points {
+        Points {
+            per_batch,
+            batches: 0,
+            left: Vec::new(),
+            last: None,
+        }
+    }
+
+    fn next(&mut self, rng: &mut Lcg, kills: &[Kill]) -> Option<f64> {
+        if self.left.is_empty() {
+            let landed = kills.iter().any(|k| k.writing && k.outcome == Outcome::Old);
+            if self.batches == BATCHES || (self.batches > 0 && landed) {
+                return None;
+            }
+            self.left = kill_points(rng, self.per_batch);
+            self.left.reverse();
+            self.batches += 1;
+        }
+        self.last = self.left.pop();
+        self.last
+    }
+
+    /// Waits for the moment to kill at: `at` in the first batch; in later
+    /// ones, the program `pid` having a file in `dir` open (or a while
+    /// passing), then `point` × `measured` / [`LAST_POINT`] more.
+    fn wait(&self, at: Instant, pid: u32, dir: &Path, measured: Duration) {
+        if self.batches <= 1 {
+            sleep_until(at);
+            return;
+        }
+        let give_up = Instant::now() + measured * 4 + Duration::from_secs(2);
+        while !has_file_open_in(pid, dir) && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        let share = self.last.unwrap_or(0.0) / LAST_POINT;
+        sleep_until(Instant::now() + measured.mul_f64(share * 0.5));
+    }
+}
+
 fn kill_points(rng: &mut Lcg, n: usize) -> Vec<f64> {
     (0..n)
         .map(|i| (i as f64 + rng.next()) / n as f64 * LAST_POINT)
@@ -599,11 +657,12 @@ fn crash_during_checkpoint(isa: &str, mib: u64) {
 
     // Kills of the program, under its migrate run.
     let mut program_kills = Vec::new();
-    for point in kill_points(&mut rng, PROGRAM_KILLS) {
+    let mut points = Points::new(PROGRAM_KILLS);
+    while let Some(point) = points.next(&mut rng, &program_kills) {
         let what = format!("{isa}: program killed at {:.0}%", point * 100.0);
         let run = Run::start(isa, &base, &image, mib, aside.path(), None);
         let at = run.filled + measured.mul_f64(point);
-        sleep_until(at);
+        points.wait(at, run.program.pid, images.path(), measured);
         let writing = has_file_open_in(run.program.pid, images.path());
         let late = at.elapsed();
         let sent = run.program.kill();
@@ -659,12 +718,13 @@ fn crash_during_checkpoint(isa: &str, mib: u64) {
 
     // Kills of migrate run: its program must die with it.
     let mut migrate_kills = Vec::new();
-    for point in kill_points(&mut rng, MIGRATE_KILLS) {
+    let mut points = Points::new(MIGRATE_KILLS);
+    while let Some(point) = points.next(&mut rng, &migrate_kills) {
         let what = format!("{isa}: migrate run killed at {:.0}%", point * 100.0);
         let mut run = Run::start(isa, &base, &image, mib, aside.path(), None);
         let migrate_pid = run.migrate_pid();
         let at = run.filled + measured.mul_f64(point);
-        sleep_until(at);
+        points.wait(at, run.program.pid, images.path(), measured);
         let writing = has_file_open_in(run.program.pid, images.path());
         let late = at.elapsed();
         let child = run.migrate.as_mut().unwrap();

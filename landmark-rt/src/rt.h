@@ -177,6 +177,9 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 
 /* restore.c */
 _Noreturn void landmark_restore(const char *image);
+/* True if this process is to become a checkpointed program
+ * (LANDMARK_RESTORE, or LANDMARK_RESTORE_FROM_FD for a standby process). */
+int landmark_restoring(void);
 
 /* files.c */
 int landmark_collect_files(char *buf, size_t cap, size_t *len, char *err, size_t errlen);

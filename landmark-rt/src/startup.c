@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -106,14 +107,53 @@ static char **copy_vector(char **v, char **top)
 	return out;
 }
 
+int landmark_restoring(void)
+{
+	const char *image = getenv(ENV_RESTORE), *fd = getenv(ENV_RESTORE_FROM_FD);
+	return (image && *image) || (fd && *fd);
+}
+
+/* LANDMARK_RESTORE_FROM_FD: waits for one line on that descriptor, the
+ * image's path, into `path` (on this constructor's stack, the kernel's,
+ * which a restore leaves alone); exits 0 at end of file without one (the
+ * standby process was not needed). */
+static void wait_for_image(const char *fd_text, char *path, size_t cap)
+{
+	int fd = atoi(fd_text);
+	size_t n = 0;
+	for (;;) {
+		ssize_t got = read(fd, path + n, cap - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+		if (memchr(path, '\n', n) || n == cap - 1)
+			break;
+	}
+	close(fd);
+	path[n] = 0;
+	char *nl = strchr(path, '\n');
+	if (nl)
+		*nl = 0;
+	if (!path[0])
+		_exit(0);
+}
+
 /* The first constructor (here, in the file every build links, so that the
  * linker keeps it): a process started by `migrate restore` becomes the
  * checkpointed program before any of the program's own constructors run. */
 __attribute__((constructor(101))) static void restore_if_asked(void)
 {
 	const char *image = getenv(ENV_RESTORE);
+	const char *fd = getenv(ENV_RESTORE_FROM_FD);
 	if (image && *image)
 		landmark_restore(image);
+	if (fd && *fd) {
+		char path[PATH_MAX];
+		wait_for_image(fd, path, sizeof path);
+		landmark_restore(path);
+	}
 }
 
 int __landmark_main(int argc, char **argv, char **envp)

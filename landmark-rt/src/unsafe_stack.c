@@ -28,8 +28,7 @@ uint64_t landmark_unsafe_lo, landmark_unsafe_hi;
 
 __attribute__((constructor(100))) static void map_unsafe_stack(void)
 {
-	const char *image = getenv(ENV_RESTORE);
-	if (image && *image)
+	if (landmark_restoring())
 		return;
 	size_t size = landmark_stack_size();
 	uint64_t lo = UNSAFE_STACK_TOP - size;

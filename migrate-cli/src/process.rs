@@ -29,17 +29,34 @@ pub fn command(t: &dyn Toolchain, exe: &Path) -> Command {
 /// `migrate run` or `migrate restore` leaves no program running on its own
 /// (one that would later write over the image its user meant to keep).
 pub fn migratable(cmd: &mut Command) {
+    migratable_keeping(cmd, None);
+}
+
+/// [`migratable`], except that descriptor `keep` of this process is
+/// descriptor 3 of the child ([`STANDBY_FD`]), where the child's runtime
+/// waits for the image to restore (`migrate mtd`'s standby processes).
+pub fn migratable_keeping(cmd: &mut Command, keep: Option<std::os::fd::RawFd>) {
     let supervisor = std::process::id() as libc::pid_t;
     // SAFETY: between fork and exec only async-signal-safe calls are made:
-    // personality(2), close_range(2), prctl(2), getppid(2) and kill(2);
-    // failures of the first two are ignored.
+    // personality(2), dup2(2), close_range(2), prctl(2), getppid(2) and
+    // kill(2); failures of personality and close_range are ignored.
     unsafe {
         cmd.pre_exec(move || {
             let persona = libc::personality(0xffff_ffff);
             if persona != -1 {
                 libc::personality((persona | libc::ADDR_NO_RANDOMIZE) as libc::c_ulong);
             }
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            let first_closed = match keep {
+                Some(fd) => {
+                    // dup2 leaves the copy without close-on-exec.
+                    if libc::dup2(fd, STANDBY_FD) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    STANDBY_FD as u32 + 1
+                }
+                None => 3,
+            };
+            libc::syscall(libc::SYS_close_range, first_closed, u32::MAX, 0u32);
             // Kept across execve (the program is not set-user-ID). Then, if
             // the supervisor died before this line, nothing will send the
             // signal: go now.
@@ -53,6 +70,9 @@ pub fn migratable(cmd: &mut Command) {
         });
     }
 }
+
+/// The child's descriptor [`migratable_keeping`] keeps.
+pub const STANDBY_FD: std::os::fd::RawFd = 3;
 
 /// Starts `cmd` and waits for it: (its exit status, its process ID, which
 /// names the temporary image file it may have left).

@@ -66,6 +66,13 @@ impl Build {
         &self.files[arch].0
     }
 
+    /// True if the executable of `arch` defines symbol `name`.
+    pub fn defines(&self, arch: Arch, name: &str) -> bool {
+        use object::{Object, ObjectSymbol};
+        object::File::parse(&self.files[arch].1[..])
+            .is_ok_and(|f| f.symbols().any(|s| s.name() == Ok(name)))
+    }
+
     /// What the translator keeps of each executable (symbols, frame table,
     /// initial data), built once.
     pub fn sides(&self) -> Result<PerArch<Side<'_>>> {

@@ -22,9 +22,14 @@ pub const TIMING: &str = "LANDMARK_TIMING";
 pub const REPORT: &str = "LANDMARK_REPORT";
 /// Restore this image instead of starting the program (`migrate restore`).
 pub const RESTORE: &str = "LANDMARK_RESTORE";
+/// Wait on this file descriptor for one line, the path of an image to
+/// restore, instead of starting the program; at end of file without one,
+/// exit 0 (`migrate mtd`: a process started ahead of time, so that the
+/// start-up of a move's destination is not on the move's critical path).
+pub const RESTORE_FROM_FD: &str = "LANDMARK_RESTORE_FROM_FD";
 
 /// Every variable, for the C header's list of names to remove.
-pub const ALL: [(&str, &str); 9] = [
+pub const ALL: [(&str, &str); 10] = [
     ("ENV_STATS", STATS),
     ("ENV_IMAGE", IMAGE),
     ("ENV_CHECKPOINT_AT", CHECKPOINT_AT),
@@ -34,4 +39,5 @@ pub const ALL: [(&str, &str); 9] = [
     ("ENV_TIMING", TIMING),
     ("ENV_REPORT", REPORT),
     ("ENV_RESTORE", RESTORE),
+    ("ENV_RESTORE_FROM_FD", RESTORE_FROM_FD),
 ];

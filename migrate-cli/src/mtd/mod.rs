@@ -13,13 +13,13 @@
 //! the latency splits into checkpoint, exit, translate, start-up and
 //! restore.
 
+mod legs;
 pub mod plot;
 pub mod report;
 pub mod schedule;
 
-use crate::checkpoint::Request;
+use crate::process;
 use crate::translate::{translate_with, Build};
-use crate::{isa, process};
 use anyhow::{bail, Context, Result};
 use migrate_format::image::Image;
 use migrate_format::reports::TimingEvent;
@@ -46,7 +46,7 @@ pub struct Options {
 }
 
 /// CLOCK_MONOTONIC in ns, the clock landmark-rt stamps its events with.
-fn now_ns() -> u64 {
+pub(crate) fn now_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -85,7 +85,7 @@ fn image_directory() -> Result<tempfile::TempDir> {
 }
 
 /// How the program is started for a leg: fresh, or restored from an image.
-enum Start {
+pub(crate) enum Start {
     Fresh,
     Restore(PathBuf),
 }
@@ -98,7 +98,7 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     let sides = build.sides()?;
     let dir = image_directory()?;
     let timing = dir.path().join("timing.jsonl");
-    let mut schedule = schedule::Schedule::new(o.period, o.jitter, o.seed);
+    let schedule = schedule::Schedule::new(o.period, o.jitter, o.seed);
     let mut report = Report {
         program: o.base.display().to_string(),
         args: o.args.clone(),
@@ -126,33 +126,14 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     // The move whose restore the next leg's events complete, and when its
     // translation (or refusal) was done.
     let mut open_move: Option<(MoveTiming, u64)> = None;
+    let mut launcher = legs::Launcher::new(&build, &o.args, dir.path(), &timing, schedule);
     for k in 0.. {
-        let request = Request {
-            at_hit: None,
-            after: Some(schedule.next_period()),
-            image: dir.path().join(format!("leg{k}.core")),
-            keep_running: false,
-            quiet: true,
-        };
-        let exe = build.path(here);
-        let mut cmd = process::command(isa::of(here), exe);
-        match &start {
-            Start::Fresh => {
-                cmd.args(&o.args);
-            }
-            Start::Restore(image) => {
-                cmd.env(migrate_format::env::RESTORE, image);
-            }
-        }
-        cmd.env(migrate_format::env::TIMING, &timing);
-        let pending = request.apply(&mut cmd)?;
-        process::migratable(&mut cmd);
-        let spawned = now_ns();
+        let leg = launcher.start(k, here, &start)?;
+        let spawned = leg.spawned;
         if k == 0 {
             t0 = spawned;
         }
-        let (status, pid) = process::run_supervised(&mut cmd)
-            .with_context(|| format!("cannot start {}", crate::tools::describe(&cmd)))?;
+        let (status, pid, request, pending) = leg.wait()?;
         let exited = now_ns();
         let code = process::exit_code(status);
         if let Start::Restore(image) = &start {

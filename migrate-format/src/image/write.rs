@@ -10,9 +10,7 @@ use crate::window::IMAGE_ALIGN;
 use crate::Arch;
 use object::elf;
 use object::write::elf::{FileHeader, ProgramHeader, Writer};
-use object::write::StreamingBuffer;
 use object::Endianness;
-use std::io::Write;
 use std::mem::size_of;
 use std::path::Path;
 
@@ -180,13 +178,8 @@ impl<'a> ImageWriter<'a> {
             .prefix(".image-")
             .tempfile_in(dir)
             .map_err(Error::io(dir))?;
-        let file = tmp.as_file().try_clone().map_err(Error::io(tmp.path()))?;
-        let mut out = StreamingBuffer::new(std::io::BufWriter::new(file));
-        self.write(&mut out)?;
-        out.result().map_err(Error::io(tmp.path()))?;
-        let mut inner = out.into_inner();
-        inner.flush().map_err(Error::io(tmp.path()))?;
-        drop(inner);
+        self.write_file(tmp.as_file())
+            .map_err(Error::io(tmp.path()))?;
         tmp.persist(path).map_err(|e| Error::Io {
             path: path.to_path_buf(),
             source: e.error,
@@ -200,8 +193,21 @@ impl<'a> ImageWriter<'a> {
         self.write(&mut out)?;
         Ok(out)
     }
+}
 
-    fn write(&self, out: &mut dyn object::write::WritableBuffer) -> Result<()> {
+/// Where everything goes in the file.
+struct Layout {
+    /// The ELF header and program headers.
+    headers: Vec<u8>,
+    notes: Vec<u8>,
+    /// Each segment's file offset, if saved.
+    placed: Vec<Option<u64>>,
+    /// The file's size.
+    end: u64,
+}
+
+impl<'a> ImageWriter<'a> {
+    fn layout(&self) -> Result<Layout> {
         for (s, contents) in &self.segments {
             if let Contents::Bytes(b) = contents {
                 if b.len() as u64 != s.size {
@@ -243,7 +249,21 @@ impl<'a> ImageWriter<'a> {
         let n = notes.len();
         let sum = integrity::headers_checksum(file_header, program_headers, &notes[..n - 8]);
         notes[n - 8..].copy_from_slice(&sum.to_le_bytes());
+        Ok(Layout {
+            headers,
+            notes,
+            placed,
+            end,
+        })
+    }
 
+    fn write(&self, out: &mut dyn object::write::WritableBuffer) -> Result<()> {
+        let Layout {
+            headers,
+            notes,
+            placed,
+            end,
+        } = self.layout()?;
         out.reserve(end as usize)
             .map_err(|()| Error::corrupt("image to write", "too large for memory"))?;
         out.write_bytes(&headers);
@@ -260,6 +280,60 @@ impl<'a> ImageWriter<'a> {
                 })?,
             }
         }
+        Ok(())
+    }
+
+    /// Writes the image into the empty file `file` at its offsets. Memory
+    /// copied from another image is copied file to file by the kernel
+    /// (`std::io::copy` uses copy_file_range), not through this process: a
+    /// translation rewrites the stacks and a few words and copies the
+    /// rest, which is most of the image.
+    fn write_file(&self, file: &std::fs::File) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        use std::os::unix::fs::FileExt;
+        let layout = self.layout().map_err(std::io::Error::other)?;
+        file.write_all_at(&layout.headers, 0)?;
+        file.write_all_at(&layout.notes, layout.headers.len() as u64)?;
+        for ((s, contents), at) in self.segments.iter().zip(&layout.placed) {
+            let Some(at) = *at else { continue };
+            match contents {
+                Contents::NotSaved => unreachable!("placed only when saved"),
+                Contents::Bytes(b) => file.write_all_at(b, at)?,
+                Contents::From(image) => {
+                    let source = image.segments.iter().find(|o| {
+                        o.address <= s.address && s.address + s.size <= o.address + o.size
+                    });
+                    match source {
+                        // Zeros: the file is sparse there until written.
+                        Some(o) if !o.saved => {}
+                        Some(o) => {
+                            let mut from = &image.file;
+                            from.seek(SeekFrom::Start(o.offset + (s.address - o.address)))?;
+                            let mut to = file;
+                            to.seek(SeekFrom::Start(at))?;
+                            let copied = std::io::copy(&mut from.take(s.size), &mut to)?;
+                            if copied != s.size {
+                                return Err(std::io::Error::new(
+                                    std::io::ErrorKind::UnexpectedEof,
+                                    format!("{}: the image is truncated", image.path.display()),
+                                ));
+                            }
+                        }
+                        None => {
+                            let mut done = at;
+                            for_each_chunk(image, s, |bytes| {
+                                file.write_all_at(bytes, done)
+                                    .map_err(|e| Error::corrupt("image to write", e.to_string()))?;
+                                done += bytes.len() as u64;
+                                Ok(())
+                            })
+                            .map_err(std::io::Error::other)?;
+                        }
+                    }
+                }
+            }
+        }
+        file.set_len(layout.end)?;
         Ok(())
     }
 

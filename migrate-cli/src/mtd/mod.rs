@@ -127,8 +127,14 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     // translation (or refusal) was done.
     let mut open_move: Option<(MoveTiming, u64)> = None;
     let mut launcher = legs::Launcher::new(&build, &o.args, dir.path(), &timing, schedule);
+    // Images no process needs any more: removed once the next leg runs,
+    // not while a move waits (freeing a 10 MiB file took 2 ms).
+    let mut spent: Vec<PathBuf> = Vec::new();
     for k in 0.. {
         let leg = launcher.start(k, here, &start)?;
+        for image in spent.drain(..) {
+            let _ = std::fs::remove_file(image);
+        }
         let spawned = leg.spawned;
         if k == 0 {
             t0 = spawned;
@@ -137,7 +143,7 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
         let exited = now_ns();
         let code = process::exit_code(status);
         if let Start::Restore(image) = &start {
-            let _ = std::fs::remove_file(image);
+            spent.push(image.clone());
         }
         let events = take_events(&timing);
         let event = |name: &str| events.iter().find(|e| e.event == name);
@@ -222,7 +228,7 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
         let moved = dir.path().join(format!("leg{k}.{}.core", to.name()));
         match translate_with(&image, &request.image, &sides[here], &sides[to], &moved) {
             Ok(_) => {
-                let _ = std::fs::remove_file(&request.image);
+                spent.push(request.image.clone());
                 start = Start::Restore(moved);
                 here = to;
                 report.migrations += 1;

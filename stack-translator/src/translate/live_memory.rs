@@ -68,6 +68,11 @@ pub fn scan(
 ) -> Result<Found, TranslateError> {
     const CHUNK: u64 = 1 << 20;
     let mut found = Found::default();
+    // Return addresses lie in the text, which most words of data and heap
+    // do not point into: a range check spares the hash lookup (most of a
+    // large heap's scan time).
+    let text =
+        returns.keys().min().copied().unwrap_or(1)..=returns.keys().max().copied().unwrap_or(0);
     for &(start, size) in ranges {
         let place = if in_unsafe_stack(start) {
             "the unsafe stack"
@@ -89,8 +94,10 @@ pub fn scan(
                         place,
                     });
                 }
-                if let Some(&site) = returns.get(&value) {
-                    found.returns.push((word, site));
+                if text.contains(&value) {
+                    if let Some(&site) = returns.get(&value) {
+                        found.returns.push((word, site));
+                    }
                 }
             });
             done += n;

@@ -308,3 +308,41 @@ fn plot_seed_and_errors() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("nothing.x86_64"), "{stderr}");
 }
+
+/// A program whose every move the translator refuses (it runs below a
+/// frame of run-time size) keeps running where it is, each checkpoint
+/// restored on the same ISA, with the output and exit code of a run that
+/// never moved; the report gives the reason.
+#[test]
+fn refused_moves_keep_the_program_where_it_is() {
+    let dir = tempdir();
+    cc(
+        dir.path(),
+        &[
+            "-O2",
+            "-o",
+            "vla_loop",
+            &fixture("mtd/vla_loop.c").display().to_string(),
+        ],
+    );
+    let base = dir.path().join("vla_loop");
+    let args = ["100", "4000000"];
+    let want = reference(&base, &args, None);
+    assert_ne!(
+        want.0.code,
+        Some(0),
+        "the fixture's exit code should be non-zero"
+    );
+    let b = mtd(&base, &["--period", "20ms", "--seed", "3"], &args, None);
+    let migrations = check("vla_loop", &b, &want);
+    assert_eq!(migrations, 0);
+    let refusals = b.report["refusals"].as_u64().unwrap();
+    assert!(refusals >= 3, "only {refusals} refusals: {:#}", b.report);
+    for m in b.report["moves"].as_array().unwrap() {
+        let why = m["refused"].as_str().unwrap();
+        assert!(
+            why.starts_with("frame #") && why.contains("its frame size is not known at the call"),
+            "{why}"
+        );
+    }
+}

@@ -235,7 +235,13 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
             }
             Err(e) => {
                 // The program goes on where it was, from the same image.
-                m.refused = Some(format!("{e:#}"));
+                // The reason without the temporary image's name.
+                let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+                m.refused = Some(if causes.is_empty() {
+                    format!("{e:#}")
+                } else {
+                    causes.join(": ")
+                });
                 report.refusals += 1;
                 start = Start::Restore(request.image.clone());
             }

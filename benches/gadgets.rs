@@ -60,7 +60,7 @@ fn main() {
             p.name,
             cell(0),
             cell(1),
-            s["in_both"],
+            s["in_both"].as_u64().unwrap(),
             100.0 * frac(0),
             100.0 * frac(1)
         );

@@ -409,6 +409,36 @@ impl Image {
         }
     }
 
+    /// [`Image::read_memory`] into `buf` (as many bytes as it holds), for
+    /// readers of much memory: one buffer reused, not one allocated (and its
+    /// pages faulted in and zeroed) per read.
+    pub fn read_memory_into(&self, address: u64, buf: &mut [u8]) -> Result<()> {
+        let len = buf.len();
+        let end = address.checked_add(len as u64);
+        let s = self
+            .segments
+            .iter()
+            .find(|s| address >= s.address && end.is_some_and(|e| e <= s.address + s.size))
+            .ok_or_else(|| Error::Image {
+                path: self.path.clone(),
+                why: format!("{address:#x}: not in the image's memory"),
+            })?;
+        if !s.saved {
+            buf.fill(0);
+            return Ok(());
+        }
+        if s.size <= CACHED_SEGMENT {
+            buf.copy_from_slice(&self.read_memory(address, len)?);
+            return Ok(());
+        }
+        self.file
+            .read_exact_at(buf, s.offset + (address - s.address))
+            .map_err(|e| Error::Image {
+                path: self.path.clone(),
+                why: format!("the image is truncated ({e})"),
+            })
+    }
+
     /// Checks every segment, its address, size, flags and saved bytes,
     /// against its checksum (reads all memory: `--verify`); returns how many
     /// bytes were checked.

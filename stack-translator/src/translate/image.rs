@@ -23,6 +23,9 @@ pub struct Side<'a> {
     frame_rules: Vec<migrate_format::frames::FrameRule>,
     initial_data: Vec<(u64, Vec<u8>)>,
     build_id: Vec<u8>,
+    /// Where this executable's initial data differs from the source's
+    /// (the source's path), once worked out.
+    differences: std::sync::OnceLock<(std::path::PathBuf, Vec<Difference>)>,
 }
 
 impl<'a> Side<'a> {
@@ -50,6 +53,7 @@ impl<'a> Side<'a> {
             frame_rules,
             initial_data: initial_data(&file),
             build_id,
+            differences: std::sync::OnceLock::new(),
         })
     }
 
@@ -347,6 +351,83 @@ fn initial_data(file: &object::File) -> Vec<(u64, Vec<u8>)> {
         .collect()
 }
 
+/// A range of initial data the two executables start differently.
+#[derive(Debug, Clone)]
+struct Difference {
+    at: u64,
+    /// The source executable's initial bytes there.
+    theirs: Vec<u8>,
+    /// The destination's.
+    ours: Vec<u8>,
+}
+
+/// Where `to`'s initial data differs from `from`'s: fixed for a pair of
+/// executables, so worked out once per destination [`Side`] (a long-running
+/// translator moves one program many times; comparing a large program's
+/// data segments, .bss included, took most of a translation).
+fn differences<'s>(from: &Side, to: &'s Side) -> &'s [Difference] {
+    let (path, diffs) = to
+        .differences
+        .get_or_init(|| (from.path.to_path_buf(), data_differences(from, to)));
+    debug_assert_eq!(path, from.path, "one destination side, one source");
+    diffs
+}
+
+fn data_differences(from: &Side, to: &Side) -> Vec<Difference> {
+    const BLOCK: usize = 4096;
+    let source = &from.initial_data;
+    // The source's initial byte at `a` (0 where it has no data).
+    let source_at = |a: u64| -> u8 {
+        source
+            .iter()
+            .find(|(at, d)| a >= *at && a < at + d.len() as u64)
+            .map_or(0, |(at, d)| d[(a - at) as usize])
+    };
+    let mut out = Vec::new();
+    for (at, data) in &to.initial_data {
+        let at = *at;
+        // The source's bytes over the same range.
+        let copied: Vec<u8>;
+        let theirs: &[u8] = match source
+            .iter()
+            .find(|(s, d)| *s <= at && at + data.len() as u64 <= s + d.len() as u64)
+        {
+            Some((s, d)) => &d[(at - s) as usize..(at - s) as usize + data.len()],
+            None => {
+                copied = (0..data.len() as u64).map(|k| source_at(at + k)).collect();
+                &copied
+            }
+        };
+        // Block by block (a memcmp), byte by byte only where a block differs.
+        let mut i = 0;
+        while i < data.len() {
+            let block = BLOCK.min(data.len() - i);
+            if theirs[i..i + block] == data[i..i + block] {
+                i += block;
+                continue;
+            }
+            let end = i + block;
+            while i < end {
+                if theirs[i] == data[i] {
+                    i += 1;
+                    continue;
+                }
+                let mut j = i;
+                while j < data.len() && theirs[j] != data[j] {
+                    j += 1;
+                }
+                out.push(Difference {
+                    at: at + i as u64,
+                    theirs: theirs[i..j].to_vec(),
+                    ours: data[i..j].to_vec(),
+                });
+                i = j;
+            }
+        }
+    }
+    out
+}
+
 /// The bytes of the data segments that differ between the two executables
 /// from the start: what the linker made for one ISA (GOT entries for the
 /// addresses aarch64 code loads, objects only one ISA's libc has). Where the
@@ -357,49 +438,20 @@ fn isa_specific_data(
     from: &Side,
     to: &Side,
 ) -> Result<Vec<(u64, Vec<u8>)>, TranslateError> {
-    let source = &from.initial_data;
-    // The source's initial byte at `a` (0 where it has no data).
-    let source_at = |a: u64| -> u8 {
-        source
-            .iter()
-            .find(|(at, d)| a >= *at && a < at + d.len() as u64)
-            .map_or(0, |(at, d)| d[(a - at) as usize])
-    };
-    let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
-    for (at, data) in &to.initial_data {
-        let at = *at;
-        // The source's bytes over the same range, fetched once.
-        let theirs: Vec<u8> = match source
-            .iter()
-            .find(|(s, d)| *s <= at && at + data.len() as u64 <= s + d.len() as u64)
-        {
-            Some((s, d)) => d[(at - s) as usize..(at - s) as usize + data.len()].to_vec(),
-            None => (0..data.len() as u64).map(|k| source_at(at + k)).collect(),
-        };
-        let mut i = 0;
-        while i < data.len() {
-            if theirs[i] == data[i] {
-                i += 1;
-                continue;
-            }
-            let mut j = i;
-            while j < data.len() && theirs[j] != data[j] {
-                j += 1;
-            }
-            let a = at + i as u64;
-            let now = image
-                .read_memory(a, j - i)
-                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-            if now != theirs[i..j] {
-                return Err(TranslateError::Inconsistent(format!(
-                    "the data at {a:#x} ({} bytes) starts differently on each ISA and the program \
-                     changed it",
-                    j - i
-                )));
-            }
-            out.push((a, data[i..j].to_vec()));
-            i = j;
+    let mut out = Vec::new();
+    for d in differences(from, to) {
+        let now = image
+            .read_memory(d.at, d.theirs.len())
+            .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
+        if now != d.theirs {
+            return Err(TranslateError::Inconsistent(format!(
+                "the data at {:#x} ({} bytes) starts differently on each ISA and the program \
+                 changed it",
+                d.at,
+                d.theirs.len()
+            )));
         }
+        out.push((d.at, d.ours.clone()));
     }
     Ok(out)
 }

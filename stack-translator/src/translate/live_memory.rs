@@ -68,6 +68,7 @@ pub fn scan(
 ) -> Result<Found, TranslateError> {
     const CHUNK: u64 = 1 << 20;
     let mut found = Found::default();
+    let mut buffer = vec![0u8; CHUNK as usize];
     // Return addresses lie in the text, which most words of data and heap
     // do not point into: a range check spares the hash lookup (most of a
     // large heap's scan time).
@@ -83,10 +84,11 @@ pub fn scan(
         while done < size {
             let n = CHUNK.min(size - done);
             let at = start + done;
-            let bytes = image
-                .read_memory(at, n as usize)
+            let bytes = &mut buffer[..n as usize];
+            image
+                .read_memory_into(at, bytes)
                 .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-            words(at, &bytes, |word, value| {
+            words(at, bytes, |word, value| {
                 if stack.contains(&value) {
                     found.stack_addresses.push(StackAddress {
                         at: word,

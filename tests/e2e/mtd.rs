@@ -206,23 +206,20 @@ fn lua() {
     assert!(migrations >= 3, "lua: only {migrations} migrations");
 }
 
+/// examples/nbody built at -O2 in `dir`; its base.
+fn nbody(dir: &Path) -> std::path::PathBuf {
+    let source = repo().join("examples/nbody/nbody.c").display().to_string();
+    cc(dir, &["-O2", "-o", "nbody", &source, "-lm"]);
+    dir.join("nbody")
+}
+
 /// One run, a hundred moves and more: every restore after the first is
 /// of a program that was itself restored (DMTCP #392 and popcorn-kernel
 /// #15 broke there).
 #[test]
 fn bounced_a_hundred_times() {
     let dir = tempdir();
-    cc(
-        dir.path(),
-        &[
-            "-O2",
-            "-o",
-            "nbody",
-            &repo().join("examples/nbody/nbody.c").display().to_string(),
-            "-lm",
-        ],
-    );
-    let base = dir.path().join("nbody");
+    let base = nbody(dir.path());
     let args = ["8000000"];
     let want = reference(&base, &args, None);
     let b = mtd(
@@ -239,22 +236,12 @@ fn bounced_a_hundred_times() {
     );
 }
 
-/// The plot is an SVG with a band per leg; the periods follow the seed; a
+/// The plot is an SVG with a band per leg; the table names the seed; a
 /// piped stderr gets no progress line; bad arguments are refused.
 #[test]
 fn plot_seed_and_errors() {
     let dir = tempdir();
-    cc(
-        dir.path(),
-        &[
-            "-O2",
-            "-o",
-            "nbody",
-            &repo().join("examples/nbody/nbody.c").display().to_string(),
-            "-lm",
-        ],
-    );
-    let base = dir.path().join("nbody");
+    let base = nbody(dir.path());
     let svg = dir.path().join("r.svg");
     let out = migrate()
         .args(["mtd", "--period", "30ms", "--seed", "9", "--plot"])

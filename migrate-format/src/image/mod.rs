@@ -396,17 +396,28 @@ impl Image {
             why,
         };
         let at = (address - s.address) as usize;
-        match self.cache.get(k) {
-            Some(cache) if s.size <= CACHED_SEGMENT => {
-                if cache.get().is_none() {
-                    let bytes = read_at(&self.file, s.offset, s.size as usize).map_err(error)?;
-                    let _ = cache.set(bytes);
-                }
-                let bytes = cache.get().expect("just set");
-                Ok(bytes[at..at + len].to_vec())
-            }
-            _ => read_at(&self.file, s.offset + at as u64, len).map_err(error),
+        match self.cached(k)? {
+            Some(bytes) => Ok(bytes[at..at + len].to_vec()),
+            None => read_at(&self.file, s.offset + at as u64, len).map_err(error),
         }
+    }
+
+    /// Segment `k`'s saved bytes if it is small enough to keep in memory
+    /// (read whole on first use), else None.
+    fn cached(&self, k: usize) -> Result<Option<&[u8]>> {
+        let s = &self.segments[k];
+        let Some(cache) = self.cache.get(k).filter(|_| s.size <= CACHED_SEGMENT) else {
+            return Ok(None);
+        };
+        if cache.get().is_none() {
+            let bytes =
+                read_at(&self.file, s.offset, s.size as usize).map_err(|why| Error::Image {
+                    path: self.path.clone(),
+                    why,
+                })?;
+            let _ = cache.set(bytes);
+        }
+        Ok(Some(cache.get().expect("just set")))
     }
 
     /// [`Image::read_memory`] into `buf` (as many bytes as it holds), for
@@ -415,10 +426,11 @@ impl Image {
     pub fn read_memory_into(&self, address: u64, buf: &mut [u8]) -> Result<()> {
         let len = buf.len();
         let end = address.checked_add(len as u64);
-        let s = self
+        let (k, s) = self
             .segments
             .iter()
-            .find(|s| address >= s.address && end.is_some_and(|e| e <= s.address + s.size))
+            .enumerate()
+            .find(|(_, s)| address >= s.address && end.is_some_and(|e| e <= s.address + s.size))
             .ok_or_else(|| Error::Image {
                 path: self.path.clone(),
                 why: format!("{address:#x}: not in the image's memory"),
@@ -427,8 +439,9 @@ impl Image {
             buf.fill(0);
             return Ok(());
         }
-        if s.size <= CACHED_SEGMENT {
-            buf.copy_from_slice(&self.read_memory(address, len)?);
+        let at = (address - s.address) as usize;
+        if let Some(bytes) = self.cached(k)? {
+            buf.copy_from_slice(&bytes[at..at + len]);
             return Ok(());
         }
         self.file

@@ -7,8 +7,9 @@
 //! the leg's period has passed, the checkpoint is taken at the next
 //! landmark where every frame is at a migratable call site, the process
 //! ends, `migrate` translates the image in-process (both executables read
-//! once for the whole run) and starts the other ISA's executable to
-//! restore it. landmark-rt reports each checkpoint and restore with
+//! once for the whole run) and hands it to the other ISA's process, started
+//! while the leg ran and waiting in landmark-rt for it (`legs.rs`).
+//! landmark-rt reports each checkpoint and restore with
 //! CLOCK_MONOTONIC timestamps (LANDMARK_TIMING), the clock read here, so
 //! the latency splits into checkpoint, exit, translate, start-up and
 //! restore.

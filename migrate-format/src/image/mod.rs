@@ -378,28 +378,9 @@ impl Image {
     /// Reads `len` bytes of the program's memory at `address`, all inside one
     /// segment.
     pub fn read_memory(&self, address: u64, len: usize) -> Result<Vec<u8>> {
-        let end = address.checked_add(len as u64);
-        let (k, s) = self
-            .segments
-            .iter()
-            .enumerate()
-            .find(|(_, s)| address >= s.address && end.is_some_and(|e| e <= s.address + s.size))
-            .ok_or_else(|| Error::Image {
-                path: self.path.clone(),
-                why: format!("{address:#x}: not in the image's memory"),
-            })?;
-        if !s.saved {
-            return Ok(vec![0; len]);
-        }
-        let error = |why| Error::Image {
-            path: self.path.clone(),
-            why,
-        };
-        let at = (address - s.address) as usize;
-        match self.cached(k)? {
-            Some(bytes) => Ok(bytes[at..at + len].to_vec()),
-            None => read_at(&self.file, s.offset + at as u64, len).map_err(error),
-        }
+        let mut buf = vec![0; len];
+        self.read_memory_into(address, &mut buf)?;
+        Ok(buf)
     }
 
     /// Segment `k`'s saved bytes if it is small enough to keep in memory

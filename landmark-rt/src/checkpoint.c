@@ -53,6 +53,7 @@ static struct {
 	char image[PATH_MAX];	  /* "" until configured */
 	unsigned long long at_hit; /* 0: no hit-count trigger */
 	int keep_running;
+	int in_place; /* LANDMARK_IN_PLACE: images laid out at their addresses */
 	int signal;
 	char timing[PATH_MAX]; /* LANDMARK_TIMING: where to append how long it took */
 	char report[PATH_MAX]; /* LANDMARK_REPORT: where to say why none was taken */
@@ -120,6 +121,7 @@ void landmark_triggers_read(struct landmark_triggers *t)
 	t->at_hit = env_number(ENV_CHECKPOINT_AT);
 	t->after_ms = env_number(ENV_CHECKPOINT_AFTER_MS);
 	t->keep_running = env_number(ENV_KEEP_RUNNING) != 0;
+	t->in_place = env_number(ENV_IN_PLACE) != 0;
 }
 
 void landmark_triggers_apply(const struct landmark_triggers *t)
@@ -137,6 +139,9 @@ void landmark_triggers_apply(const struct landmark_triggers *t)
 	ck.failed = 0;
 	if (t->keep_running)
 		ck.keep_running = 1;
+	/* Always replaced: the restored program's images are laid out as
+	 * whoever restored it asks. */
+	ck.in_place = t->in_place;
 	if (t->at_hit) {
 		/* Counted from now: a restored program has hits behind it. */
 		ck.at_hit = landmark_hits + t->at_hit;
@@ -201,7 +206,7 @@ void landmark_triggers_init(void)
 	 * belong in it (nor in its children). */
 	static const char *const names[] = {ENV_IMAGE,	      ENV_CHECKPOINT_AT, ENV_CHECKPOINT_AFTER_MS,
 					    ENV_KEEP_RUNNING, ENV_SIGNAL,	 ENV_TIMING,
-					    ENV_REPORT};
+					    ENV_REPORT,	      ENV_IN_PLACE};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		unsetenv(names[i]);
 	/* Registered in every process: a restored program inherits the
@@ -258,10 +263,9 @@ static void read_request_file(void)
  * qemu-user passes it through); W when the checkpoint became wanted (0 if
  * unknown), H landmark hits from then to this one (deferred: an older frame
  * was not at a migratable call site). */
-static void report_timing(const char *image, long long start, long long ns, long long wanted,
+static void report_timing(uint64_t bytes, long long start, long long ns, long long wanted,
 			  unsigned long long waited)
 {
-	struct stat st;
 	char line[256];
 	int fd = open(ck.timing, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -269,7 +273,7 @@ static void report_timing(const char *image, long long start, long long ns, long
 	int n = snprintf(line, sizeof line,
 			 "{\"event\":\"checkpoint\",\"bytes\":%lld,\"ns\":%lld,\"start\":%lld,"
 			 "\"wanted\":%lld,\"waited\":%llu}\n",
-			 stat(image, &st) == 0 ? (long long)st.st_size : 0LL, ns, start, wanted, waited);
+			 (long long)bytes, ns, start, wanted, waited);
 	if (write(fd, line, (size_t)n) != n)
 		landmark_say("landmark-rt: ", "cannot write the timing report", "\n");
 	close(fd);
@@ -321,11 +325,13 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	char err[512];
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int rc = landmark_write_image(image, id, regs, frames, nframes, err, sizeof err);
+	uint64_t written;
+	int rc = landmark_write_image(image, id, regs, frames, nframes, ck.in_place, &written, err,
+				      sizeof err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	landmark_frames_free(frames);
 	if (rc == 0 && ck.timing[0])
-		report_timing(image, t0.tv_sec * 1000000000LL + t0.tv_nsec,
+		report_timing(written, t0.tv_sec * 1000000000LL + t0.tv_nsec,
 			      (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec), wanted,
 			      waited);
 	ck.failed = rc != 0;

@@ -14,6 +14,18 @@
  * named file from the start.) Memory is written first, each segment's
  * checksum computed from the bytes as written; the headers and notes, with
  * their checksum, last.
+ *
+ * Images laid out at their addresses (LANDMARK_IN_PLACE, `migrate mtd`):
+ * each segment's bytes lie at the file offset equal to their address, in a
+ * sparse file of WINDOW_END bytes. A process restored from such a file has
+ * its memory mapped from it, privately: a page it has not written since is
+ * still the file's. Its next checkpoint to the same file writes only the
+ * pages it wrote (/proc/self/pagemap tells them: anonymous copies) and the
+ * memory that is not the file's, over the old bytes, then the headers and
+ * notes: a move costs what the program changed, not what it holds. These
+ * memory checksums are 0, "not summed" (a sum would read every byte). Such
+ * a file is a private temporary of one run: a failure while it is written
+ * leaves it unusable (the program keeps running).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -27,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "rt.h"
@@ -34,6 +47,8 @@
 extern char *__progname;
 extern uint64_t landmark_brk_start;
 extern unsigned long long landmark_hits;
+
+uint64_t landmark_live_dev, landmark_live_ino;
 
 enum {
 	MAX_REGIONS = 1024,
@@ -170,14 +185,25 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 struct segment {
 	uint64_t start, end;
 	int prot, saved;
+	/* Mapped from the image this process was restored from, at the
+	 * offset equal to its address. */
+	int backed;
 };
+
+/* True if the region shows the file this process was restored from. */
+static int from_live_image(const struct region *r)
+{
+	return landmark_live_ino && r->inode == landmark_live_ino &&
+	       makedev(r->dev_major, r->dev_minor) == landmark_live_dev;
+}
 
 /* One segment per window mapping, except that the program's stack below
  * the stack pointer, and the unsafe stack below the unsafe stack pointer,
  * are dead and only their size is recorded. */
-static int plan_segments(struct segment *seg, struct region *r, int max, uint64_t sp, char *err,
-			 size_t errlen)
+static int plan_segments(struct segment *seg, struct region *r, int max, uint64_t sp,
+			 int *misplaced, char *err, size_t errlen)
 {
+	*misplaced = 0;
 	int n = landmark_window_regions(r, MAX_REGIONS);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read this process's mappings (/proc/self/maps)");
@@ -199,6 +225,11 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 		}
 		int readable = (r[i].prot & PROT_READ) != 0;
 		uint64_t start = r[i].start;
+		int backed = from_live_image(&r[i]);
+		/* Moved (mremap) or mapped by the program at another offset:
+		 * its clean pages show other addresses' bytes. */
+		if (backed && r[i].offset != r[i].start)
+			*misplaced = 1;
 		/* The kernel merges the unsafe stack with an anonymous mapping
 		 * just below it (a large malloc): that part is live memory. */
 		if (start < landmark_unsafe_lo && r[i].end > landmark_unsafe_lo) {
@@ -206,7 +237,7 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 				snprintf(err, errlen, "more than %d mappings", max);
 				return -1;
 			}
-			seg[k++] = (struct segment){start, landmark_unsafe_lo, r[i].prot, readable};
+			seg[k++] = (struct segment){start, landmark_unsafe_lo, r[i].prot, readable, backed};
 			start = landmark_unsafe_lo;
 		}
 		uint64_t cut = sp & ~(uint64_t)4095;
@@ -220,14 +251,14 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 		 * the mappings a restore made, the part of the stack below the
 		 * one holding sp.) */
 		if (in_stack && cut >= r[i].end) {
-			seg[k++] = (struct segment){start, r[i].end, r[i].prot, 0};
+			seg[k++] = (struct segment){start, r[i].end, r[i].prot, 0, backed};
 			continue;
 		}
 		if (readable && cut > start && cut < r[i].end) {
-			seg[k++] = (struct segment){start, cut, r[i].prot, 0};
-			seg[k++] = (struct segment){cut, r[i].end, r[i].prot, 1};
+			seg[k++] = (struct segment){start, cut, r[i].prot, 0, backed};
+			seg[k++] = (struct segment){cut, r[i].end, r[i].prot, 1, backed};
 		} else {
-			seg[k++] = (struct segment){start, r[i].end, r[i].prot, readable};
+			seg[k++] = (struct segment){start, r[i].end, r[i].prot, readable, backed};
 		}
 	}
 	return k;
@@ -251,7 +282,7 @@ static struct scratch *scratch(void)
 
 static int write_image(struct scratch *w, const char *path, unsigned id,
 		       const struct landmark_regs *regs, const struct walked_frame *frames,
-		       int nframes, char *err, size_t errlen);
+		       int nframes, int at_addresses, uint64_t *written, char *err, size_t errlen);
 
 static int fail(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -260,8 +291,10 @@ static int fail(char *err, size_t errlen, const char *what, const char *path)
 }
 
 int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,
-			 const struct walked_frame *frames, int nframes, char *err, size_t errlen)
+			 const struct walked_frame *frames, int nframes, int at_addresses,
+			 uint64_t *written, char *err, size_t errlen)
 {
+	*written = 0;
 	if (!landmark_stack_lo) {
 		snprintf(err, errlen, "the program's stack is not in the migration window "
 				      "(see the message at start-up)");
@@ -289,7 +322,7 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 		snprintf(err, errlen, "cannot allocate memory outside the migration window");
 		return -1;
 	}
-	int rc = write_image(w, path, id, regs, frames, nframes, err, errlen);
+	int rc = write_image(w, path, id, regs, frames, nframes, at_addresses, written, err, errlen);
 	syscall(SYS_munmap, w, sizeof *w);
 	return rc;
 }
@@ -358,21 +391,196 @@ static int write_segment(int fd, struct scratch *w, const Elf64_Phdr *ph, uint64
 	return 0;
 }
 
+/* A page of /proc/self/pagemap: written by this process since it was
+ * mapped (an anonymous page, present or swapped out), rather than still
+ * the file's or never touched. */
+static int page_written(uint64_t entry)
+{
+	int present = (entry >> 63) & 1, swapped = (entry >> 62) & 1, file = (entry >> 61) & 1;
+	return swapped || (present && !file);
+}
+
+/* /proc/self/pagemap, if its view of addresses is the program's: under a
+ * qemu-user whose guest addresses are not the host's, a page this code
+ * just wrote would not read as written there. -1 if not. */
+static int open_pagemap(struct scratch *w)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* The scratch memory is fresh: its first page written now, its last
+	 * chunk page never. */
+	volatile unsigned char *first = w->chunk;
+	*first = 1;
+	uint64_t e[2], page = (uint64_t)w->chunk / 4096;
+	if (landmark_pread_all(fd, &e[0], 8, page * 8) != 0 ||
+	    landmark_pread_all(fd, &e[1], 8, (page + CHUNK / 4096 - 1) * 8) != 0 ||
+	    !page_written(e[0]) || e[1] != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Writes the pages of [start, end) this process wrote since it mapped
+ * them from the image, each at the offset equal to its address. */
+static int write_written_pages(int fd, int pagemap, struct scratch *w, uint64_t start,
+			       uint64_t end, uint64_t *written)
+{
+	uint64_t *entry = (uint64_t *)w->chunk;
+	const uint64_t batch = CHUNK / sizeof *entry;
+	for (uint64_t at = start; at < end;) {
+		uint64_t n = (end - at) / 4096 < batch ? (end - at) / 4096 : batch;
+		if (landmark_pread_all(pagemap, entry, n * sizeof *entry, at / 4096 * sizeof *entry))
+			return -1;
+		for (uint64_t i = 0; i < n;) {
+			if (!page_written(entry[i])) {
+				i++;
+				continue;
+			}
+			uint64_t j = i + 1;
+			while (j < n && page_written(entry[j]))
+				j++;
+			uint64_t from = at + i * 4096, len = (j - i) * 4096;
+			if (pwrite_all(fd, (const void *)from, len, from) != 0)
+				return -1;
+			*written += len;
+			i = j;
+		}
+		at += n * 4096;
+	}
+	return 0;
+}
+
+/* True if the file at `path` is the image this process's memory is
+ * mapped from (and the mappings are where the file has their bytes). */
+static int is_live_image(const char *path, int misplaced)
+{
+	struct stat st;
+	return landmark_live_ino && !misplaced && stat(path, &st) == 0 &&
+	       st.st_ino == landmark_live_ino && st.st_dev == landmark_live_dev;
+}
+
+/* The headers' checksum (over the ELF header, program headers and notes,
+ * the memory checksums in them included), into the notes' last 8 bytes. */
+static void seal_headers(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, struct note_buf *b)
+{
+	struct landmark_xxh64 h;
+	landmark_xxh64_init(&h);
+	landmark_xxh64_update(&h, eh, sizeof *eh);
+	landmark_xxh64_update(&h, ph, sizeof ph[0] * (size_t)eh->e_phnum);
+	landmark_xxh64_update(&h, b->p, b->len - 8);
+	uint64_t sum = landmark_xxh64_digest(&h);
+	memcpy(b->p + b->len - 8, &sum, 8);
+}
+
+static int write_headers(int fd, const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
+			 const struct note_buf *b)
+{
+	return pwrite_all(fd, eh, sizeof *eh, 0) == 0 &&
+			       pwrite_all(fd, ph, sizeof ph[0] * (size_t)eh->e_phnum, sizeof *eh) == 0 &&
+			       pwrite_all(fd, b->p, b->len, ph[0].p_offset) == 0
+		       ? 0
+		       : -1;
+}
+
+/* Into the image this process was restored from: the pages written since,
+ * the memory not mapped from it, then the headers and notes (memory
+ * checksums 0: not summed). */
+static int write_in_place(struct scratch *w, const char *path, int pagemap, const Elf64_Ehdr *eh,
+			  struct note_buf *b, uint64_t *written, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		close(pagemap);
+		return fail(err, errlen, "cannot open the image", path);
+	}
+	const Elf64_Phdr *ph = w->ph;
+	int ok = 1;
+	for (int i = 0; ok && i + 1 < eh->e_phnum; i++) {
+		const struct segment *s = &w->seg[i];
+		if (!s->saved)
+			continue;
+		if (s->backed) {
+			ok = write_written_pages(fd, pagemap, w, s->start, s->end, written) == 0;
+		} else {
+			ok = pwrite_all(fd, (const void *)s->start, s->end - s->start,
+					ph[1 + i].p_offset) == 0;
+			*written += s->end - s->start;
+		}
+	}
+	close(pagemap);
+	seal_headers(eh, ph, b);
+	if (ok)
+		ok = write_headers(fd, eh, ph, b) == 0;
+	*written += sizeof *eh + sizeof ph[0] * (size_t)eh->e_phnum + b->len;
+	if (!ok || close(fd) != 0)
+		return fail(err, errlen, "cannot write", path);
+	return 0;
+}
+
+/* A new file, renamed over `path` once complete. */
+static int write_new_file(struct scratch *w, const char *path, const Elf64_Ehdr *eh,
+			  struct note_buf *b, unsigned char *memory_sums, int at_addresses,
+			  uint64_t *written, char *err, size_t errlen)
+{
+	const Elf64_Phdr *ph = w->ph;
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "image path too long");
+		return -1;
+	}
+	int named;
+	int fd = create_image_file(path, tmp, &named);
+	if (fd < 0)
+		return fail(err, errlen, "cannot create an image file for", path);
+	int ok = 1;
+	for (int i = 0; ok && i + 1 < eh->e_phnum; i++) {
+		uint64_t sum = 0;
+		ok = write_segment(fd, w, &ph[1 + i], &sum) == 0;
+		memcpy(memory_sums + 8 * i, &sum, 8);
+		*written += ph[1 + i].p_filesz;
+	}
+	seal_headers(eh, ph, b);
+	if (ok)
+		ok = write_headers(fd, eh, ph, b) == 0;
+	*written += sizeof *eh + sizeof ph[0] * (size_t)eh->e_phnum + b->len;
+	/* Room for the memory to grow at its addresses (musl's mremap). */
+	if (ok && at_addresses)
+		ok = ftruncate(fd, (off_t)WINDOW_END) == 0;
+	if (ok && !named)
+		ok = name_image_file(fd, tmp) == 0;
+	if (!ok || close(fd) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return fail(err, errlen, "cannot write", tmp);
+	}
+	if (rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return fail(err, errlen, "cannot rename the image to", path);
+	}
+	return 0;
+}
+
 static int write_image(struct scratch *w, const char *path, unsigned id,
 		       const struct landmark_regs *regs, const struct walked_frame *frames,
-		       int nframes, char *err, size_t errlen)
+		       int nframes, int at_addresses, uint64_t *written, char *err, size_t errlen)
 {
 	size_t files_len;
 	if (landmark_collect_files(w->files, sizeof w->files, &files_len, err, errlen) != 0)
 		return -1;
 	struct segment *seg = w->seg;
+	int misplaced;
 	int nseg = plan_segments(seg, w->regions, MAX_REGIONS,
 #if defined(__x86_64__)
 				 regs->rsp,
 #else
 				 regs->sp,
 #endif
-				 err, errlen);
+				 &misplaced, err, errlen);
 	if (nseg < 0)
 		return -1;
 	struct note_buf b = {w->notes, 0, sizeof w->notes};
@@ -405,10 +613,17 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 	uint64_t off = sizeof eh + (uint64_t)(1 + nseg) * sizeof(Elf64_Phdr);
 	ph[0] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = off, .p_filesz = b.len, .p_align = 4};
 	off += b.len;
+	if (at_addresses && off > WINDOW_START) {
+		snprintf(err, errlen, "the image's headers and notes do not fit below its memory");
+		return -1;
+	}
 	for (int i = 0; i < nseg; i++) {
 		uint64_t size = seg[i].end - seg[i].start;
-		/* Saved bytes at an offset congruent to their address. */
-		if (seg[i].saved) {
+		/* Saved bytes at an offset congruent to their address (equal
+		 * to it, laid out at addresses). */
+		if (seg[i].saved && at_addresses) {
+			off = seg[i].start;
+		} else if (seg[i].saved) {
 			off = (off + IMAGE_ALIGN - 1) & ~(IMAGE_ALIGN - 1);
 			off += seg[i].start % IMAGE_ALIGN;
 		}
@@ -426,47 +641,10 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 		if (seg[i].saved)
 			off += size;
 	}
-
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp) {
-		snprintf(err, errlen, "image path too long");
-		return -1;
-	}
-	int named;
-	int fd = create_image_file(path, tmp, &named);
-	if (fd < 0)
-		return fail(err, errlen, "cannot create an image file for", path);
-	int ok = 1;
-	for (int i = 0; ok && i < nseg; i++) {
-		uint64_t sum = 0;
-		ok = write_segment(fd, w, &ph[1 + i], &sum) == 0;
-		memcpy(memory_sums + 8 * i, &sum, 8);
-	}
-	if (ok) {
-		struct landmark_xxh64 h;
-		landmark_xxh64_init(&h);
-		landmark_xxh64_update(&h, &eh, sizeof eh);
-		landmark_xxh64_update(&h, ph, sizeof ph[0] * (size_t)(1 + nseg));
-		landmark_xxh64_update(&h, b.p, b.len - 8);
-		uint64_t sum = landmark_xxh64_digest(&h);
-		memcpy(b.p + b.len - 8, &sum, 8);
-		ok = pwrite_all(fd, &eh, sizeof eh, 0) == 0 &&
-		     pwrite_all(fd, ph, sizeof ph[0] * (size_t)(1 + nseg), sizeof eh) == 0 &&
-		     pwrite_all(fd, b.p, b.len, ph[0].p_offset) == 0;
-	}
-	if (ok && !named)
-		ok = name_image_file(fd, tmp) == 0;
-	if (!ok || close(fd) != 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return fail(err, errlen, "cannot write", tmp);
-	}
-	if (rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return fail(err, errlen, "cannot rename the image to", path);
-	}
-	return 0;
+	int pagemap = -1;
+	if (at_addresses && is_live_image(path, misplaced))
+		pagemap = open_pagemap(w);
+	if (pagemap >= 0)
+		return write_in_place(w, path, pagemap, &eh, &b, written, err, errlen);
+	return write_new_file(w, path, &eh, &b, memory_sums, at_addresses, written, err, errlen);
 }

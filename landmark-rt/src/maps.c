@@ -51,6 +51,22 @@ static int parse_line(const char *p, struct region *r, uint64_t exe_lo, uint64_t
 	r->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
 		  (p[2] == 'x' ? PROT_EXEC : 0);
 	r->shared = p[3] == 's';
+	/* "offset major:minor inode": which file a mapping shows, and where. */
+	p += 4;
+	if (*p++ != ' ')
+		return -1;
+	r->offset = hex(&p);
+	if (*p++ != ' ')
+		return -1;
+	r->dev_major = (unsigned)hex(&p);
+	if (*p++ != ':')
+		return -1;
+	r->dev_minor = (unsigned)hex(&p);
+	if (*p++ != ' ')
+		return -1;
+	r->inode = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		r->inode = r->inode * 10 + (uint64_t)(*p - '0');
 	r->executable = !(r->prot & PROT_WRITE) && r->start >= (exe_lo & ~4095UL) && r->end <= exe_hi;
 	return 0;
 }

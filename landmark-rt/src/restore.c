@@ -488,6 +488,15 @@ _Noreturn void landmark_restore(const char *image)
 	if ((uint64_t)syscall(SYS_brk, n.state->brk) != n.state->brk)
 		die(image, "cannot set the heap break to the image's");
 
+	/* Laid out at its addresses, the file as large as the window: its
+	 * memory can all be mapped from it, and a checkpoint can write back
+	 * only what the program changes (image.c). */
+	int live = (uint64_t)st.st_size >= WINDOW_END;
+	for (int i = 1; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_filesz && ph[i].p_offset != ph[i].p_vaddr)
+			live = 0;
+	uint64_t live_dev = live ? (uint64_t)st.st_dev : 0, live_ino = live ? (uint64_t)st.st_ino : 0;
+
 	/* Checkpoint triggers for the restored program (the image's runtime
 	 * state has none pending). */
 	struct landmark_triggers *wanted = outside_window(sizeof *wanted, image);
@@ -518,8 +527,11 @@ _Noreturn void landmark_restore(const char *image)
 		long prot = prot_of(ph[i].p_flags);
 		/* The program's mmap arena is anonymous memory, read in: musl grows
 		 * its large chunks with mremap, and a mapping of the image would
-		 * grow past the file's end (SIGBUS on the new pages). */
-		int arena = ph[i].p_vaddr >= ARENA_START && ph[i].p_vaddr < ARENA_END;
+		 * grow past the file's end (SIGBUS on the new pages), or over
+		 * the next segment's bytes. Not in an image laid out at its
+		 * addresses: there the pages after a segment are its own, and
+		 * the file reaches the window's end. */
+		int arena = !live && ph[i].p_vaddr >= ARENA_START && ph[i].p_vaddr < ARENA_END;
 		if (arena && ph[i].p_filesz) {
 			long got = __landmark_syscall(SYS_mmap, (long)ph[i].p_vaddr, (long)ph[i].p_memsz,
 						      PROT_READ | PROT_WRITE,
@@ -552,6 +564,8 @@ _Noreturn void landmark_restore(const char *image)
 	}
 	__libc.auxv = auxv;
 	__hwcap = hwcap;
+	landmark_live_dev = live_dev;
+	landmark_live_ino = live_ino;
 	landmark_thread_restore(own_thread, thread, (const unsigned char *)(thread + 1));
 	__landmark_syscall(SYS_umask, umask_value, 0, 0, 0, 0, 0);
 	for (size_t i = 0; i < nsig; i++)

@@ -130,6 +130,7 @@ struct landmark_triggers {
 	char image[4096], timing[4096], report[4096]; /* PATH_MAX */
 	unsigned long long at_hit, after_ms;
 	int keep_running;
+	int in_place; /* LANDMARK_IN_PLACE: images laid out at their addresses */
 };
 /* Reads the LANDMARK_* trigger variables (libc). */
 void landmark_triggers_read(struct landmark_triggers *t);
@@ -147,6 +148,8 @@ struct region {
 	int prot;       /* PROT_* */
 	int shared;     /* a MAP_SHARED mapping */
 	int executable; /* backed by the program's executable file, read-only */
+	uint64_t offset, inode; /* the file shown (inode 0: anonymous), from where */
+	unsigned dev_major, dev_minor;
 };
 int landmark_window_regions(struct region *out, int max);
 
@@ -172,8 +175,18 @@ struct walked_frame *landmark_frames_take(void);
 void landmark_frames_free(struct walked_frame *frames);
 
 /* image.c */
+/* Writes the image to `path`; *written: the bytes written. With
+ * `at_addresses`, each segment's bytes lie at the file offset equal to
+ * their address (a sparse file of WINDOW_END bytes), and if this process
+ * was restored from the file at `path` (landmark_live_*), only the memory
+ * written since goes into it, in place (image.c). */
 int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,
-			 const struct walked_frame *frames, int nframes, char *err, size_t errlen);
+			 const struct walked_frame *frames, int nframes, int at_addresses,
+			 uint64_t *written, char *err, size_t errlen);
+/* The image this process was restored from, if it is laid out at its
+ * addresses and its memory is mapped from it (restore.c sets them): its
+ * device and inode; 0 otherwise. */
+extern uint64_t landmark_live_dev, landmark_live_ino;
 
 /* restore.c */
 _Noreturn void landmark_restore(const char *image);

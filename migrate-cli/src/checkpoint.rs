@@ -24,6 +24,10 @@ pub struct Request {
     /// Say nothing when the image is written (`migrate run --to`: the
     /// image is an intermediate, and the output is the program's alone).
     pub quiet: bool,
+    /// Lay the image out at its addresses and, when the program was
+    /// restored from that file, write only what it changed since
+    /// (`migrate mtd`; [`env::IN_PLACE`]).
+    pub in_place: bool,
 }
 
 impl Request {
@@ -51,6 +55,9 @@ impl Request {
         }
         if self.keep_running {
             cmd.env(env::KEEP_RUNNING, "1");
+        }
+        if self.in_place {
+            cmd.env(env::IN_PLACE, "1");
         }
         Ok(pending)
     }
@@ -88,6 +95,13 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// From now on, a new image at `request.image` is one written after
+    /// this call (a process started ahead of its leg, whose image path
+    /// others write meanwhile).
+    pub fn rebase(&mut self, request: &Request) {
+        self.before = FileId::of(&request.image);
+    }
+
     /// After the program (process `pid`) ended: true if it wrote a new
     /// image at `request.image`. Removes the temporary image a killed
     /// program may have left.

@@ -393,6 +393,7 @@ fn real_main() -> Result<i32> {
                 }),
                 keep_running,
                 quiet: !to.is_empty(),
+                in_place: false,
             });
             match request {
                 Some(request) if !to.is_empty() => run::run_and_move(
@@ -510,6 +511,7 @@ fn real_main() -> Result<i32> {
                 image: next_image.unwrap_or_else(|| image.clone()),
                 keep_running,
                 quiet: false,
+                in_place: false,
             });
             match to {
                 Some(to) => {

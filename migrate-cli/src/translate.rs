@@ -116,6 +116,46 @@ pub fn translate_with(
     })
 }
 
+/// What became of a move whose image is translated in its own file.
+pub enum Moved {
+    /// The file holds the translated image now.
+    Written(Written),
+    /// The translator refused the move; the file is as it was.
+    Refused(anyhow::Error),
+}
+
+/// Translates the image at `path` (read as `image`) for `to`, into the same
+/// file: in place if it is laid out at its addresses (only the rebuilt
+/// stack, the words changed, the headers and notes are written: what
+/// `migrate mtd` moves is what the program changed), else as a new file
+/// renamed over it. An error once writing has begun is an error, not a
+/// refusal: the image is then not to be used.
+pub fn translate_in_place(image: &Image, path: &Path, from: &Side, to: &Side) -> Result<Moved> {
+    let translated = match translate(image, from, to) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(Moved::Refused(anyhow::Error::from(e).context(format!(
+                "{}: cannot translate it to {}",
+                path.display(),
+                to.exe.isa
+            ))))
+        }
+    };
+    let writer = translated.writer(image, to.exe.isa);
+    if image.at_addresses() {
+        writer.write_in_place(image)?;
+    } else {
+        writer.write_to(path)?;
+    }
+    let written = Image::read(path)
+        .and_then(|w| w.check_against(to.bytes).map(|()| w))
+        .map_err(|e| anyhow!("the translated image does not check out (a translator bug): {e}"))?;
+    Ok(Moved::Written(Written {
+        frames: written.frames.len(),
+        jmp_bufs: translated.jmp_bufs,
+    }))
+}
+
 /// Translates the image at `input` for `to`, written to `output`; returns a
 /// line describing what was written.
 pub fn translate_file(input: &Path, to: Arch, output: &Path) -> Result<String> {

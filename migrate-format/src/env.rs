@@ -28,8 +28,14 @@ pub const RESTORE: &str = "LANDMARK_RESTORE";
 /// start-up of a move's destination is not on the move's critical path).
 pub const RESTORE_FROM_FD: &str = "LANDMARK_RESTORE_FROM_FD";
 
+/// `1`: lay images out at their addresses (each segment's bytes at the file
+/// offset equal to its address, a sparse file), and when the process was
+/// restored from the image file it checkpoints to, write only the memory
+/// it changed since, in place (`migrate mtd`; landmark-rt's `image.c`).
+pub const IN_PLACE: &str = "LANDMARK_IN_PLACE";
+
 /// Every variable, for the C header's list of names to remove.
-pub const ALL: [(&str, &str); 10] = [
+pub const ALL: [(&str, &str); 11] = [
     ("ENV_STATS", STATS),
     ("ENV_IMAGE", IMAGE),
     ("ENV_CHECKPOINT_AT", CHECKPOINT_AT),
@@ -40,4 +46,5 @@ pub const ALL: [(&str, &str); 10] = [
     ("ENV_REPORT", REPORT),
     ("ENV_RESTORE", RESTORE),
     ("ENV_RESTORE_FROM_FD", RESTORE_FROM_FD),
+    ("ENV_IN_PLACE", IN_PLACE),
 ];

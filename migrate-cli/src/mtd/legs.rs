@@ -71,6 +71,9 @@ pub struct Launcher<'a> {
     can_stand_by: PerArch<bool>,
 }
 
+/// The run's image, in the run's directory.
+pub const IMAGE: &str = "image.core";
+
 /// A function of landmark-rt's as old as the standby mode.
 const STANDBY_SYMBOL: &str = "landmark_restoring";
 
@@ -95,16 +98,17 @@ impl<'a> Launcher<'a> {
     }
 
     /// Leg `k`'s request: a checkpoint when its period has passed, to
-    /// `leg{k}.core`.
+    /// the run's one image file, in place (each leg is restored from that
+    /// file and writes back only the memory it changed).
     fn request(&mut self, k: usize) -> Request {
         while self.requests.len() <= k {
-            let n = self.requests.len();
             self.requests.push(Request {
                 at_hit: None,
                 after: Some(self.schedule.next_period()),
-                image: self.dir.join(format!("leg{n}.core")),
+                image: self.dir.join(IMAGE),
                 keep_running: false,
                 quiet: true,
+                in_place: true,
             });
         }
         self.requests[k].clone()
@@ -129,9 +133,12 @@ impl<'a> Launcher<'a> {
                 let Standby {
                     mut pipe,
                     child,
-                    pending,
+                    mut pending,
                     ..
                 } = s;
+                let request = self.request(k);
+                // The image was written since the process started.
+                pending.rebase(&request);
                 let spawned = super::now_ns();
                 let line = format!("{}\n", image.display());
                 pipe.write_all(line.as_bytes())
@@ -139,7 +146,7 @@ impl<'a> Launcher<'a> {
                 drop(pipe);
                 LegProcess {
                     child,
-                    request: self.request(k),
+                    request,
                     pending,
                     spawned,
                 }

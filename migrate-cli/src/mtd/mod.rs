@@ -20,7 +20,7 @@ pub mod report;
 pub mod schedule;
 
 use crate::process;
-use crate::translate::{translate_with, Build};
+use crate::translate::{translate_in_place, Build, Moved};
 use anyhow::{bail, Context, Result};
 use migrate_format::image::Image;
 use migrate_format::reports::TimingEvent;
@@ -128,14 +128,8 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     // translation (or refusal) was done.
     let mut open_move: Option<(MoveTiming, u64)> = None;
     let mut launcher = legs::Launcher::new(&build, &o.args, dir.path(), &timing, schedule);
-    // Images no process needs any more: removed once the next leg runs,
-    // not while a move waits (freeing a 10 MiB file took 2 ms).
-    let mut spent: Vec<PathBuf> = Vec::new();
     for k in 0.. {
         let leg = launcher.start(k, here, &start)?;
-        for image in spent.drain(..) {
-            let _ = std::fs::remove_file(image);
-        }
         let spawned = leg.spawned;
         if k == 0 {
             t0 = spawned;
@@ -143,9 +137,6 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
         let (status, pid, request, pending) = leg.wait()?;
         let exited = now_ns();
         let code = process::exit_code(status);
-        if let Start::Restore(image) = &start {
-            spent.push(image.clone());
-        }
         let events = take_events(&timing);
         let event = |name: &str| events.iter().find(|e| e.event == name);
         // When the program ran its own code again in this leg.
@@ -225,16 +216,25 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
             report.deferrals.hits += m.deferred_hits;
             report.deferrals.ms += m.deferred_ms;
         }
+        // The one image file of the run: the program's memory is mapped
+        // from it, and each checkpoint and translation writes into it only
+        // what changed.
         let image = Image::read(&request.image)?;
-        let moved = dir.path().join(format!("leg{k}.{}.core", to.name()));
-        match translate_with(&image, &request.image, &sides[here], &sides[to], &moved) {
-            Ok(_) => {
-                spent.push(request.image.clone());
-                start = Start::Restore(moved);
+        let moved = translate_in_place(&image, &request.image, &sides[here], &sides[to])
+            .with_context(|| {
+                format!(
+                    "the move to {to} at {:.3} s failed part way; the program's state is lost",
+                    m.at_s
+                )
+            })?;
+        drop(image);
+        start = Start::Restore(request.image.clone());
+        match moved {
+            Moved::Written(_) => {
                 here = to;
                 report.migrations += 1;
             }
-            Err(e) => {
+            Moved::Refused(e) => {
                 // The program goes on where it was, from the same image.
                 // The reason without the temporary image's name.
                 let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
@@ -244,7 +244,6 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
                     causes.join(": ")
                 });
                 report.refusals += 1;
-                start = Start::Restore(request.image.clone());
             }
         }
         let ready = now_ns();

@@ -25,6 +25,12 @@ use xxhash_rust::xxh64::Xxh64;
 /// [`IntegrityHead::algorithm`]: XXH64, seed 0.
 pub const XXH64: u32 = 1;
 
+/// A memory checksum of 0: the segment's bytes were not summed (written in
+/// place, only the pages the program changed: landmark-rt's `image.c`,
+/// `ImageWriter::write_in_place`); [`crate::image::Image::verify_memory`]
+/// skips it. (A real XXH64 of 0 is then merely not checked.)
+pub const NOT_SUMMED: u64 = 0;
+
 c_struct! {
     /// The start of the integrity note; `segments` memory checksums and the
     /// headers' checksum follow (each a u64).

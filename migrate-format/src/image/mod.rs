@@ -440,6 +440,9 @@ impl Image {
         const CHUNK: u64 = 4 << 20;
         let mut checked = 0;
         for (s, &want) in self.segments.iter().zip(&self.memory_checksums) {
+            if want == integrity::NOT_SUMMED {
+                continue;
+            }
             let mut sum = integrity::MemoryChecksum::new(s.address, s.size, s.flags());
             let mut done = 0;
             while s.saved && done < s.size {
@@ -480,6 +483,18 @@ impl Image {
             .filter(|s| s.saved)
             .map(|s| s.size)
             .sum()
+    }
+
+    /// True if every saved segment's bytes lie at the file offset equal to
+    /// its address and the file reaches the window's end: an image
+    /// `migrate mtd` keeps up to date in place (landmark-rt's `image.c`).
+    pub fn at_addresses(&self) -> bool {
+        self.file_size >= crate::window::WINDOW_END
+            && self.segments.iter().any(|s| s.saved)
+            && self
+                .segments
+                .iter()
+                .all(|s| !s.saved || s.offset == s.address)
     }
 
     /// The file's size.

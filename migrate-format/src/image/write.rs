@@ -23,6 +23,9 @@ pub enum Contents<'a> {
     Bytes(&'a [u8]),
     /// The same addresses' bytes in another image.
     From(&'a Image),
+    /// The same addresses' bytes in another image, with these bytes (each
+    /// at its address, inside the segment) written over them.
+    Patched(&'a Image, &'a [(u64, Vec<u8>)]),
 }
 
 /// An image to write: its notes and segments, in file order.
@@ -30,6 +33,8 @@ pub struct ImageWriter<'a> {
     arch: Arch,
     notes: Vec<Note>,
     segments: Vec<(Segment, Contents<'a>)>,
+    /// Laid out and written by [`ImageWriter::write_in_place`].
+    in_place: bool,
 }
 
 impl<'a> ImageWriter<'a> {
@@ -38,6 +43,7 @@ impl<'a> ImageWriter<'a> {
             arch,
             notes: Vec::new(),
             segments: Vec::new(),
+            in_place: false,
         }
     }
 
@@ -136,6 +142,16 @@ impl<'a> ImageWriter<'a> {
         self.segments
             .iter()
             .map(|(s, contents)| match contents {
+                // In place, a sum would read the whole segment.
+                Contents::Patched(..) if self.in_place => Ok(integrity::NOT_SUMMED),
+                Contents::Patched(image, patches) => {
+                    let mut sum = integrity::MemoryChecksum::new(s.address, s.size, s.flags());
+                    for_each_chunk(image, s, patches, |bytes| {
+                        sum.update(bytes);
+                        Ok(())
+                    })?;
+                    Ok(sum.digest())
+                }
                 Contents::NotSaved => Ok(integrity::memory_checksum(
                     s.address,
                     s.size,
@@ -156,7 +172,7 @@ impl<'a> ImageWriter<'a> {
                         return Ok(image.memory_checksums[i]);
                     }
                     let mut sum = integrity::MemoryChecksum::new(s.address, s.size, s.flags());
-                    for_each_chunk(image, s, |bytes| {
+                    for_each_chunk(image, s, &[], |bytes| {
                         sum.update(bytes);
                         Ok(())
                     })?;
@@ -237,6 +253,9 @@ impl<'a> ImageWriter<'a> {
                 if matches!(contents, Contents::NotSaved) {
                     return None;
                 }
+                if self.in_place {
+                    return Some(s.address);
+                }
                 let at = memory_offset(end, s.address);
                 end = at + s.size;
                 Some(at)
@@ -271,14 +290,19 @@ impl<'a> ImageWriter<'a> {
         for ((s, contents), at) in self.segments.iter().zip(&placed) {
             let Some(at) = at else { continue };
             out.resize(*at as usize);
-            match contents {
+            let (image, patches) = match contents {
                 Contents::NotSaved => unreachable!("placed only when saved"),
-                Contents::Bytes(b) => out.write_bytes(b),
-                Contents::From(image) => for_each_chunk(image, s, |bytes| {
-                    out.write_bytes(bytes);
-                    Ok(())
-                })?,
-            }
+                Contents::Bytes(b) => {
+                    out.write_bytes(b);
+                    continue;
+                }
+                Contents::From(image) => (image, &[][..]),
+                Contents::Patched(image, patches) => (image, &patches[..]),
+            };
+            for_each_chunk(image, s, patches, |bytes| {
+                out.write_bytes(bytes);
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -296,44 +320,125 @@ impl<'a> ImageWriter<'a> {
         file.write_all_at(&layout.notes, layout.headers.len() as u64)?;
         for ((s, contents), at) in self.segments.iter().zip(&layout.placed) {
             let Some(at) = *at else { continue };
-            match contents {
+            let (image, patches) = match contents {
                 Contents::NotSaved => unreachable!("placed only when saved"),
-                Contents::Bytes(b) => file.write_all_at(b, at)?,
-                Contents::From(image) => {
-                    let source = image.segments.iter().find(|o| {
-                        o.address <= s.address && s.address + s.size <= o.address + o.size
-                    });
-                    match source {
-                        // Zeros: the file is sparse there until written.
-                        Some(o) if !o.saved => {}
-                        Some(o) => {
-                            let mut from = &image.file;
-                            from.seek(SeekFrom::Start(o.offset + (s.address - o.address)))?;
-                            let mut to = file;
-                            to.seek(SeekFrom::Start(at))?;
-                            let copied = std::io::copy(&mut from.take(s.size), &mut to)?;
-                            if copied != s.size {
-                                return Err(std::io::Error::new(
-                                    std::io::ErrorKind::UnexpectedEof,
-                                    format!("{}: the image is truncated", image.path.display()),
-                                ));
-                            }
-                        }
-                        None => {
-                            let mut done = at;
-                            for_each_chunk(image, s, |bytes| {
-                                file.write_all_at(bytes, done)
-                                    .map_err(|e| Error::corrupt("image to write", e.to_string()))?;
-                                done += bytes.len() as u64;
-                                Ok(())
-                            })
-                            .map_err(std::io::Error::other)?;
-                        }
+                Contents::Bytes(b) => {
+                    file.write_all_at(b, at)?;
+                    continue;
+                }
+                Contents::From(image) => (image, &[][..]),
+                Contents::Patched(image, patches) => (image, &patches[..]),
+            };
+            let source = image
+                .segments
+                .iter()
+                .find(|o| o.address <= s.address && s.address + s.size <= o.address + o.size);
+            match source {
+                // Zeros: the file is sparse there until written.
+                Some(o) if !o.saved => {}
+                Some(o) => {
+                    let mut from = &image.file;
+                    from.seek(SeekFrom::Start(o.offset + (s.address - o.address)))?;
+                    let mut to = file;
+                    to.seek(SeekFrom::Start(at))?;
+                    let copied = std::io::copy(&mut from.take(s.size), &mut to)?;
+                    if copied != s.size {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            format!("{}: the image is truncated", image.path.display()),
+                        ));
+                    }
+                }
+                None => {
+                    let mut done = at;
+                    for_each_chunk(image, s, &[], |bytes| {
+                        file.write_all_at(bytes, done)
+                            .map_err(|e| Error::corrupt("image to write", e.to_string()))?;
+                        done += bytes.len() as u64;
+                        Ok(())
+                    })
+                    .map_err(std::io::Error::other)?;
+                }
+            }
+            for (address, bytes) in patches {
+                file.write_all_at(bytes, at + (address - s.address))?;
+            }
+        }
+        file.set_len(layout.end)?;
+        Ok(())
+    }
+
+    /// Writes the image into the file of `source`, an image laid out at its
+    /// addresses ([`Image::at_addresses`]) whose memory every segment copied
+    /// comes from: only the new bytes (a rebuilt stack, patched words), then
+    /// the headers and notes over the old. Nothing of the old image is
+    /// usable if this fails part way: for `migrate mtd`'s private images,
+    /// whose program has ended. Memory patched in place is not summed.
+    pub fn write_in_place(mut self, source: &Image) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        if !source.at_addresses() {
+            return Err(Error::corrupt(
+                "image to write",
+                "in place only into an image laid out at its addresses",
+            ));
+        }
+        let other = |image: &Image| !std::ptr::eq(image, source);
+        let covering = |s: &Segment| {
+            source
+                .segments
+                .iter()
+                .find(|o| o.address <= s.address && s.address + s.size <= o.address + o.size)
+        };
+        for (s, contents) in &self.segments {
+            if let Contents::From(image) | Contents::Patched(image, _) = contents {
+                if other(image) || !covering(s).is_some_and(|o| o.saved) {
+                    return Err(Error::corrupt(
+                        "image to write",
+                        format!(
+                            "the memory at {:#x} is not in the image written over",
+                            s.address
+                        ),
+                    ));
+                }
+            }
+        }
+        self.in_place = true;
+        let layout = self.layout()?;
+        let lowest = self
+            .segments
+            .iter()
+            .zip(&layout.placed)
+            .filter_map(|(_, at)| *at)
+            .min()
+            .unwrap_or(u64::MAX);
+        if (layout.headers.len() + layout.notes.len()) as u64 > lowest {
+            return Err(Error::corrupt(
+                "image to write",
+                "its headers and notes do not fit below its memory",
+            ));
+        }
+        let path = &source.path;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(Error::io(path))?;
+        for ((s, contents), at) in self.segments.iter().zip(&layout.placed) {
+            let Some(at) = *at else { continue };
+            match contents {
+                Contents::NotSaved | Contents::From(_) => {}
+                Contents::Bytes(b) => file.write_all_at(b, at).map_err(Error::io(path))?,
+                Contents::Patched(_, patches) => {
+                    for (address, bytes) in patches.iter() {
+                        file.write_all_at(bytes, at + (address - s.address))
+                            .map_err(Error::io(path))?;
                     }
                 }
             }
         }
-        file.set_len(layout.end)?;
+        file.write_all_at(&layout.headers, 0)
+            .map_err(Error::io(path))?;
+        file.write_all_at(&layout.notes, layout.headers.len() as u64)
+            .map_err(Error::io(path))?;
         Ok(())
     }
 
@@ -380,18 +485,32 @@ impl<'a> ImageWriter<'a> {
     }
 }
 
-/// `image`'s bytes for segment `s`, in chunks: segments can be hundreds of
-/// megabytes.
+/// `image`'s bytes for segment `s`, in chunks (segments can be hundreds of
+/// megabytes), with `patches` (each inside the segment) written over them.
 fn for_each_chunk(
     image: &Image,
     s: &Segment,
+    patches: &[(u64, Vec<u8>)],
     mut f: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
     const CHUNK: u64 = 1 << 20;
     let mut done = 0;
+    let mut buf = Vec::new();
     while done < s.size {
         let n = CHUNK.min(s.size - done);
-        f(&image.read_memory(s.address + done, n as usize)?)?;
+        let at = s.address + done;
+        buf.resize(n as usize, 0);
+        image.read_memory_into(at, &mut buf)?;
+        for (address, bytes) in patches {
+            // The part of the patch inside this chunk.
+            let lo = (*address).max(at);
+            let hi = (address + bytes.len() as u64).min(at + n);
+            if lo < hi {
+                buf[(lo - at) as usize..(hi - at) as usize]
+                    .copy_from_slice(&bytes[(lo - address) as usize..(hi - address) as usize]);
+            }
+        }
+        f(&buf)?;
         done += n;
     }
     Ok(())

@@ -82,6 +82,9 @@ pub struct Translated {
 enum Data {
     NotSaved,
     Source,
+    /// The source's bytes with these written over them (each inside the
+    /// segment): a few words of a segment that may be most of the image.
+    Patched(Vec<(u64, Vec<u8>)>),
     Owned(Vec<u8>),
 }
 
@@ -97,6 +100,7 @@ impl Translated {
             let contents = match d {
                 Data::NotSaved => Contents::NotSaved,
                 Data::Source => Contents::From(source),
+                Data::Patched(patches) => Contents::Patched(source, patches),
                 Data::Owned(bytes) => Contents::Bytes(bytes),
             };
             w.segment(s.clone(), contents);
@@ -523,12 +527,10 @@ fn segments(
             out.push((s.clone(), data));
             continue;
         }
-        let mut data = image.read_memory(s.address, s.size as usize).map_err(err)?;
-        for (at, b) in mine {
-            let i = (at - s.address) as usize;
-            data[i..i + b.len()].copy_from_slice(b);
-        }
-        out.push((s.clone(), Data::Owned(data)));
+        out.push((
+            s.clone(),
+            Data::Patched(mine.into_iter().cloned().collect()),
+        ));
     }
     Ok(out)
 }

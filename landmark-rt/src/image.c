@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,13 +49,17 @@ extern char *__progname;
 extern uint64_t landmark_brk_start;
 extern unsigned long long landmark_hits;
 
-uint64_t landmark_live_dev, landmark_live_ino;
+uint64_t landmark_image_dev, landmark_image_ino;
+int landmark_image_at_addresses;
 
 enum {
 	MAX_REGIONS = 1024,
 	FILES_CAP = 64 << 10,
+	/* The memory ranges an image written in place records (more: none,
+	 * and its readers read all of it). */
+	MAX_WRITTEN = 32768,
 	NOTES_CAP = FILES_CAP + MAX_FRAMES * sizeof(struct walked_frame) + 16384 + 4096 +
-		    sizeof(struct image_integrity) + 8 * (MAX_REGIONS + 1),
+		    sizeof(struct image_integrity) + 8 * (MAX_REGIONS + 1) + 16 * MAX_WRITTEN + 32,
 	/* The TLS block a thread note carries (musl's built-in block is
 	 * smaller: larger ones are refused before this). */
 	THREAD_TLS_CAP = 4096,
@@ -190,16 +195,22 @@ struct segment {
 	int backed;
 };
 
-/* True if the region shows the file this process was restored from. */
+/* True if the region shows the image file this process was restored
+ * from, laid out at its addresses. */
 static int from_live_image(const struct region *r)
 {
-	return landmark_live_ino && r->inode == landmark_live_ino &&
-	       makedev(r->dev_major, r->dev_minor) == landmark_live_dev;
+	return landmark_image_at_addresses && landmark_region_from_image(r);
 }
 
 /* One segment per window mapping, except that the program's stack below
  * the stack pointer, and the unsafe stack below the unsafe stack pointer,
  * are dead and only their size is recorded. */
+int landmark_region_from_image(const struct region *r)
+{
+	return landmark_image_ino && r->inode == landmark_image_ino &&
+	       makedev(r->dev_major, r->dev_minor) == landmark_image_dev;
+}
+
 static int plan_segments(struct segment *seg, struct region *r, int max, uint64_t sp,
 			 int *misplaced, char *err, size_t errlen)
 {
@@ -273,7 +284,25 @@ struct scratch {
 	struct region regions[MAX_REGIONS];
 	struct segment seg[MAX_REGIONS];
 	Elf64_Phdr ph[1 + MAX_REGIONS];
+	/* The memory written in place: [start, end) pairs, and how many
+	 * (counted past MAX_WRITTEN). */
+	uint64_t written[2 * MAX_WRITTEN];
+	size_t nwritten;
 };
+
+/* Notes [start, start + len) as written in place. */
+static void record_written(struct scratch *w, uint64_t start, uint64_t len)
+{
+	if (w->nwritten && w->nwritten <= MAX_WRITTEN && w->written[2 * w->nwritten - 1] == start) {
+		w->written[2 * w->nwritten - 1] = start + len;
+		return;
+	}
+	if (w->nwritten < MAX_WRITTEN) {
+		w->written[2 * w->nwritten] = start;
+		w->written[2 * w->nwritten + 1] = start + len;
+	}
+	w->nwritten++;
+}
 
 static struct scratch *scratch(void)
 {
@@ -422,11 +451,79 @@ static int open_pagemap(struct scratch *w)
 	return fd;
 }
 
+/* PAGEMAP_SCAN (Linux 6.7, <linux/fs.h>; not in Debian 12's headers nor
+ * musl's): the ranges of pages of a given kind in one system call, where
+ * reading /proc/self/pagemap costs 8 bytes per page. */
+enum {
+	PAGE_IS_FILE = 1 << 2,
+	PAGE_IS_PRESENT = 1 << 3,
+	PAGE_IS_SWAPPED = 1 << 4,
+};
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+
+/* Writes [from, from + len) at the offset equal to its address. */
+static int write_at_address(int fd, struct scratch *w, uint64_t from, uint64_t len,
+			    uint64_t *written)
+{
+	if (pwrite_all(fd, (const void *)from, len, from) != 0)
+		return -1;
+	*written += len;
+	record_written(w, from, len);
+	return 0;
+}
+
+/* write_written_pages through PAGEMAP_SCAN: 1 if the kernel has it (0 or
+ * -1 then as write_written_pages), 0 if not. */
+static int scan_written_pages(int fd, int pagemap, struct scratch *w, uint64_t start,
+			      uint64_t end, uint64_t *written, int *rc)
+{
+	struct page_region *r = (struct page_region *)w->chunk;
+	for (uint64_t at = start; at < end;) {
+		/* Anonymous (not the file's) and present or swapped out. */
+		struct pm_scan_arg a = {
+			.size = sizeof a,
+			.start = at,
+			.end = end,
+			.vec = (uint64_t)r,
+			.vec_len = CHUNK / sizeof *r,
+			.category_inverted = PAGE_IS_FILE,
+			.category_mask = PAGE_IS_FILE,
+			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = PAGE_IS_FILE | PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		};
+		long n = ioctl(pagemap, PAGEMAP_SCAN, &a);
+		if (n < 0 && at == start)
+			return 0; /* an older kernel, or qemu-user */
+		if (n < 0 || a.walk_end <= at || a.walk_end > end) {
+			*rc = -1;
+			return 1;
+		}
+		for (long i = 0; i < n; i++)
+			if (write_at_address(fd, w, r[i].start, r[i].end - r[i].start, written) != 0) {
+				*rc = -1;
+				return 1;
+			}
+		at = a.walk_end;
+	}
+	*rc = 0;
+	return 1;
+}
+
 /* Writes the pages of [start, end) this process wrote since it mapped
  * them from the image, each at the offset equal to its address. */
 static int write_written_pages(int fd, int pagemap, struct scratch *w, uint64_t start,
 			       uint64_t end, uint64_t *written)
 {
+	int rc;
+	if (scan_written_pages(fd, pagemap, w, start, end, written, &rc))
+		return rc;
 	uint64_t *entry = (uint64_t *)w->chunk;
 	const uint64_t batch = CHUNK / sizeof *entry;
 	for (uint64_t at = start; at < end;) {
@@ -441,10 +538,8 @@ static int write_written_pages(int fd, int pagemap, struct scratch *w, uint64_t 
 			uint64_t j = i + 1;
 			while (j < n && page_written(entry[j]))
 				j++;
-			uint64_t from = at + i * 4096, len = (j - i) * 4096;
-			if (pwrite_all(fd, (const void *)from, len, from) != 0)
+			if (write_at_address(fd, w, at + i * 4096, (j - i) * 4096, written) != 0)
 				return -1;
-			*written += len;
 			i = j;
 		}
 		at += n * 4096;
@@ -457,8 +552,8 @@ static int write_written_pages(int fd, int pagemap, struct scratch *w, uint64_t 
 static int is_live_image(const char *path, int misplaced)
 {
 	struct stat st;
-	return landmark_live_ino && !misplaced && stat(path, &st) == 0 &&
-	       st.st_ino == landmark_live_ino && st.st_dev == landmark_live_dev;
+	return landmark_image_at_addresses && !misplaced && stat(path, &st) == 0 &&
+	       st.st_ino == landmark_image_ino && st.st_dev == landmark_image_dev;
 }
 
 /* The headers' checksum (over the ELF header, program headers and notes,
@@ -484,38 +579,24 @@ static int write_headers(int fd, const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
 		       : -1;
 }
 
-/* Into the image this process was restored from: the pages written since,
- * the memory not mapped from it, then the headers and notes (memory
- * checksums 0: not summed). */
-static int write_in_place(struct scratch *w, const char *path, int pagemap, const Elf64_Ehdr *eh,
-			  struct note_buf *b, uint64_t *written, char *err, size_t errlen)
+/* Into the image this process was restored from, at their addresses: the
+ * pages written since, and the memory not mapped from it. */
+static int write_memory_in_place(int fd, int pagemap, struct scratch *w, int nseg,
+				 uint64_t *written)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		close(pagemap);
-		return fail(err, errlen, "cannot open the image", path);
-	}
-	const Elf64_Phdr *ph = w->ph;
-	int ok = 1;
-	for (int i = 0; ok && i + 1 < eh->e_phnum; i++) {
+	w->nwritten = 0;
+	for (int i = 0; i < nseg; i++) {
 		const struct segment *s = &w->seg[i];
 		if (!s->saved)
 			continue;
 		if (s->backed) {
-			ok = write_written_pages(fd, pagemap, w, s->start, s->end, written) == 0;
-		} else {
-			ok = pwrite_all(fd, (const void *)s->start, s->end - s->start,
-					ph[1 + i].p_offset) == 0;
-			*written += s->end - s->start;
+			if (write_written_pages(fd, pagemap, w, s->start, s->end, written) != 0)
+				return -1;
+			continue;
 		}
+		if (write_at_address(fd, w, s->start, s->end - s->start, written) != 0)
+			return -1;
 	}
-	close(pagemap);
-	seal_headers(eh, ph, b);
-	if (ok)
-		ok = write_headers(fd, eh, ph, b) == 0;
-	*written += sizeof *eh + sizeof ph[0] * (size_t)eh->e_phnum + b->len;
-	if (!ok || close(fd) != 0)
-		return fail(err, errlen, "cannot write", path);
 	return 0;
 }
 
@@ -586,6 +667,29 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 	struct note_buf b = {w->notes, 0, sizeof w->notes};
 	if (build_notes(&b, id, regs, frames, nframes, w->files, files_len, err, errlen) != 0)
 		return -1;
+	/* In place: the memory first (its offsets are its addresses), then
+	 * the note of what was written, the headers and notes last. */
+	int pagemap = -1, fd = -1;
+	if (at_addresses && is_live_image(path, misplaced))
+		pagemap = open_pagemap(w);
+	if (pagemap >= 0) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		int ok = fd >= 0 && write_memory_in_place(fd, pagemap, w, nseg, written) == 0;
+		close(pagemap);
+		if (!ok) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			errno = e;
+			return fail(err, errlen, "cannot write", path);
+		}
+		if (w->nwritten <= MAX_WRITTEN &&
+		    put_note(&b, NOTE_NAME, NOTE_WRITTEN, w->written, 16 * w->nwritten) != 0) {
+			close(fd);
+			snprintf(err, errlen, "too much to record in the image's notes");
+			return -1;
+		}
+	}
 	/* Last, the integrity note: its head, a checksum per segment and the
 	 * headers' checksum, filled in once the memory is written. */
 	size_t integrity_size = sizeof(struct image_integrity) + 8 * (size_t)nseg + 8;
@@ -614,6 +718,8 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 	ph[0] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = off, .p_filesz = b.len, .p_align = 4};
 	off += b.len;
 	if (at_addresses && off > WINDOW_START) {
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, errlen, "the image's headers and notes do not fit below its memory");
 		return -1;
 	}
@@ -641,10 +747,12 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 		if (seg[i].saved)
 			off += size;
 	}
-	int pagemap = -1;
-	if (at_addresses && is_live_image(path, misplaced))
-		pagemap = open_pagemap(w);
-	if (pagemap >= 0)
-		return write_in_place(w, path, pagemap, &eh, &b, written, err, errlen);
-	return write_new_file(w, path, &eh, &b, memory_sums, at_addresses, written, err, errlen);
+	if (fd < 0)
+		return write_new_file(w, path, &eh, &b, memory_sums, at_addresses, written, err, errlen);
+	seal_headers(&eh, ph, &b);
+	int ok = write_headers(fd, &eh, ph, &b) == 0;
+	*written += sizeof eh + sizeof ph[0] * (size_t)eh.e_phnum + b.len;
+	if (!ok || close(fd) != 0)
+		return fail(err, errlen, "cannot write", path);
+	return 0;
 }

@@ -495,7 +495,6 @@ _Noreturn void landmark_restore(const char *image)
 	for (int i = 1; i < eh.e_phnum; i++)
 		if (ph[i].p_type == PT_LOAD && ph[i].p_filesz && ph[i].p_offset != ph[i].p_vaddr)
 			live = 0;
-	uint64_t live_dev = live ? (uint64_t)st.st_dev : 0, live_ino = live ? (uint64_t)st.st_ino : 0;
 
 	/* Checkpoint triggers for the restored program (the image's runtime
 	 * state has none pending). */
@@ -564,8 +563,9 @@ _Noreturn void landmark_restore(const char *image)
 	}
 	__libc.auxv = auxv;
 	__hwcap = hwcap;
-	landmark_live_dev = live_dev;
-	landmark_live_ino = live_ino;
+	landmark_image_dev = (uint64_t)st.st_dev;
+	landmark_image_ino = (uint64_t)st.st_ino;
+	landmark_image_at_addresses = live;
 	landmark_thread_restore(own_thread, thread, (const unsigned char *)(thread + 1));
 	__landmark_syscall(SYS_umask, umask_value, 0, 0, 0, 0, 0);
 	for (size_t i = 0; i < nsig; i++)

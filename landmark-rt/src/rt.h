@@ -152,6 +152,8 @@ struct region {
 	unsigned dev_major, dev_minor;
 };
 int landmark_window_regions(struct region *out, int max);
+/* True if the region shows the image file this process was restored from. */
+int landmark_region_from_image(const struct region *r);
 
 /* frames.c: the stack walk at a landmark (struct walked_frame). */
 enum { MAX_FRAMES = 1 << 16 };
@@ -178,15 +180,16 @@ void landmark_frames_free(struct walked_frame *frames);
 /* Writes the image to `path`; *written: the bytes written. With
  * `at_addresses`, each segment's bytes lie at the file offset equal to
  * their address (a sparse file of WINDOW_END bytes), and if this process
- * was restored from the file at `path` (landmark_live_*), only the memory
+ * was restored from the file at `path` (landmark_image_*), only the memory
  * written since goes into it, in place (image.c). */
 int landmark_write_image(const char *path, unsigned id, const struct landmark_regs *regs,
 			 const struct walked_frame *frames, int nframes, int at_addresses,
 			 uint64_t *written, char *err, size_t errlen);
-/* The image this process was restored from, if it is laid out at its
- * addresses and its memory is mapped from it (restore.c sets them): its
- * device and inode; 0 otherwise. */
-extern uint64_t landmark_live_dev, landmark_live_ino;
+/* The image file this process was restored from (its memory is mapped
+ * from it), device and inode, and whether it is laid out at its addresses
+ * (restore.c sets them); 0 in a process started fresh. */
+extern uint64_t landmark_image_dev, landmark_image_ino;
+extern int landmark_image_at_addresses;
 
 /* restore.c */
 _Noreturn void landmark_restore(const char *image);

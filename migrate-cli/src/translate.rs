@@ -130,7 +130,14 @@ pub enum Moved {
 /// `migrate mtd` moves is what the program changed), else as a new file
 /// renamed over it. An error once writing has begun is an error, not a
 /// refusal: the image is then not to be used.
+///
+/// Sides that keep their scans ([`Side::keep_scans`]) are told here what
+/// changed: what the image says its program wrote, and what this
+/// translation writes.
 pub fn translate_in_place(image: &Image, path: &Path, from: &Side, to: &Side) -> Result<Moved> {
+    for side in [from, to] {
+        side.forget_changed(image);
+    }
     let translated = match translate(image, from, to) {
         Ok(t) => t,
         Err(e) => {
@@ -142,6 +149,10 @@ pub fn translate_in_place(image: &Image, path: &Path, from: &Side, to: &Side) ->
         }
     };
     let writer = translated.writer(image, to.exe.isa);
+    let changed = translated.changed();
+    for side in [from, to] {
+        side.forget(&changed);
+    }
     if image.at_addresses() {
         writer.write_in_place(image)?;
     } else {

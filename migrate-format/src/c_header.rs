@@ -44,6 +44,7 @@ pub fn generate() -> String {
         ("NOTE_FRAMES", image::notes::NOTE_FRAMES),
         ("NOTE_INTEGRITY", image::notes::NOTE_INTEGRITY),
         ("NOTE_THREAD", image::notes::NOTE_THREAD),
+        ("NOTE_WRITTEN", image::notes::NOTE_WRITTEN),
         ("INTEGRITY_XXH64", image::integrity::XXH64),
     ] {
         define_number(&mut h, name, value);

@@ -78,6 +78,10 @@ pub struct Image {
     /// For a translated image: the ISA and path of the image it was
     /// translated from ([`notes::NOTE_TRANSLATED`]).
     pub translated_from: Option<(String, String)>,
+    /// For an image landmark-rt updated in place: the memory it wrote,
+    /// as [start, end) ranges; the rest is as the image the program was
+    /// restored from had it ([`notes::NOTE_WRITTEN`]).
+    pub written: Option<Vec<(u64, u64)>>,
     file: File,
     file_size: u64,
     /// Where the headers and notes end in the file: memory comes after.
@@ -192,6 +196,7 @@ impl Image {
             frames: Vec::new(),
             thread: Default::default(),
             translated_from: None,
+            written: None,
             file,
             file_size,
             headers_end: ph_end,
@@ -356,6 +361,19 @@ impl Image {
                     };
                     self.translated_from = Some((field()?, field()?));
                 }
+                (n, NOTE_WRITTEN) if n == NOTE_NAME.as_bytes() => {
+                    if !desc.len().is_multiple_of(16) {
+                        return Err(corrupt("a written-memory note of a size not 16 n"));
+                    }
+                    let ranges: Vec<(u64, u64)> = desc
+                        .chunks_exact(16)
+                        .map(|r| (u64_at(r, 0), u64_at(r, 8)))
+                        .collect();
+                    if ranges.iter().any(|&(a, b)| a > b) {
+                        return Err(corrupt("a written-memory range that ends before it starts"));
+                    }
+                    self.written = Some(ranges);
+                }
                 _ => {}
             }
         }
@@ -495,6 +513,12 @@ impl Image {
                 .segments
                 .iter()
                 .all(|s| !s.saved || s.offset == s.address)
+    }
+
+    /// The file's device and inode, if it can say.
+    pub fn file_id(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        self.file.metadata().ok().map(|m| (m.dev(), m.ino()))
     }
 
     /// The file's size.

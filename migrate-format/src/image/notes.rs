@@ -34,6 +34,12 @@ pub const NOTE_THREAD: u32 = 8;
 /// from and the path of the image it was translated from, each
 /// NUL-terminated. Restore ignores it; `migrate inspect` shows it.
 pub const NOTE_TRANSLATED: u32 = 9;
+/// Written by landmark-rt into an image it updated in place, optional: the
+/// memory it wrote (each range a start and an end address, u64s); the rest
+/// of the image's memory is as the image the program was restored from had
+/// it. A reader that keeps what it learnt of that image (the translator's
+/// scan of `migrate mtd`) reads only these again.
+pub const NOTE_WRITTEN: u32 = 10;
 
 /// Standard core-file notes (owner "CORE"; the build-id's owner is "GNU").
 pub const NT_PRSTATUS: u32 = 1;

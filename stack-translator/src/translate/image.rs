@@ -26,6 +26,9 @@ pub struct Side<'a> {
     /// Where this executable's initial data differs from the source's
     /// (the source's path), once worked out.
     differences: std::sync::OnceLock<(std::path::PathBuf, Vec<Difference>)>,
+    /// What scans of one image file found, if its keeper asked for it
+    /// ([`Side::keep_scans`]).
+    scans: std::sync::OnceLock<std::sync::Mutex<live_memory::ScanCache>>,
 }
 
 impl<'a> Side<'a> {
@@ -54,7 +57,33 @@ impl<'a> Side<'a> {
             initial_data: initial_data(&file),
             build_id,
             differences: std::sync::OnceLock::new(),
+            scans: std::sync::OnceLock::new(),
         })
+    }
+
+    /// From now on, translations from this side keep what their scans of
+    /// memory found ([`live_memory::ScanCache`]) and read again only pages
+    /// not known. The caller takes on saying, before each translation, what
+    /// changed in the image file since the last one, on every side
+    /// ([`Side::forget_changed`], [`Side::forget`]) (`migrate mtd`).
+    pub fn keep_scans(&self) {
+        let _ = self.scans.set(Default::default());
+    }
+
+    /// See [`live_memory::ScanCache::forget_changed`].
+    pub fn forget_changed(&self, image: &Image) {
+        if let Some(c) = self.scans.get() {
+            c.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .forget_changed(image);
+        }
+    }
+
+    /// See [`live_memory::ScanCache::forget`].
+    pub fn forget(&self, ranges: &[(u64, u64)]) {
+        if let Some(c) = self.scans.get() {
+            c.lock().unwrap_or_else(|e| e.into_inner()).forget(ranges);
+        }
     }
 
     /// The executable's frame table (sorted by return address).
@@ -89,6 +118,22 @@ enum Data {
 }
 
 impl Translated {
+    /// The memory this translation changes (the rebuilt stack, the words
+    /// patched), as [start, end) ranges.
+    pub fn changed(&self) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        for (s, d) in &self.segments {
+            match d {
+                Data::Owned(_) => out.push((s.address, s.address + s.size)),
+                Data::Patched(patches) => {
+                    out.extend(patches.iter().map(|(a, b)| (*a, a + b.len() as u64)))
+                }
+                Data::NotSaved | Data::Source => {}
+            }
+        }
+        out
+    }
+
     /// The writer of the destination image (memory not rebuilt is copied
     /// from `source`, the image translated).
     pub fn writer<'a>(&'a self, source: &'a Image, arch: migrate_format::Arch) -> ImageWriter<'a> {
@@ -162,6 +207,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         &live_memory::ranges(image, unsafe_sp),
         &returns,
         stack,
+        from.scans.get(),
     )?;
     let jmp_bufs = jmp_bufs::at(image, &frames, from.exe, src_isa, &found.returns)?;
     let buffers: Vec<(u64, u64)> = jmp_bufs

@@ -58,7 +58,7 @@ pub fn find(
     if returns.is_empty() {
         return Ok(Vec::new());
     }
-    let found = live_memory::scan(image, ranges, &returns, 0..0)?;
+    let found = live_memory::scan(image, ranges, &returns, 0..0, None)?;
     at(image, frames, exe, isa, &found.returns)
 }
 

@@ -4,11 +4,16 @@
 //! address inside the frames being rebuilt (a pointer into the stack that
 //! would have to move). Both used to be separate passes; for a program with
 //! megabytes of heap, reading it once halves the translation's I/O.
+//!
+//! `migrate mtd` translates the same image file again and again, and between
+//! two translations the program changes a little of its memory: a
+//! [`ScanCache`] keeps the few words worth a second look of every page it
+//! read, so that only pages written since are read again.
 
 use super::TranslateError;
 use migrate_format::image::Image;
 use migrate_format::window::{MAX_STACK_SIZE, UNSAFE_STACK_TOP};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 /// The saved memory outside the machine stack that the program may still
@@ -59,13 +64,134 @@ pub struct Found {
     pub stack_addresses: Vec<StackAddress>,
 }
 
-/// Reads the aligned words of `ranges` once.
+const PAGE: u64 = 4096;
+
+/// The file (device, inode), and the stack window and text range a
+/// [`ScanCache`]'s entries were made for.
+type MadeFor = ((u64, u64), Range<u64>, Range<u64>);
+
+/// What earlier scans found in an image file's pages, for a later scan of
+/// the same file to read only the pages changed since. Its keeper must say
+/// what changed ([`ScanCache::forget_changed`], [`ScanCache::forget`])
+/// before each scan: what it knows, it trusts.
+#[derive(Debug, Default)]
+pub struct ScanCache {
+    made_for: Option<MadeFor>,
+    /// The pages read (their addresses).
+    known: HashSet<u64, PageHash>,
+    /// Their aligned words whose value lies in the stack window or the
+    /// text range: address to value.
+    words: BTreeMap<u64, u64>,
+}
+
+/// A hasher for page addresses: a multiplication, where the default
+/// SipHash made the lookups of a 10 MiB heap's pages most of a scan.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PageHash(u64);
+
+impl std::hash::Hasher for PageHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, page: u64) {
+        self.0 = (page >> 12).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+impl std::hash::BuildHasher for PageHash {
+    type Hasher = PageHash;
+    fn build_hasher(&self) -> PageHash {
+        PageHash(0)
+    }
+}
+
+impl ScanCache {
+    /// Forgets what `image` says it changed since the image its program
+    /// was restored from (its written-memory note), or everything if it
+    /// does not say or is another file.
+    pub fn forget_changed(&mut self, image: &Image) {
+        let same_file = self
+            .made_for
+            .as_ref()
+            .is_some_and(|(file, ..)| Some(*file) == image.file_id());
+        match &image.written {
+            Some(ranges) if same_file => self.forget(ranges),
+            _ => *self = ScanCache::default(),
+        }
+    }
+
+    /// Forgets the pages of `ranges` ([start, end) pairs).
+    pub fn forget(&mut self, ranges: &[(u64, u64)]) {
+        for &(start, end) in ranges {
+            let (first, last) = (start - start % PAGE, end.next_multiple_of(PAGE));
+            if (last - first) / PAGE > self.known.len() as u64 {
+                self.known.retain(|&p| p < first || p >= last);
+            } else {
+                for p in (first..last).step_by(PAGE as usize) {
+                    self.known.remove(&p);
+                }
+            }
+            let gone: Vec<u64> = self.words.range(first..last).map(|(&a, _)| a).collect();
+            for a in gone {
+                self.words.remove(&a);
+            }
+        }
+    }
+
+    /// Reads the pages of [first, last) it does not know, and keeps their
+    /// words worth a second look.
+    fn learn(
+        &mut self,
+        image: &Image,
+        (first, last): (u64, u64),
+        interesting: impl Fn(u64) -> bool,
+        buffer: &mut [u8],
+    ) -> Result<(), TranslateError> {
+        let mut page = first;
+        while page < last {
+            if self.known.contains(&page) {
+                page += PAGE;
+                continue;
+            }
+            // A run of pages not known: read at once.
+            let mut end = page + PAGE;
+            while end < last && end - page < buffer.len() as u64 && !self.known.contains(&end) {
+                end += PAGE;
+            }
+            let bytes = &mut buffer[..(end - page) as usize];
+            image
+                .read_memory_into(page, bytes)
+                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
+            words(page, bytes, |word, value| {
+                if interesting(value) {
+                    self.words.insert(word, value);
+                }
+            });
+            self.known.extend((page..end).step_by(PAGE as usize));
+            page = end;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the aligned words of `ranges` once; with a cache, only the pages
+/// it does not know.
 pub fn scan(
     image: &Image,
     ranges: &[(u64, u64)],
     returns: &HashMap<u64, u32>,
     stack: Range<u64>,
+    cache: Option<&std::sync::Mutex<ScanCache>>,
 ) -> Result<Found, TranslateError> {
+    if let Some(cache) = cache {
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        return scan_cached(image, ranges, returns, stack, &mut cache);
+    }
     const CHUNK: u64 = 1 << 20;
     let mut found = Found::default();
     let mut buffer = vec![0u8; CHUNK as usize];
@@ -118,4 +244,55 @@ pub fn words(at: u64, bytes: &[u8], mut each: impl FnMut(u64, u64)) {
             u64::from_le_bytes(w.try_into().unwrap()),
         );
     }
+}
+
+/// [`scan`] through `cache`.
+fn scan_cached(
+    image: &Image,
+    ranges: &[(u64, u64)],
+    returns: &HashMap<u64, u32>,
+    stack: Range<u64>,
+    cache: &mut ScanCache,
+) -> Result<Found, TranslateError> {
+    let Some(file) = image.file_id() else {
+        return scan(image, ranges, returns, stack, None);
+    };
+    let text =
+        returns.keys().min().copied().unwrap_or(1)..returns.keys().max().map_or(0, |m| m + 1);
+    let window = image.state.stack_lo..image.state.stack_hi;
+    let made_for = (file, window.clone(), text.clone());
+    if cache.made_for.as_ref() != Some(&made_for) {
+        *cache = ScanCache {
+            made_for: Some(made_for),
+            ..ScanCache::default()
+        };
+    }
+    let mut found = Found::default();
+    let mut buffer = vec![0u8; 1 << 20];
+    for &(start, size) in ranges {
+        let end = start + size;
+        // Whole pages (segments are page-aligned; a range may start inside
+        // one, at the unsafe stack's pointer).
+        let pages = (start - start % PAGE, end.next_multiple_of(PAGE));
+        let interesting = |v: u64| window.contains(&v) || text.contains(&v);
+        cache.learn(image, pages, interesting, &mut buffer)?;
+        let place = if in_unsafe_stack(start) {
+            "the unsafe stack"
+        } else {
+            "data or heap"
+        };
+        for (&word, &value) in cache.words.range(start..end) {
+            if stack.contains(&value) {
+                found.stack_addresses.push(StackAddress {
+                    at: word,
+                    value,
+                    place,
+                });
+            }
+            if let Some(&site) = returns.get(&value) {
+                found.returns.push((word, site));
+            }
+        }
+    }
+    Ok(found)
 }

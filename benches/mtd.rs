@@ -16,7 +16,7 @@
 //! (asserted). From mtd's report: migrations, the fraction of wall time
 //! migrating, and the medians of each latency part per direction.
 //!
-//! The aarch64 side runs under qemu-user, so its checkpoint, exit and
+//! The aarch64 side runs under qemu-user, so its checkpoint, hand-over and
 //! restore are emulation times; they are shown in their own columns and
 //! never compared with native ones. "measured" is the fraction with them;
 //! "native est." replaces each aarch64-side part by the median of the same
@@ -63,15 +63,15 @@ struct Row {
     wall: f64,
     measured: f64,
     estimate: f64,
-    /// Medians, ms: x86_64 checkpoint, exit, start-up, restore; translation
-    /// both ways; aarch64 checkpoint, exit, start-up, restore (qemu).
+    /// Medians, ms: x86_64 checkpoint, hand-over, start-up, restore; translation
+    /// both ways; aarch64 checkpoint, hand-over, start-up, restore (qemu).
     x86: [f64; 4],
     translate: [f64; 2],
     a64: [f64; 4],
     image_mib: f64,
 }
 
-const PARTS: [&str; 4] = ["checkpoint_ms", "exit_ms", "startup_ms", "restore_ms"];
+const PARTS: [&str; 4] = ["checkpoint_ms", "handover_ms", "startup_ms", "restore_ms"];
 
 fn med(v: Vec<f64>) -> f64 {
     if v.is_empty() {
@@ -90,10 +90,10 @@ fn row(size: u64, period: u64, r: &serde_json::Value) -> Row {
         .iter()
         .filter(|m| m["refused"].is_null())
         .collect();
-    // Checkpoint and exit happen on the source, start-up and restore on
+    // Checkpoint and hand-over happen on the source, start-up and restore on
     // the destination.
     let side = |isa: &str, part: &str| -> f64 {
-        let end = if part == "checkpoint_ms" || part == "exit_ms" {
+        let end = if part == "checkpoint_ms" || part == "handover_ms" {
             "from"
         } else {
             "to"
@@ -121,7 +121,7 @@ fn row(size: u64, period: u64, r: &serde_json::Value) -> Row {
             let native = |i: usize| x86[i];
             let translate = own("translate_ms");
             if m["from"] == "x86_64" {
-                own("checkpoint_ms") + own("exit_ms") + translate + native(2) + native(3)
+                own("checkpoint_ms") + own("handover_ms") + translate + native(2) + native(3)
             } else {
                 native(0) + native(1) + translate + own("startup_ms") + own("restore_ms")
             }
@@ -221,20 +221,20 @@ fn main() {
         "measured",
         "native est",
         "ckpt",
-        "exit",
+        "hand",
         "tr x>a",
         "tr a>x",
         "start",
         "restore",
         "image",
         "ckpt",
-        "exit",
+        "hand",
         "start",
         "restore"
     );
     println!(
         "{:>50} | {:^54} | {:^31}",
-        "fraction of wall time migrating", "x86_64 (native); image MiB", "aarch64 [qemu]"
+        "fraction of wall time migrating", "x86_64 (native); MiB written", "aarch64 [qemu]"
     );
     for r in &rows {
         println!(

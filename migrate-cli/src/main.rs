@@ -125,7 +125,7 @@ enum Cmd {
         start: Arch,
         /// Write the measurements as JSON to R.json: migrations, refusals, time_on (s per
         /// ISA), migrating_s, migrating_fraction, deferrals, legs, and per move its latency
-        /// parts (checkpoint_ms, exit_ms, translate_ms, startup_ms, restore_ms, total_ms),
+        /// parts (checkpoint_ms, handover_ms, translate_ms, startup_ms, restore_ms, total_ms),
         /// deferred_hits/deferred_ms and the refusal reason; seed, period_ms, jitter.
         #[arg(long, value_name = "R.json")]
         report: Option<PathBuf>,

@@ -123,7 +123,7 @@ fn check(name: &str, b: &Bounced, want: &(RunResult, Vec<(String, Vec<u8>)>)) ->
     for m in moves {
         let sum: f64 = [
             "checkpoint_ms",
-            "exit_ms",
+            "handover_ms",
             "translate_ms",
             "startup_ms",
             "restore_ms",
@@ -234,6 +234,67 @@ fn bounced_a_hundred_times() {
         "only {migrations} migrations: {:#}",
         b.report
     );
+}
+
+/// A program whose memory changes shape between moves (mappings grown,
+/// moved, made and unmapped; calloc; MADV_DONTNEED on memory the image
+/// backs): with the image file kept up to date in place, nothing the file
+/// held before may show through.
+#[test]
+fn memory_reshaped_between_moves() {
+    let dir = tempdir();
+    let source = fixture("mtd/reshape.c").display().to_string();
+    cc(dir.path(), &["-O2", "-o", "reshape", &source]);
+    let base = dir.path().join("reshape");
+    let args = ["1500"];
+    let want = reference(&base, &args, None);
+    assert!(
+        String::from_utf8_lossy(&want.0.stdout).contains("done: "),
+        "the reference run did not finish"
+    );
+    let b = mtd(&base, &["--period", "10ms", "--seed", "3"], &args, None);
+    let migrations = check("reshape", &b, &want);
+    assert!(migrations >= 20, "only {migrations} migrations");
+}
+
+/// After the first move, a checkpoint writes what the program wrote in its
+/// leg, not all it holds: churn.c keeps 8 MiB and rewrites 1 MiB of it.
+#[test]
+fn moves_write_what_changed() {
+    let dir = tempdir();
+    let source = repo()
+        .join("benches/programs/churn.c")
+        .display()
+        .to_string();
+    cc(dir.path(), &["-O2", "-o", "churn", &source]);
+    let base = dir.path().join("churn");
+    let args = ["8", "1500000"];
+    let want = reference(&base, &args, None);
+    let b = mtd(
+        &base,
+        &["--period", "20ms", "--jitter", "0", "--seed", "1"],
+        &args,
+        None,
+    );
+    let migrations = check("churn", &b, &want);
+    assert!(migrations >= 3, "only {migrations} migrations");
+    let written: Vec<u64> = b.report["moves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["image_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(
+        written[0] >= 8 << 20,
+        "the first checkpoint wrote {} bytes, less than the state",
+        written[0]
+    );
+    for (i, &w) in written.iter().enumerate().skip(1) {
+        assert!(
+            w < 2 << 20,
+            "move {i} wrote {w} bytes; the program changes 1 MiB: {written:?}"
+        );
+    }
 }
 
 /// The plot is an SVG with a band per leg; the table names the seed; a

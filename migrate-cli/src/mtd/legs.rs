@@ -26,6 +26,11 @@ pub struct LegProcess {
 }
 
 impl LegProcess {
+    /// Its process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the process to end: its status and process ID.
     pub fn wait(mut self) -> Result<(ExitStatus, u32, Request, Pending)> {
         let status = self.child.wait()?;

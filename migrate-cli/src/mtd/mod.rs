@@ -5,15 +5,22 @@
 //!
 //! Each leg is one process: landmark-rt's timer asks for a checkpoint when
 //! the leg's period has passed, the checkpoint is taken at the next
-//! landmark where every frame is at a migratable call site, the process
-//! ends, `migrate` translates the image in-process (both executables read
-//! once for the whole run) and hands it to the other ISA's process, started
+//! landmark where every frame is at a migratable call site, the runtime
+//! says the image is complete (`events.rs`) and the process ends, while
+//! `migrate` translates the image in-process (both executables read once
+//! for the whole run) and hands it to the other ISA's process, started
 //! while the leg ran and waiting in landmark-rt for it (`legs.rs`).
-//! landmark-rt reports each checkpoint and restore with
-//! CLOCK_MONOTONIC timestamps (LANDMARK_TIMING), the clock read here, so
-//! the latency splits into checkpoint, exit, translate, start-up and
-//! restore.
+//!
+//! The run has one image file: each leg's memory is mapped from it, and
+//! each checkpoint and translation writes into it only what changed
+//! (LANDMARK_IN_PLACE; landmark-rt's `image.c`), so a move costs what the
+//! program wrote in its leg, not what it holds.
+//!
+//! landmark-rt reports each checkpoint and restore with CLOCK_MONOTONIC
+//! timestamps (LANDMARK_TIMING), the clock read here, so the latency
+//! splits into checkpoint, hand-over, translate, start-up and restore.
 
+mod events;
 mod legs;
 pub mod plot;
 pub mod report;
@@ -23,7 +30,6 @@ use crate::process;
 use crate::translate::{translate_in_place, Build, Moved};
 use anyhow::{bail, Context, Result};
 use migrate_format::image::Image;
-use migrate_format::reports::TimingEvent;
 use migrate_format::Arch;
 use report::{Deferrals, Leg, MoveTiming, Report, TimeOn};
 use std::io::Write;
@@ -61,15 +67,6 @@ fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
-/// Reads and removes the events landmark-rt wrote during one leg.
-fn take_events(path: &Path) -> Vec<TimingEvent> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let _ = std::fs::remove_file(path);
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 /// Where the images go: memory-backed if the machine has /dev/shm (an image
 /// lives for one move; it need never reach a disk).
 fn image_directory() -> Result<tempfile::TempDir> {
@@ -97,8 +94,13 @@ pub(crate) enum Start {
 pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     let build = Build::load(&o.base)?;
     let sides = build.sides()?;
+    // The image file is translated again and again: what a scan of its
+    // memory found is kept, and only pages written since are read again.
+    for (_, side) in sides.iter() {
+        side.keep_scans();
+    }
     let dir = image_directory()?;
-    let timing = dir.path().join("timing.jsonl");
+    let mut timing = events::Events::new(dir.path())?;
     let schedule = schedule::Schedule::new(o.period, o.jitter, o.seed);
     let mut report = Report {
         program: o.base.display().to_string(),
@@ -127,23 +129,39 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     // The move whose restore the next leg's events complete, and when its
     // translation (or refusal) was done.
     let mut open_move: Option<(MoveTiming, u64)> = None;
-    let mut launcher = legs::Launcher::new(&build, &o.args, dir.path(), &timing, schedule);
+    let mut launcher = legs::Launcher::new(&build, &o.args, dir.path(), timing.path(), schedule);
+    // The process of the leg before, checkpointed and ending.
+    let mut ending: Option<legs::LegProcess> = None;
     for k in 0.. {
         let leg = launcher.start(k, here, &start)?;
+        if let Some(process) = ending.take() {
+            process.wait()?;
+        }
         let spawned = leg.spawned;
         if k == 0 {
             t0 = spawned;
         }
-        let (status, pid, request, pending) = leg.wait()?;
-        let exited = now_ns();
-        let code = process::exit_code(status);
-        let events = take_events(&timing);
+        let mut events = Vec::new();
+        let waited = timing.wait(leg.pid(), &mut events)?;
+        let noticed = now_ns();
+        let request = leg.request.clone();
+        let (checkpoint, ended) = match waited {
+            events::Waited::Checkpoint(c) => {
+                ending = Some(leg);
+                (Some(c), None)
+            }
+            events::Waited::Exited => {
+                let (status, pid, request, pending) = leg.wait()?;
+                (None, Some((status, pid, request, pending)))
+            }
+        };
         let event = |name: &str| events.iter().find(|e| e.event == name);
         // When the program ran its own code again in this leg.
         let resumed = match open_move.take() {
             None => spawned,
             Some((mut m, ready)) => {
                 let Some(r) = event("restore") else {
+                    let code = ended.as_ref().map_or(0, |e| process::exit_code(e.0));
                     bail!(
                         "the program did not resume on {here} after the move at {:.3} s (exit \
                          code {code}; landmark-rt's reason is above)",
@@ -159,17 +177,16 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
                 resumed
             }
         };
-        let written = pending.written(&request, pid);
-        let checkpoint = event("checkpoint").filter(|_| written);
         let Some(c) = checkpoint else {
             // The program ended in this leg.
+            let (status, pid, request, pending) = ended.expect("ended when no checkpoint");
             report.legs.push(Leg {
                 arch: here,
                 start_s: secs(t0, resumed),
-                end_s: secs(t0, exited),
+                end_s: secs(t0, noticed),
             });
-            report.exit_code = code;
-            if written {
+            report.exit_code = process::exit_code(status);
+            if pending.written(&request, pid) {
                 bail!("landmark-rt wrote an image but no timing for it");
             }
             if let Some(r) = pending.runtime_report() {
@@ -204,7 +221,7 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
                 0.0
             },
             checkpoint_ms: ms(c.ns),
-            exit_ms: ms(exited.saturating_sub(c.start + c.ns)),
+            handover_ms: ms(noticed.saturating_sub(c.start + c.ns)),
             translate_ms: 0.0,
             startup_ms: 0.0,
             restore_ms: 0.0,
@@ -247,9 +264,9 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
             }
         }
         let ready = now_ns();
-        // From the process gone to the translated image ready: every part
+        // From the image noticed to the translated one ready: every part
         // follows the one before without a gap, so they add up to the total.
-        m.translate_ms = ms(ready.saturating_sub(exited));
+        m.translate_ms = ms(ready.saturating_sub(noticed));
         open_move = Some((m, ready));
         report.wall_s = secs(t0, ready);
         on_move(&report);

@@ -91,9 +91,15 @@ fn draw(r: &Report, out: &mut String) -> Result<(), Box<dyn std::error::Error>> 
         .y_desc("migration latency (ms)")
         .draw()?;
     let width = (wall / (3.0 * r.moves.len().max(1) as f64)).min(wall / 100.0);
-    for (i, name) in ["checkpoint", "exit", "translate", "start-up", "restore"]
-        .iter()
-        .enumerate()
+    for (i, name) in [
+        "checkpoint",
+        "hand-over",
+        "translate",
+        "start-up",
+        "restore",
+    ]
+    .iter()
+    .enumerate()
     {
         let style = PART_COLORS[i].filled();
         latency

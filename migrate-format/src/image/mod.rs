@@ -1071,6 +1071,95 @@ mod tests {
         assert!(err.contains("not an integrity note"), "{err}");
     }
 
+    /// A segment written as its source with patches over it is the same
+    /// image as one written from the patched bytes, in memory and in a
+    /// file, and its checksum is of the patched bytes.
+    #[test]
+    fn a_patched_segment_is_its_source_with_the_patches() {
+        use super::write::{Contents, ImageWriter};
+        let image = read_bytes(&synthetic()).unwrap();
+        let patches = vec![
+            (0x1000_0010u64, vec![1, 2, 3, 4, 5, 6, 7, 8]),
+            (0x1000_0ff8, vec![9; 8]),
+        ];
+        let mut patched = image.read_memory(0x1000_0000, 0x1000).unwrap();
+        for (at, bytes) in &patches {
+            let i = (at - 0x1000_0000) as usize;
+            patched[i..i + bytes.len()].copy_from_slice(bytes);
+        }
+        fn writer<'a>(image: &'a Image, data: Contents<'a>) -> ImageWriter<'a> {
+            let mut w = ImageWriter::new(image.arch);
+            for n in &image.notes {
+                w.note(n.clone());
+            }
+            for s in &image.segments {
+                let contents = if s.address == 0x1000_0000 {
+                    data
+                } else {
+                    Contents::From(image)
+                };
+                w.segment(s.clone(), contents);
+            }
+            w
+        }
+        let by_patches = writer(&image, Contents::Patched(&image, &patches))
+            .to_bytes()
+            .unwrap();
+        let by_bytes = writer(&image, Contents::Bytes(&patched))
+            .to_bytes()
+            .unwrap();
+        assert!(by_patches == by_bytes, "the two images differ");
+        let written = read_bytes(&by_patches).unwrap();
+        assert_eq!(written.read_memory(0x1000_0000, 0x1000).unwrap(), patched);
+        written.verify_memory().unwrap();
+        let dir = std::env::temp_dir().join(format!("patched-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.core");
+        writer(&image, Contents::Patched(&image, &patches))
+            .write_to(&path)
+            .unwrap();
+        let from_file = Image::read(&path).unwrap();
+        assert_eq!(from_file.read_memory(0x1000_0000, 0x1000).unwrap(), patched);
+        from_file.verify_memory().unwrap();
+        assert!(!from_file.at_addresses());
+        // Only an image laid out at its addresses is written in place.
+        let err = writer(&image, Contents::Patched(&image, &patches))
+            .write_in_place(&image)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("laid out at its addresses"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The written-memory note: ranges read, a size not of whole ranges
+    /// refused.
+    #[test]
+    fn reads_the_written_memory_note() {
+        let mut image = read_bytes(&synthetic()).unwrap();
+        let mut desc = Vec::new();
+        for v in [0x1000_0000u64, 0x1000_1000, 0x2000_0000, 0x2000_3000] {
+            desc.extend_from_slice(&v.to_le_bytes());
+        }
+        let parse = |image: &mut Image, desc: &[u8]| {
+            let mut bytes = Vec::new();
+            note(&mut bytes, NOTE_NAME.as_bytes(), NOTE_WRITTEN, desc);
+            image.read_notes(&bytes, &mut Seen([0; REQUIRED_NOTES.len()]))
+        };
+        parse(&mut image, &desc).unwrap();
+        assert_eq!(
+            image.written,
+            Some(vec![(0x1000_0000, 0x1000_1000), (0x2000_0000, 0x2000_3000)])
+        );
+        assert!(parse(&mut image, &desc[..20]).is_err());
+        let backwards: Vec<u8> = [0x2000u64, 0x1000]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        assert!(parse(&mut image, &backwards).is_err());
+    }
+
     /// The first place `needle` is in `hay`.
     fn find(hay: &[u8], needle: &[u8]) -> usize {
         hay.windows(needle.len()).position(|w| w == needle).unwrap()

@@ -93,6 +93,28 @@ pub struct Image {
     cache: Vec<std::sync::OnceLock<Vec<u8>>>,
 }
 
+/// Memory of an image mapped from its file ([`Image::map_memory`]); the
+/// mapping ends with it.
+pub struct MappedMemory {
+    at: *const u8,
+    len: usize,
+}
+
+impl std::ops::Deref for MappedMemory {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `len` readable bytes at `at`, mapped until drop.
+        unsafe { std::slice::from_raw_parts(self.at, self.len) }
+    }
+}
+
+impl Drop for MappedMemory {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made by map_memory, unmapped once.
+        unsafe { libc::munmap(self.at as *mut libc::c_void, self.len) };
+    }
+}
+
 /// The largest segment [`Image::read_memory`] keeps in memory.
 const CACHED_SEGMENT: u64 = 1 << 20;
 
@@ -487,6 +509,33 @@ impl Image {
             checked += if s.saved { s.size } else { 0 };
         }
         Ok(checked)
+    }
+
+    /// `len` bytes of memory at `address`, page-aligned and inside one saved
+    /// segment, mapped from the file read-only (no copy: the translator's
+    /// scan of a large heap), or None where the image cannot map them.
+    pub fn map_memory(&self, address: u64, len: usize) -> Option<MappedMemory> {
+        use std::os::fd::AsRawFd;
+        let s = self.segments.iter().find(|s| {
+            s.saved && address >= s.address && address + len as u64 <= s.address + s.size
+        })?;
+        let offset = s.offset + (address - s.address);
+        if len == 0 || !offset.is_multiple_of(4096) || offset + len as u64 > self.file_size {
+            return None;
+        }
+        // SAFETY: a new private read-only mapping of this image's file; the
+        // bytes are only read, through the slice MappedMemory gives.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                self.file.as_raw_fd(),
+                offset as libc::off_t,
+            )
+        };
+        (p != libc::MAP_FAILED).then_some(MappedMemory { at: p.cast(), len })
     }
 
     /// A little-endian 8-byte word of memory.

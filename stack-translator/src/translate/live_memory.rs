@@ -13,7 +13,8 @@
 use super::TranslateError;
 use migrate_format::image::Image;
 use migrate_format::window::{MAX_STACK_SIZE, UNSAFE_STACK_TOP};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::FxHashSet;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 /// The saved memory outside the machine stack that the program may still
@@ -78,36 +79,13 @@ type MadeFor = ((u64, u64), Range<u64>, Range<u64>);
 pub struct ScanCache {
     made_for: Option<MadeFor>,
     /// The pages read (their addresses).
-    known: HashSet<u64, PageHash>,
+    known: FxHashSet<u64>,
     /// Their aligned words whose value lies in the stack window or the
     /// text range: address to value.
     words: BTreeMap<u64, u64>,
-}
-
-/// A hasher for page addresses: a multiplication, where the default
-/// SipHash made the lookups of a 10 MiB heap's pages most of a scan.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PageHash(u64);
-
-impl std::hash::Hasher for PageHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, page: u64) {
-        self.0 = (page >> 12).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-impl std::hash::BuildHasher for PageHash {
-    type Hasher = PageHash;
-    fn build_hasher(&self) -> PageHash {
-        PageHash(0)
-    }
+    /// Pages are read into this, kept: a new megabyte each time cost
+    /// more in page faults than the read.
+    buffer: Vec<u8>,
 }
 
 impl ScanCache {
@@ -150,6 +128,20 @@ impl ScanCache {
         image: &Image,
         (first, last): (u64, u64),
         interesting: impl Fn(u64) -> bool,
+    ) -> Result<(), TranslateError> {
+        const CHUNK: u64 = 1 << 20;
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.resize(CHUNK as usize, 0);
+        let read = self.learn_into(image, (first, last), interesting, &mut buffer);
+        self.buffer = buffer;
+        read
+    }
+
+    fn learn_into(
+        &mut self,
+        image: &Image,
+        (first, last): (u64, u64),
+        interesting: impl Fn(u64) -> bool,
         buffer: &mut [u8],
     ) -> Result<(), TranslateError> {
         let mut page = first;
@@ -163,10 +155,18 @@ impl ScanCache {
             while end < last && end - page < buffer.len() as u64 && !self.known.contains(&end) {
                 end += PAGE;
             }
-            let bytes = &mut buffer[..(end - page) as usize];
-            image
-                .read_memory_into(page, bytes)
-                .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
+            // Mapped (no copy) where the image lets it, else read.
+            let mapped = image.map_memory(page, (end - page) as usize);
+            let bytes: &[u8] = match &mapped {
+                Some(m) => m,
+                None => {
+                    let b = &mut buffer[..(end - page) as usize];
+                    image
+                        .read_memory_into(page, b)
+                        .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
+                    b
+                }
+            };
             words(page, bytes, |word, value| {
                 if interesting(value) {
                     self.words.insert(word, value);
@@ -264,18 +264,18 @@ fn scan_cached(
     if cache.made_for.as_ref() != Some(&made_for) {
         *cache = ScanCache {
             made_for: Some(made_for),
+            buffer: std::mem::take(&mut cache.buffer),
             ..ScanCache::default()
         };
     }
     let mut found = Found::default();
-    let mut buffer = vec![0u8; 1 << 20];
     for &(start, size) in ranges {
         let end = start + size;
         // Whole pages (segments are page-aligned; a range may start inside
         // one, at the unsafe stack's pointer).
         let pages = (start - start % PAGE, end.next_multiple_of(PAGE));
         let interesting = |v: u64| window.contains(&v) || text.contains(&v);
-        cache.learn(image, pages, interesting, &mut buffer)?;
+        cache.learn(image, pages, interesting)?;
         let place = if in_unsafe_stack(start) {
             "the unsafe stack"
         } else {

@@ -20,6 +20,11 @@ struct ImageView {
     isa: &'static str,
     file_size: u64,
     saved_bytes: u64,
+    /// Laid out at its addresses (a sparse file `migrate mtd` keeps up to
+    /// date in place).
+    at_addresses: bool,
+    /// Saved bytes whose checksum was not computed (written in place).
+    unsummed_bytes: u64,
     executable: String,
     build_id: String,
     /// Whether the executable at that path is still the same build (None:
@@ -112,6 +117,14 @@ fn view(image: &Image, memory_verified_bytes: Option<u64>) -> ImageView {
         isa: image.arch.name(),
         file_size: image.file_size(),
         saved_bytes: image.saved_bytes(),
+        at_addresses: image.at_addresses(),
+        unsummed_bytes: image
+            .segments
+            .iter()
+            .zip(&image.memory_checksums)
+            .filter(|(s, &sum)| s.saved && sum == migrate_format::image::integrity::NOT_SUMMED)
+            .map(|(s, _)| s.size)
+            .sum(),
         executable: image.executable.display().to_string(),
         build_id: image.build_id_hex(),
         executable_matches: matches,
@@ -188,12 +201,16 @@ fn region_kind(start: u64, end: u64, s: &ImageState) -> &'static str {
 
 fn print_text(out: &mut impl Write, v: &ImageView) -> Result<()> {
     use crate::checkpoint::human_bytes;
+    let file = if v.at_addresses {
+        "laid out at its addresses (sparse)".to_string()
+    } else {
+        format!("{} file", human_bytes(v.file_size))
+    };
     writeln!(
         out,
-        "image:      {} ({} image, {} file, {} of memory saved)",
+        "image:      {} ({} image, {file}, {} of memory saved)",
         v.image,
         v.isa,
-        human_bytes(v.file_size),
         human_bytes(v.saved_bytes)
     )?;
     let status = match v.executable_matches {
@@ -206,6 +223,14 @@ fn print_text(out: &mut impl Write, v: &ImageView) -> Result<()> {
     let memory = match v.integrity.memory_verified_bytes {
         Some(n) => format!("memory verified ({})", human_bytes(n)),
         None => "memory not verified (--verify reads it all)".to_string(),
+    };
+    let memory = if v.unsummed_bytes > 0 {
+        format!(
+            "{memory}; {} written in place has no checksum",
+            human_bytes(v.unsummed_bytes)
+        )
+    } else {
+        memory
     };
     writeln!(
         out,

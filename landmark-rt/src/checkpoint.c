@@ -279,6 +279,20 @@ static void report_timing(uint64_t bytes, long long start, long long ns, long lo
 	close(fd);
 }
 
+/* Ends the process after its image is written, at the lowest scheduling
+ * class (SCHED_IDLE; raw: musl's sched_setscheduler is a stub): tearing
+ * down a large address space takes milliseconds (more under qemu-user), and
+ * the program's next process, which the image is for, should not wait for
+ * a core behind it. */
+static _Noreturn void exit_yielding(void)
+{
+	struct {
+		int priority;
+	} idle = {0};
+	syscall(SYS_sched_setscheduler, 0, 5 /* SCHED_IDLE */, &idle);
+	_exit(0);
+}
+
 int landmark_checkpoint_wanted(unsigned long long hits)
 {
 	int wanted = ck.requested || (ck.at_hit && hits >= ck.at_hit);
@@ -340,5 +354,5 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 		return;
 	}
 	if (!ck.keep_running)
-		_exit(0);
+		exit_yielding();
 }

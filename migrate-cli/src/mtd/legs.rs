@@ -26,6 +26,11 @@ pub struct LegProcess {
 }
 
 impl LegProcess {
+    /// True once the process has ended (reaped now if it just has).
+    pub fn reaped(&mut self) -> bool {
+        self.child.try_wait().map_or(true, |s| s.is_some())
+    }
+
     /// Its process ID.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -130,13 +130,13 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     // translation (or refusal) was done.
     let mut open_move: Option<(MoveTiming, u64)> = None;
     let mut launcher = legs::Launcher::new(&build, &o.args, dir.path(), timing.path(), schedule);
-    // The process of the leg before, checkpointed and ending.
-    let mut ending: Option<legs::LegProcess> = None;
+    // The processes of earlier legs, checkpointed and ending (at the
+    // lowest scheduling class: reaped when they are gone, never waited
+    // for while a leg runs).
+    let mut ending: Vec<legs::LegProcess> = Vec::new();
     for k in 0.. {
         let leg = launcher.start(k, here, &start)?;
-        if let Some(process) = ending.take() {
-            process.wait()?;
-        }
+        ending.retain_mut(|p| !p.reaped());
         let spawned = leg.spawned;
         if k == 0 {
             t0 = spawned;
@@ -147,7 +147,7 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
         let request = leg.request.clone();
         let (checkpoint, ended) = match waited {
             events::Waited::Checkpoint(c) => {
-                ending = Some(leg);
+                ending.push(leg);
                 (Some(c), None)
             }
             events::Waited::Exited => {
@@ -270,6 +270,9 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
         open_move = Some((m, ready));
         report.wall_s = secs(t0, ready);
         on_move(&report);
+    }
+    for p in ending {
+        p.wait()?;
     }
     let end = report.legs.last().map_or(0.0, |l| l.end_s);
     report.wall_s = end;

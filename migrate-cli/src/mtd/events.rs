@@ -21,11 +21,12 @@ pub struct Events {
     partial: Vec<u8>,
 }
 
-/// How a wait for a leg's checkpoint ended.
+/// How a wait for an event of a leg ended.
 pub enum Waited {
-    /// The runtime wrote the image (the process is ending).
-    Checkpoint(TimingEvent),
-    /// The process ended without writing one.
+    /// The event came (for a checkpoint: the image is written and the
+    /// process is ending).
+    Event(TimingEvent),
+    /// The process ended without it.
     Exited,
 }
 
@@ -79,15 +80,14 @@ impl Events {
     }
 
     /// Waits until process `pid` (a child of this process, not yet reaped)
-    /// has written a checkpoint, or has ended; every event that came is
-    /// added to `into`.
-    pub fn wait(&mut self, pid: u32, into: &mut Vec<TimingEvent>) -> Result<Waited> {
+    /// has sent event `name` ("restore", "checkpoint"), or has ended; every
+    /// event that came is added to `into`, and one already there counts.
+    pub fn wait(&mut self, pid: u32, name: &str, into: &mut Vec<TimingEvent>) -> Result<Waited> {
         let pidfd = pidfd_open(pid)?;
         loop {
-            let seen = into.len();
             self.drain(into)?;
-            if let Some(c) = into[seen..].iter().find(|e| e.event == "checkpoint") {
-                return Ok(Waited::Checkpoint(c.clone()));
+            if let Some(c) = into.iter().find(|e| e.event == name) {
+                return Ok(Waited::Event(c.clone()));
             }
             let mut fds = [
                 libc::pollfd {
@@ -112,14 +112,11 @@ impl Events {
             }
             if fds[1].revents != 0 {
                 // Gone: what it wrote before it went is in the FIFO.
-                let seen = into.len();
                 self.drain(into)?;
-                return Ok(
-                    match into[seen..].iter().find(|e| e.event == "checkpoint") {
-                        Some(c) => Waited::Checkpoint(c.clone()),
-                        None => Waited::Exited,
-                    },
-                );
+                return Ok(match into.iter().find(|e| e.event == name) {
+                    Some(c) => Waited::Event(c.clone()),
+                    None => Waited::Exited,
+                });
             }
         }
     }

@@ -134,8 +134,8 @@ impl<'a> Launcher<'a> {
     }
 
     /// Starts leg `k` on `arch`, fresh or from an image (through the
-    /// standby process if one waits for this leg there), then a standby
-    /// for the next leg on the other ISA.
+    /// standby process if one waits for this leg there). The standby for
+    /// the next leg is [`Launcher::stand_by`]'s.
     pub fn start(&mut self, k: usize, arch: Arch, start: &Start) -> Result<LegProcess> {
         let standby = self.standby.take();
         let leg = match (start, standby) {
@@ -187,10 +187,18 @@ impl<'a> Launcher<'a> {
                 }
             }
         };
-        if self.can_stand_by[arch.other()] {
-            self.standby = Some(self.start_standby(k + 1, arch.other())?);
-        }
         Ok(leg)
+    }
+
+    /// Starts the process for leg `k` on `arch`, to wait for its image (if
+    /// that executable's runtime can). Called once the current leg's
+    /// program runs: spawning (fork, exec, qemu-user's start-up) costs
+    /// milliseconds of a core, which a move's restore should not share.
+    pub fn stand_by(&mut self, k: usize, arch: Arch) -> Result<()> {
+        if self.can_stand_by[arch] && self.standby.is_none() {
+            self.standby = Some(self.start_standby(k, arch)?);
+        }
+        Ok(())
     }
 
     /// A process for leg `k` on `arch`, waiting for its image.

@@ -142,11 +142,16 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
             t0 = spawned;
         }
         let mut events = Vec::new();
-        let waited = timing.wait(leg.pid(), &mut events)?;
+        // The next leg's process is started once this leg's program runs.
+        if matches!(start, Start::Restore(_)) {
+            timing.wait(leg.pid(), "restore", &mut events)?;
+        }
+        launcher.stand_by(k + 1, here.other())?;
+        let waited = timing.wait(leg.pid(), "checkpoint", &mut events)?;
         let noticed = now_ns();
         let request = leg.request.clone();
         let (checkpoint, ended) = match waited {
-            events::Waited::Checkpoint(c) => {
+            events::Waited::Event(c) => {
                 ending.push(leg);
                 (Some(c), None)
             }

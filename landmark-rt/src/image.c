@@ -438,13 +438,14 @@ static int open_pagemap(struct scratch *w)
 	if (fd < 0)
 		return -1;
 	/* The scratch memory is fresh: its first page written now, its last
-	 * chunk page never. */
+	 * chunk page never (not present, not written; its soft-dirty bit,
+	 * set on a new mapping where the kernel tracks it, does not count). */
 	volatile unsigned char *first = w->chunk;
 	*first = 1;
 	uint64_t e[2], page = (uint64_t)w->chunk / 4096;
 	if (landmark_pread_all(fd, &e[0], 8, page * 8) != 0 ||
 	    landmark_pread_all(fd, &e[1], 8, (page + CHUNK / 4096 - 1) * 8) != 0 ||
-	    !page_written(e[0]) || e[1] != 0) {
+	    !page_written(e[0]) || page_written(e[1]) || (e[1] >> 63)) {
 		close(fd);
 		return -1;
 	}

@@ -570,9 +570,13 @@ static void seal_headers(const Elf64_Ehdr *eh, const Elf64_Phdr *ph, struct note
 	memcpy(b->p + b->len - 8, &sum, 8);
 }
 
-static int write_headers(int fd, const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
-			 const struct note_buf *b)
+/* Seals the headers and writes them and the notes; counts them in
+ * *written. */
+static int write_headers(int fd, const Elf64_Ehdr *eh, const Elf64_Phdr *ph, struct note_buf *b,
+			 uint64_t *written)
 {
+	seal_headers(eh, ph, b);
+	*written += sizeof *eh + sizeof ph[0] * (size_t)eh->e_phnum + b->len;
 	return pwrite_all(fd, eh, sizeof *eh, 0) == 0 &&
 			       pwrite_all(fd, ph, sizeof ph[0] * (size_t)eh->e_phnum, sizeof *eh) == 0 &&
 			       pwrite_all(fd, b->p, b->len, ph[0].p_offset) == 0
@@ -623,10 +627,8 @@ static int write_new_file(struct scratch *w, const char *path, const Elf64_Ehdr 
 		memcpy(memory_sums + 8 * i, &sum, 8);
 		*written += ph[1 + i].p_filesz;
 	}
-	seal_headers(eh, ph, b);
 	if (ok)
-		ok = write_headers(fd, eh, ph, b) == 0;
-	*written += sizeof *eh + sizeof ph[0] * (size_t)eh->e_phnum + b->len;
+		ok = write_headers(fd, eh, ph, b, written) == 0;
 	/* Room for the memory to grow at its addresses (musl's mremap). */
 	if (ok && at_addresses)
 		ok = ftruncate(fd, (off_t)WINDOW_END) == 0;
@@ -750,9 +752,7 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 	}
 	if (fd < 0)
 		return write_new_file(w, path, &eh, &b, memory_sums, at_addresses, written, err, errlen);
-	seal_headers(&eh, ph, &b);
-	int ok = write_headers(fd, &eh, ph, &b) == 0;
-	*written += sizeof eh + sizeof ph[0] * (size_t)eh.e_phnum + b.len;
+	int ok = write_headers(fd, &eh, ph, &b, written) == 0;
 	if (!ok || close(fd) != 0)
 		return fail(err, errlen, "cannot write", path);
 	return 0;

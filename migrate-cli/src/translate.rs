@@ -101,18 +101,27 @@ pub fn translate_with(
     to: &Side,
     output: &Path,
 ) -> Result<Written> {
-    let translated = translate(image, from, to)
-        .with_context(|| format!("{}: cannot translate it to {}", input.display(), to.exe.isa))?;
+    let translated = translate(image, from, to).with_context(|| cannot(input, to))?;
     translated.writer(image, to.exe.isa).write_to(output)?;
-    let written = Image::read(output)
+    checked(output, to, translated.jmp_bufs).inspect_err(|_| {
+        let _ = std::fs::remove_file(output);
+    })
+}
+
+/// The context of a translation's refusal.
+fn cannot(image: &Path, to: &Side) -> String {
+    format!("{}: cannot translate it to {}", image.display(), to.exe.isa)
+}
+
+/// The translated image at `path`, read back and checked against `to`'s
+/// executable: what was written.
+fn checked(path: &Path, to: &Side, jmp_bufs: usize) -> Result<Written> {
+    let written = Image::read(path)
         .and_then(|w| w.check_against(to.bytes).map(|()| w))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(output);
-            anyhow!("the translated image does not check out (a translator bug): {e}")
-        })?;
+        .map_err(|e| anyhow!("the translated image does not check out (a translator bug): {e}"))?;
     Ok(Written {
         frames: written.frames.len(),
-        jmp_bufs: translated.jmp_bufs,
+        jmp_bufs,
     })
 }
 
@@ -141,11 +150,9 @@ pub fn translate_in_place(image: &Image, path: &Path, from: &Side, to: &Side) ->
     let translated = match translate(image, from, to) {
         Ok(t) => t,
         Err(e) => {
-            return Ok(Moved::Refused(anyhow::Error::from(e).context(format!(
-                "{}: cannot translate it to {}",
-                path.display(),
-                to.exe.isa
-            ))))
+            return Ok(Moved::Refused(
+                anyhow::Error::from(e).context(cannot(path, to)),
+            ))
         }
     };
     let writer = translated.writer(image, to.exe.isa);
@@ -158,13 +165,7 @@ pub fn translate_in_place(image: &Image, path: &Path, from: &Side, to: &Side) ->
     } else {
         writer.write_to(path)?;
     }
-    let written = Image::read(path)
-        .and_then(|w| w.check_against(to.bytes).map(|()| w))
-        .map_err(|e| anyhow!("the translated image does not check out (a translator bug): {e}"))?;
-    Ok(Moved::Written(Written {
-        frames: written.frames.len(),
-        jmp_bufs: translated.jmp_bufs,
-    }))
+    Ok(Moved::Written(checked(path, to, translated.jmp_bufs)?))
 }
 
 /// Translates the image at `input` for `to`, written to `output`; returns a

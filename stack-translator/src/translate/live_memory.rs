@@ -65,6 +65,41 @@ pub struct Found {
     pub stack_addresses: Vec<StackAddress>,
 }
 
+impl Found {
+    /// The word at `at` holding `value`, in memory `place`: kept if it
+    /// points into `stack` or is a setjmp return address.
+    fn consider(
+        &mut self,
+        at: u64,
+        value: u64,
+        place: &'static str,
+        stack: &Range<u64>,
+        returns: &HashMap<u64, u32>,
+    ) {
+        if stack.contains(&value) {
+            self.stack_addresses.push(StackAddress { at, value, place });
+        }
+        if let Some(&site) = returns.get(&value) {
+            self.returns.push((at, site));
+        }
+    }
+}
+
+/// Where the keys of `returns` (setjmp return addresses) lie: a range
+/// check spares most words a hash lookup.
+fn text_range(returns: &HashMap<u64, u32>) -> Range<u64> {
+    returns.keys().min().copied().unwrap_or(1)..returns.keys().max().map_or(0, |m| m + 1)
+}
+
+/// What the memory of a range starting at `start` is, for messages.
+fn place_of(start: u64) -> &'static str {
+    if in_unsafe_stack(start) {
+        "the unsafe stack"
+    } else {
+        "data or heap"
+    }
+}
+
 const PAGE: u64 = 4096;
 
 /// The file (device, inode), and the stack window and text range a
@@ -83,9 +118,6 @@ pub struct ScanCache {
     /// Their aligned words whose value lies in the stack window or the
     /// text range: address to value.
     words: BTreeMap<u64, u64>,
-    /// Pages are read into this, kept: a new megabyte each time cost
-    /// more in page faults than the read.
-    buffer: Vec<u8>,
 }
 
 impl ScanCache {
@@ -129,21 +161,9 @@ impl ScanCache {
         (first, last): (u64, u64),
         interesting: impl Fn(u64) -> bool,
     ) -> Result<(), TranslateError> {
-        const CHUNK: u64 = 1 << 20;
-        let mut buffer = std::mem::take(&mut self.buffer);
-        buffer.resize(CHUNK as usize, 0);
-        let read = self.learn_into(image, (first, last), interesting, &mut buffer);
-        self.buffer = buffer;
-        read
-    }
-
-    fn learn_into(
-        &mut self,
-        image: &Image,
-        (first, last): (u64, u64),
-        interesting: impl Fn(u64) -> bool,
-        buffer: &mut [u8],
-    ) -> Result<(), TranslateError> {
+        const RUN: u64 = 1 << 20;
+        // Only for memory the image cannot map (rare): read into this.
+        let mut buffer = Vec::new();
         let mut page = first;
         while page < last {
             if self.known.contains(&page) {
@@ -152,7 +172,7 @@ impl ScanCache {
             }
             // A run of pages not known: read at once.
             let mut end = page + PAGE;
-            while end < last && end - page < buffer.len() as u64 && !self.known.contains(&end) {
+            while end < last && end - page < RUN && !self.known.contains(&end) {
                 end += PAGE;
             }
             // Mapped (no copy) where the image lets it, else read.
@@ -160,11 +180,11 @@ impl ScanCache {
             let bytes: &[u8] = match &mapped {
                 Some(m) => m,
                 None => {
-                    let b = &mut buffer[..(end - page) as usize];
+                    buffer.resize((end - page) as usize, 0);
                     image
-                        .read_memory_into(page, b)
+                        .read_memory_into(page, &mut buffer)
                         .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
-                    b
+                    &buffer
                 }
             };
             words(page, bytes, |word, value| {
@@ -195,17 +215,9 @@ pub fn scan(
     const CHUNK: u64 = 1 << 20;
     let mut found = Found::default();
     let mut buffer = vec![0u8; CHUNK as usize];
-    // Return addresses lie in the text, which most words of data and heap
-    // do not point into: a range check spares the hash lookup (most of a
-    // large heap's scan time).
-    let text =
-        returns.keys().min().copied().unwrap_or(1)..=returns.keys().max().copied().unwrap_or(0);
+    let text = text_range(returns);
     for &(start, size) in ranges {
-        let place = if in_unsafe_stack(start) {
-            "the unsafe stack"
-        } else {
-            "data or heap"
-        };
+        let place = place_of(start);
         let mut done = 0;
         while done < size {
             let n = CHUNK.min(size - done);
@@ -215,17 +227,8 @@ pub fn scan(
                 .read_memory_into(at, bytes)
                 .map_err(|e| TranslateError::Inconsistent(e.to_string()))?;
             words(at, bytes, |word, value| {
-                if stack.contains(&value) {
-                    found.stack_addresses.push(StackAddress {
-                        at: word,
-                        value,
-                        place,
-                    });
-                }
-                if text.contains(&value) {
-                    if let Some(&site) = returns.get(&value) {
-                        found.returns.push((word, site));
-                    }
+                if stack.contains(&value) || text.contains(&value) {
+                    found.consider(word, value, place, &stack, returns);
                 }
             });
             done += n;
@@ -257,14 +260,12 @@ fn scan_cached(
     let Some(file) = image.file_id() else {
         return scan(image, ranges, returns, stack, None);
     };
-    let text =
-        returns.keys().min().copied().unwrap_or(1)..returns.keys().max().map_or(0, |m| m + 1);
+    let text = text_range(returns);
     let window = image.state.stack_lo..image.state.stack_hi;
     let made_for = (file, window.clone(), text.clone());
     if cache.made_for.as_ref() != Some(&made_for) {
         *cache = ScanCache {
             made_for: Some(made_for),
-            buffer: std::mem::take(&mut cache.buffer),
             ..ScanCache::default()
         };
     }
@@ -276,22 +277,9 @@ fn scan_cached(
         let pages = (start - start % PAGE, end.next_multiple_of(PAGE));
         let interesting = |v: u64| window.contains(&v) || text.contains(&v);
         cache.learn(image, pages, interesting)?;
-        let place = if in_unsafe_stack(start) {
-            "the unsafe stack"
-        } else {
-            "data or heap"
-        };
+        let place = place_of(start);
         for (&word, &value) in cache.words.range(start..end) {
-            if stack.contains(&value) {
-                found.stack_addresses.push(StackAddress {
-                    at: word,
-                    value,
-                    place,
-                });
-            }
-            if let Some(&site) = returns.get(&value) {
-                found.returns.push((word, site));
-            }
+            found.consider(word, value, place, &stack, returns);
         }
     }
     Ok(found)

@@ -93,8 +93,8 @@ pub struct Image {
     cache: Vec<std::sync::OnceLock<Vec<u8>>>,
 }
 
-/// Memory of an image mapped from its file ([`Image::map_memory`]); the
-/// mapping ends with it.
+/// Memory of an image mapped from its file ([`Image::map_memory`],
+/// [`Image::map_window`]); the mapping ends with it.
 pub struct MappedMemory {
     at: *const u8,
     len: usize,
@@ -107,6 +107,11 @@ impl std::ops::Deref for MappedMemory {
         unsafe { std::slice::from_raw_parts(self.at, self.len) }
     }
 }
+
+// SAFETY: a read-only mapping owned by its MappedMemory: nothing ties it
+// to the thread that made it.
+unsafe impl Send for MappedMemory {}
+unsafe impl Sync for MappedMemory {}
 
 impl Drop for MappedMemory {
     fn drop(&mut self) {
@@ -533,6 +538,40 @@ impl Image {
                 libc::MAP_PRIVATE | libc::MAP_POPULATE,
                 self.file.as_raw_fd(),
                 offset as libc::off_t,
+            )
+        };
+        (p != libc::MAP_FAILED).then_some(MappedMemory { at: p.cast(), len })
+    }
+
+    /// The file's bytes at [`address`, `address` + `len`) mapped shared and
+    /// read-only, for an image laid out at its addresses
+    /// ([`Image::at_addresses`]) and a page-aligned range inside the
+    /// window: memory whatever it holds (holes read as zeros). The mapping
+    /// sees what is written to the file later, so a keeper of a file that
+    /// is rewritten in place (`migrate mtd`'s translator) maps it once and
+    /// reads it again and again without mapping or copying it again.
+    pub fn map_window(&self, address: u64, len: usize) -> Option<MappedMemory> {
+        use std::os::fd::AsRawFd;
+        let end = address.checked_add(len as u64)?;
+        if !self.at_addresses()
+            || len == 0
+            || !address.is_multiple_of(4096)
+            || end > crate::window::WINDOW_END
+            || end > self.file_size
+        {
+            return None;
+        }
+        // SAFETY: a new shared read-only mapping of this image's file (the
+        // file is never truncated while the run lasts); the bytes are only
+        // read, through the slice MappedMemory gives.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                self.file.as_raw_fd(),
+                address as libc::off_t,
             )
         };
         (p != libc::MAP_FAILED).then_some(MappedMemory { at: p.cast(), len })

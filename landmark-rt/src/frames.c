@@ -32,7 +32,10 @@ static struct {
 
 #define FRAMES_BYTES (MAX_FRAMES * sizeof(struct walked_frame))
 
-/* Finds section `name` of the ELF file `fd`: its offset and size. */
+/* Finds section `name` of the ELF file `fd`: its offset and size. The
+ * headers are read a batch at a time and the section names at once where
+ * they fit: this runs at every restore and checkpoint, and a read per
+ * header and per name cost ~70 system calls. */
 static int find_section(int fd, const char *name, uint64_t *off, uint64_t *size)
 {
 	Elf64_Ehdr eh;
@@ -42,18 +45,32 @@ static int find_section(int fd, const char *name, uint64_t *off, uint64_t *size)
 	Elf64_Shdr strtab;
 	if (landmark_pread_all(fd, &strtab, sizeof strtab, eh.e_shoff + eh.e_shstrndx * sizeof strtab))
 		return -1;
+	char names[2048];
+	int names_read = strtab.sh_size <= sizeof names &&
+			 !landmark_pread_all(fd, names, strtab.sh_size, strtab.sh_offset);
 	size_t want = strlen(name) + 1;
-	for (unsigned i = 0; i < eh.e_shnum; i++) {
-		Elf64_Shdr sh;
-		char got[32];
-		if (landmark_pread_all(fd, &sh, sizeof sh, eh.e_shoff + i * sizeof sh))
+	enum { BATCH = 16 };
+	Elf64_Shdr batch[BATCH];
+	for (unsigned first = 0; first < eh.e_shnum; first += BATCH) {
+		unsigned n = eh.e_shnum - first < BATCH ? eh.e_shnum - first : BATCH;
+		if (landmark_pread_all(fd, batch, n * sizeof batch[0],
+				       eh.e_shoff + first * sizeof batch[0]))
 			return -1;
-		if (sh.sh_name + want > strtab.sh_size ||
-		    landmark_pread_all(fd, got, want, strtab.sh_offset + sh.sh_name))
-			continue;
-		if (!memcmp(got, name, want)) {
-			*off = sh.sh_offset, *size = sh.sh_size;
-			return 0;
+		for (unsigned i = 0; i < n; i++) {
+			const Elf64_Shdr *sh = &batch[i];
+			char got[32];
+			if (want > sizeof got || sh->sh_name + want > strtab.sh_size)
+				continue;
+			const char *at = names + sh->sh_name;
+			if (!names_read) {
+				if (landmark_pread_all(fd, got, want, strtab.sh_offset + sh->sh_name))
+					continue;
+				at = got;
+			}
+			if (!memcmp(at, name, want)) {
+				*off = sh->sh_offset, *size = sh->sh_size;
+				return 0;
+			}
 		}
 	}
 	return -1;

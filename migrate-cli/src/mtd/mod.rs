@@ -32,6 +32,7 @@ use anyhow::{bail, Context, Result};
 use migrate_format::image::Image;
 use migrate_format::Arch;
 use report::{Deferrals, Leg, MoveTiming, Report, TimeOn};
+use stack_translator::translate::image::Side;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -96,9 +97,8 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
     let sides = build.sides()?;
     // The image file is translated again and again: what a scan of its
     // memory found is kept, and only pages written since are read again.
-    for (_, side) in sides.iter() {
-        side.keep_scans();
-    }
+    let all: Vec<&Side> = sides.iter().map(|(_, s)| s).collect();
+    Side::keep_scans(&all);
     let dir = image_directory()?;
     let mut timing = events::Events::new(dir.path())?;
     let schedule = schedule::Schedule::new(o.period, o.jitter, o.seed);

@@ -27,8 +27,8 @@ pub struct Side<'a> {
     /// (the source's path), once worked out.
     differences: std::sync::OnceLock<(std::path::PathBuf, Vec<Difference>)>,
     /// What scans of one image file found, if its keeper asked for it
-    /// ([`Side::keep_scans`]).
-    scans: std::sync::OnceLock<std::sync::Mutex<live_memory::ScanCache>>,
+    /// ([`Side::keep_scans`]); shared by the sides it was asked for.
+    scans: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<live_memory::ScanCache>>>,
 }
 
 impl<'a> Side<'a> {
@@ -61,13 +61,27 @@ impl<'a> Side<'a> {
         })
     }
 
-    /// From now on, translations from this side keep what their scans of
-    /// memory found ([`live_memory::ScanCache`]) and read again only pages
-    /// not known. The caller takes on saying, before each translation, what
-    /// changed in the image file since the last one, on every side
-    /// ([`Side::forget_changed`], [`Side::forget`]) (`migrate mtd`).
-    pub fn keep_scans(&self) {
-        let _ = self.scans.set(Default::default());
+    /// From now on, translations from any of `sides` keep what their scans
+    /// of memory found ([`live_memory::ScanCache`], one for all of them: a
+    /// file's bytes are the same whichever side reads them) and read again
+    /// only pages not known. The caller takes on saying, before each
+    /// translation, what changed in the image file since the last one
+    /// ([`Side::forget_changed`], [`Side::forget`]) (`migrate mtd`). A side
+    /// that keeps scans already keeps its own.
+    pub fn keep_scans(sides: &[&Side]) {
+        let text = sides
+            .iter()
+            .map(|s| live_memory::text_range(&jmp_bufs::setjmp_return_addresses(s.exe)))
+            .reduce(|a, b| match (a.is_empty(), b.is_empty()) {
+                (true, _) => b,
+                (_, true) => a,
+                _ => a.start.min(b.start)..a.end.max(b.end),
+            })
+            .unwrap_or(0..0);
+        let cache = std::sync::Arc::new(std::sync::Mutex::new(live_memory::ScanCache::new(text)));
+        for side in sides {
+            let _ = side.scans.set(cache.clone());
+        }
     }
 
     /// See [`live_memory::ScanCache::forget_changed`].
@@ -207,7 +221,7 @@ pub fn translate(image: &Image, from: &Side, to: &Side) -> Result<Translated, Tr
         &live_memory::ranges(image, unsafe_sp),
         &returns,
         stack,
-        from.scans.get(),
+        from.scans.get().map(|c| &**c),
     )?;
     let jmp_bufs = jmp_bufs::at(image, &frames, from.exe, src_isa, &found.returns)?;
     let buffers: Vec<(u64, u64)> = jmp_bufs

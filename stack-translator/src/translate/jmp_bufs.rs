@@ -69,7 +69,6 @@ pub fn setjmp_returns(
     frames: &[SourceFrame],
     exe: &Executable,
 ) -> Result<HashMap<u64, u32>, TranslateError> {
-    let mut sites: HashMap<u64, u32> = HashMap::new();
     for site in &exe.table.sites {
         let CallKind::ReturnsTwice(callee) = &site.kind else {
             continue;
@@ -86,11 +85,22 @@ pub fn setjmp_returns(
                 site.function
             )));
         }
-        if let Some(cert) = exe.certificate_of(site.id) {
-            sites.insert(cert.return_address, site.id as u32);
-        }
     }
-    Ok(sites)
+    Ok(setjmp_return_addresses(exe))
+}
+
+/// The return address of every certified `setjmp` call site of `exe` (the
+/// keys [`setjmp_returns`] can give), and its call site.
+pub fn setjmp_return_addresses(exe: &Executable) -> HashMap<u64, u32> {
+    exe.table
+        .sites
+        .iter()
+        .filter(|site| matches!(site.kind, CallKind::ReturnsTwice(_)))
+        .filter_map(|site| {
+            let cert = exe.certificate_of(site.id)?;
+            Some((cert.return_address, site.id as u32))
+        })
+        .collect()
 }
 
 /// The live `jmp_buf`s among `candidates`: (address of a word holding a

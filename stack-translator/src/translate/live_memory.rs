@@ -87,7 +87,7 @@ impl Found {
 
 /// Where the keys of `returns` (setjmp return addresses) lie: a range
 /// check spares most words a hash lookup.
-fn text_range(returns: &HashMap<u64, u32>) -> Range<u64> {
+pub fn text_range(returns: &HashMap<u64, u32>) -> Range<u64> {
     returns.keys().min().copied().unwrap_or(1)..returns.keys().max().map_or(0, |m| m + 1)
 }
 
@@ -102,9 +102,9 @@ fn place_of(start: u64) -> &'static str {
 
 const PAGE: u64 = 4096;
 
-/// The file (device, inode), and the stack window and text range a
-/// [`ScanCache`]'s entries were made for.
-type MadeFor = ((u64, u64), Range<u64>, Range<u64>);
+/// The file (device, inode) and the stack window a [`ScanCache`]'s entries
+/// were made for.
+type MadeFor = ((u64, u64), Range<u64>);
 
 /// What earlier scans found in an image file's pages, for a later scan of
 /// the same file to read only the pages changed since. Its keeper must say
@@ -113,6 +113,9 @@ type MadeFor = ((u64, u64), Range<u64>, Range<u64>);
 #[derive(Default)]
 pub struct ScanCache {
     made_for: Option<MadeFor>,
+    /// The text range its words were kept for: every scan's setjmp return
+    /// addresses must lie in it (the sides sharing it, together).
+    text: Range<u64>,
     /// The pages read (their addresses).
     known: FxHashSet<u64>,
     /// Their aligned words whose value lies in the stack window or the
@@ -140,6 +143,15 @@ impl std::fmt::Debug for ScanCache {
 const WINDOW: u64 = 2 << 20;
 
 impl ScanCache {
+    /// An empty cache for scans whose setjmp return addresses lie in
+    /// `text`.
+    pub fn new(text: Range<u64>) -> ScanCache {
+        ScanCache {
+            text,
+            ..ScanCache::default()
+        }
+    }
+
     /// Forgets what `image` says it changed since the image its program
     /// was restored from (its written-memory note), or everything if it
     /// does not say or is another file.
@@ -150,7 +162,7 @@ impl ScanCache {
             .is_some_and(|(file, ..)| Some(*file) == image.file_id());
         match &image.written {
             Some(ranges) if same_file => self.forget(ranges),
-            _ => *self = ScanCache::default(),
+            _ => *self = ScanCache::new(self.text.clone()),
         }
     }
 
@@ -328,12 +340,17 @@ fn scan_cached(
         return scan(image, ranges, returns, stack, None);
     };
     let text = text_range(returns);
+    if !text.is_empty() && (text.start < cache.text.start || text.end > cache.text.end) {
+        // Not a side the cache was made for: its words would be missed.
+        return scan(image, ranges, returns, stack, None);
+    }
+    let text = cache.text.clone();
     let window = image.state.stack_lo..image.state.stack_hi;
-    let made_for = (file, window.clone(), text.clone());
+    let made_for = (file, window.clone());
     if cache.made_for.as_ref() != Some(&made_for) {
         *cache = ScanCache {
             made_for: Some(made_for),
-            ..ScanCache::default()
+            ..ScanCache::new(text.clone())
         };
     }
     let mut found = Found::default();

@@ -21,6 +21,19 @@ pub struct Events {
     partial: Vec<u8>,
 }
 
+/// When to watch for an event without sleeping (CLOCK_MONOTONIC ns): from
+/// `from` until `until`, the wait reads the FIFO in a loop instead of
+/// sleeping in poll. Waking a sleeping process costs 0.1 ms here, and
+/// a millisecond or more when the hypervisor has descheduled the idle
+/// core; a move's hand-over waits for exactly that wake-up. Spinning
+/// costs a core that is otherwise idle: the program runs on another,
+/// and [`Events::wait`] spins only around the moment a checkpoint is due.
+#[derive(Debug, Clone, Copy)]
+pub struct Spin {
+    pub from: u64,
+    pub until: u64,
+}
+
 /// How a wait for an event of a leg ended.
 pub enum Waited {
     /// The event came (for a checkpoint: the image is written and the
@@ -82,13 +95,35 @@ impl Events {
     /// Waits until process `pid` (a child of this process, not yet reaped)
     /// has sent event `name` ("restore", "checkpoint"), or has ended; every
     /// event that came is added to `into`, and one already there counts.
-    pub fn wait(&mut self, pid: u32, name: &str, into: &mut Vec<TimingEvent>) -> Result<Waited> {
+    /// During `spin`, if given, without sleeping.
+    pub fn wait(
+        &mut self,
+        pid: u32,
+        name: &str,
+        into: &mut Vec<TimingEvent>,
+        spin: Option<Spin>,
+    ) -> Result<Waited> {
         let pidfd = pidfd_open(pid)?;
         loop {
             self.drain(into)?;
             if let Some(c) = into.iter().find(|e| e.event == name) {
                 return Ok(Waited::Event(c.clone()));
             }
+            // Sleep until the spin begins, not sleep during it, sleep after.
+            let timeout = match spin {
+                Some(s) => {
+                    let now = super::now_ns();
+                    if now < s.from {
+                        Some(s.from - now)
+                    } else if now < s.until {
+                        std::hint::spin_loop();
+                        Some(0)
+                    } else {
+                        None
+                    }
+                }
+                None => None,
+            };
             let mut fds = [
                 libc::pollfd {
                     fd: self.fifo.as_raw_fd(),
@@ -101,8 +136,15 @@ impl Events {
                     revents: 0,
                 },
             ];
-            // SAFETY: two pollfds, as many as given.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            let ts = timeout.map(|ns| libc::timespec {
+                tv_sec: (ns / 1_000_000_000) as libc::time_t,
+                tv_nsec: (ns % 1_000_000_000) as libc::c_long,
+            });
+            let ts_ptr = ts
+                .as_ref()
+                .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            // SAFETY: two pollfds, as many as given; a timespec or null.
+            let n = unsafe { libc::ppoll(fds.as_mut_ptr(), 2, ts_ptr, std::ptr::null()) };
             if n < 0 {
                 let e = std::io::Error::last_os_error();
                 if e.kind() == std::io::ErrorKind::Interrupted {

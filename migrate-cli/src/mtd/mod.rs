@@ -37,6 +37,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// How long before a checkpoint is due `migrate mtd` stops sleeping to
+/// wait for it ([`events::Spin`]), and how long after it goes back to
+/// sleep: a native checkpoint of a few MiB written takes about a
+/// millisecond; one that takes longer (emulated, a large write, a move
+/// deferred to a later landmark) is waited for asleep.
+const SPIN_BEFORE_NS: u64 = 300_000;
+const SPIN_AFTER_NS: u64 = 2_000_000;
+
 /// What `migrate mtd` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -144,10 +152,24 @@ pub fn mtd(o: &Options, mut on_move: impl FnMut(&Report)) -> Result<Report> {
         let mut events = Vec::new();
         // The next leg's process is started once this leg's program runs.
         if matches!(start, Start::Restore(_)) {
-            timing.wait(leg.pid(), "restore", &mut events)?;
+            timing.wait(leg.pid(), "restore", &mut events, None)?;
         }
         launcher.stand_by(k + 1, here.other())?;
-        let waited = timing.wait(leg.pid(), "checkpoint", &mut events)?;
+        // The runtime's timer starts when the restore ends (a fresh
+        // program's, at its start): the checkpoint is due a period later.
+        let armed = events
+            .iter()
+            .find(|e| e.event == "restore")
+            .map_or(spawned, |r| r.start + r.ns);
+        let spin = leg.request.after.map(|period| {
+            // In whole milliseconds, as the runtime is told it.
+            let due = armed + period.as_millis().max(1) as u64 * 1_000_000;
+            events::Spin {
+                from: due.saturating_sub(SPIN_BEFORE_NS),
+                until: due + SPIN_AFTER_NS,
+            }
+        });
+        let waited = timing.wait(leg.pid(), "checkpoint", &mut events, spin)?;
         let noticed = now_ns();
         let request = leg.request.clone();
         let (checkpoint, ended) = match waited {

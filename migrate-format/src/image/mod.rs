@@ -520,7 +520,6 @@ impl Image {
     /// segment, mapped from the file read-only (no copy: the translator's
     /// scan of a large heap), or None where the image cannot map them.
     pub fn map_memory(&self, address: u64, len: usize) -> Option<MappedMemory> {
-        use std::os::fd::AsRawFd;
         let s = self.segments.iter().find(|s| {
             s.saved && address >= s.address && address + len as u64 <= s.address + s.size
         })?;
@@ -528,14 +527,21 @@ impl Image {
         if len == 0 || !offset.is_multiple_of(4096) || offset + len as u64 > self.file_size {
             return None;
         }
-        // SAFETY: a new private read-only mapping of this image's file; the
+        self.map_file(offset, len, libc::MAP_PRIVATE | libc::MAP_POPULATE)
+    }
+
+    /// `len` bytes of the file at `offset`, mapped read-only with `flags`.
+    fn map_file(&self, offset: u64, len: usize, flags: libc::c_int) -> Option<MappedMemory> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a new read-only mapping of this image's file (never
+        // truncated while it is read: a run's image keeps its size); the
         // bytes are only read, through the slice MappedMemory gives.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE | libc::MAP_POPULATE,
+                flags,
                 self.file.as_raw_fd(),
                 offset as libc::off_t,
             )
@@ -551,7 +557,6 @@ impl Image {
     /// is rewritten in place (`migrate mtd`'s translator) maps it once and
     /// reads it again and again without mapping or copying it again.
     pub fn map_window(&self, address: u64, len: usize) -> Option<MappedMemory> {
-        use std::os::fd::AsRawFd;
         let end = address.checked_add(len as u64)?;
         if !self.at_addresses()
             || len == 0
@@ -561,20 +566,7 @@ impl Image {
         {
             return None;
         }
-        // SAFETY: a new shared read-only mapping of this image's file (the
-        // file is never truncated while the run lasts); the bytes are only
-        // read, through the slice MappedMemory gives.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                self.file.as_raw_fd(),
-                address as libc::off_t,
-            )
-        };
-        (p != libc::MAP_FAILED).then_some(MappedMemory { at: p.cast(), len })
+        self.map_file(address, len, libc::MAP_SHARED)
     }
 
     /// A little-endian 8-byte word of memory.

@@ -30,7 +30,6 @@ use common::*;
 use migrate_cli::cc::link::output_path;
 use migrate_cli::isa;
 use migrate_format::Arch;
-use std::process::{Command, Stdio};
 
 fn main() {
     let bench = Bench::new();
@@ -83,12 +82,7 @@ fn main() {
         );
         let m = alternating_medians(&[&plain_exe, &none_exe, &all_exe], &p, cwd, runs);
         let stats = response(&p, &all, cwd);
-        let exe = stack_translator::records::Executable::read(&all_exe, Arch::X86_64).unwrap();
-        let sites = exe.table.sites.len();
-        let migratable = exe
-            .sites
-            .as_ref()
-            .map_or(0, |s| s.iter().filter(|m| **m).count());
+        let (sites, migratable) = migratable_sites(&all);
         let maps = section(&all_exe, ".llvm_stackmaps").len() as f64 / sizes(&all_exe).0 as f64;
         let row = [m[1] / m[0], m[2] / m[0], m[2] / m[1], code[0], code[1]];
         println!(
@@ -101,12 +95,12 @@ fn main() {
             row[4],
             sites,
             maps,
-            stats.0,
-            stats.1,
-            stats.2,
-            stats.3,
+            stats.hits,
+            stats.p50_us,
+            stats.p99_us,
+            stats.max_us,
             100.0 * migratable as f64 / sites.max(1) as f64,
-            100.0 * stats.4 as f64 / stats.0.max(1) as f64
+            100.0 * stats.migratable_hits as f64 / stats.hits.max(1) as f64
         );
         for (c, r) in cols.iter_mut().zip(row) {
             c.push(r);
@@ -130,28 +124,6 @@ fn main() {
     );
 }
 
-/// Seconds each machine-floor probe runs.
-const FLOOR_SECONDS: u64 = 1;
-
-/// The longest gap, in µs, between two consecutive clock reads in a loop
-/// that does nothing else for [`FLOOR_SECONDS`]: what preemption and the
-/// hypervisor alone do to the `max` column (median of [`STATS_RUNS`]
-/// probes). A program's longest interval between landmark hits cannot be
-/// measured below it.
-fn machine_floor() -> f64 {
-    let probe = || {
-        let start = std::time::Instant::now();
-        let (mut last, mut longest) = (start, std::time::Duration::ZERO);
-        while last.duration_since(start).as_secs() < FLOOR_SECONDS {
-            let now = std::time::Instant::now();
-            longest = longest.max(now - last);
-            last = now;
-        }
-        longest.as_secs_f64() * 1e6
-    };
-    median((0..STATS_RUNS).map(|_| probe()).collect())
-}
-
 /// The bytes of section `name` of the executable at `path`.
 fn section(path: &std::path::Path, name: &str) -> Vec<u8> {
     use object::{Object, ObjectSection};
@@ -159,48 +131,4 @@ fn section(path: &std::path::Path, name: &str) -> Vec<u8> {
     let file = object::File::parse(&*data).unwrap();
     let s = file.section_by_name(name).unwrap();
     s.data().unwrap().to_vec()
-}
-
-/// Runs of `migrate run --stats` whose interval statistics are medians.
-const STATS_RUNS: usize = 3;
-
-/// (hits, p50 µs, p99 µs, max µs, hits at migratable call sites) on
-/// x86_64: the counts of one run (every run has the same), the interval
-/// statistics medians of [`STATS_RUNS`].
-fn response(
-    p: &Program,
-    base: &std::path::Path,
-    cwd: &std::path::Path,
-) -> (u64, f64, f64, f64, u64) {
-    let runs: Vec<_> = (0..STATS_RUNS).map(|_| stats_run(p, base, cwd)).collect();
-    let med = |k: usize| median(runs.iter().map(|r| r[k]).collect());
-    let first = &runs[0];
-    (first[0] as u64, med(1), med(2), med(3), first[4] as u64)
-}
-
-/// [hits, p50 µs, p99 µs, max µs, migratable hits] of one run.
-fn stats_run(p: &Program, base: &std::path::Path, cwd: &std::path::Path) -> [f64; 5] {
-    let stats = cwd.join("stats.json");
-    let status = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(["run", "--stats"])
-        .arg(&stats)
-        .arg(base)
-        .arg("--")
-        .args(&p.args)
-        .current_dir(cwd)
-        .stdin(stdin_for(p))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
-    let f = |k: &str| json[k].as_f64().unwrap();
-    [
-        f("landmark_hits"),
-        f("p50_interval_us"),
-        f("p99_interval_us"),
-        f("max_interval_us"),
-        f("migratable_hits"),
-    ]
 }

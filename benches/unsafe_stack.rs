@@ -15,8 +15,6 @@ mod common;
 use common::*;
 use migrate_cli::cc::link::output_path;
 use migrate_format::Arch;
-use std::path::Path;
-use std::process::Command;
 
 fn main() {
     let bench = Bench::new();
@@ -45,10 +43,7 @@ fn main() {
             "{}: the builds print different output",
             p.name
         );
-        let counts: Vec<u64> = exes
-            .iter()
-            .map(|e| instructions(&bench, e, &p, cwd))
-            .collect();
+        let counts: Vec<u64> = exes.iter().map(|e| instructions(&bench, e, &p)).collect();
         let t = alternating_medians(&[&exes[0], &exes[1]], &p, cwd, runs);
         let (ri, rt) = (counts[0] as f64 / counts[1] as f64, t[0] / t[1]);
         instr.push(ri);
@@ -66,42 +61,4 @@ fn main() {
         geomean(&instr),
         geomean(&time)
     );
-}
-
-/// Instructions one run of `exe` executes (callgrind, on a stripped copy).
-fn instructions(bench: &Bench, exe: &Path, p: &Program, cwd: &Path) -> u64 {
-    let stripped = bench.path(&format!(
-        "{}.stripped",
-        exe.file_name().unwrap().to_string_lossy()
-    ));
-    let st = Command::new("llvm-strip-19")
-        .arg("--strip-debug")
-        .arg("-o")
-        .arg(&stripped)
-        .arg(exe)
-        .status()
-        .unwrap();
-    assert!(st.success(), "llvm-strip-19 failed");
-    let out_file = bench.path("callgrind.out");
-    // Address randomization off first: the runtime re-executes the
-    // program otherwise, which valgrind cannot follow.
-    let out = Command::new("setarch")
-        .args(["-R", "valgrind", "--tool=callgrind"])
-        .arg(format!("--callgrind-out-file={}", out_file.display()))
-        .arg(&stripped)
-        .args(&p.args)
-        .current_dir(cwd)
-        .stdin(stdin_for(p))
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "valgrind failed for {}: {said}",
-        p.name
-    );
-    said.lines()
-        .find_map(|l| l.split("Collected : ").nth(1))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no instruction count from callgrind: {said}"))
 }

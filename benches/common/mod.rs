@@ -150,9 +150,14 @@ pub fn option(name: &str) -> Option<String> {
 
 /// Builds `p` with `migrate cc -O2 EXTRA` at `base` (BASE.x86_64, BASE.aarch64).
 pub fn migrate_cc(p: &Program, base: &Path, extra: &[&str]) {
+    migrate_cc_at(p, "-O2", base, extra)
+}
+
+/// Builds `p` with `migrate cc OPT EXTRA` at `base`.
+pub fn migrate_cc_at(p: &Program, opt: &str, base: &Path, extra: &[&str]) {
     let st = Command::new(env!("CARGO_BIN_EXE_migrate"))
         .arg("cc")
-        .arg("-O2")
+        .arg(opt)
         .args(extra)
         .args(&p.flags)
         .arg("-o")
@@ -217,4 +222,134 @@ impl Bench {
     pub fn path(&self, name: &str) -> PathBuf {
         self.work.path().join(name)
     }
+}
+
+/// Instructions one run of `exe` executes (callgrind, on a copy stripped of
+/// debug information: deterministic).
+pub fn instructions(bench: &Bench, exe: &Path, p: &Program) -> u64 {
+    let stripped = bench.path(&format!(
+        "{}.stripped",
+        exe.file_name().unwrap().to_string_lossy()
+    ));
+    let st = Command::new("llvm-strip-19")
+        .arg("--strip-debug")
+        .arg("-o")
+        .arg(&stripped)
+        .arg(exe)
+        .status()
+        .unwrap();
+    assert!(st.success(), "llvm-strip-19 failed");
+    let out_file = bench.path("callgrind.out");
+    // Address randomization off first: the runtime re-executes the
+    // program otherwise, which valgrind cannot follow.
+    let out = Command::new("setarch")
+        .args(["-R", "valgrind", "--tool=callgrind"])
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .arg(&stripped)
+        .args(&p.args)
+        .current_dir(&bench.cwd)
+        .stdin(stdin_for(p))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "valgrind failed for {}: {said}",
+        p.name
+    );
+    said.lines()
+        .find_map(|l| l.split("Collected : ").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count from callgrind: {said}"))
+}
+
+/// Seconds each machine-floor probe runs.
+pub const FLOOR_SECONDS: u64 = 1;
+
+/// Runs of `migrate run --stats` whose interval statistics are medians
+/// (and machine-floor probes).
+pub const STATS_RUNS: usize = 3;
+
+/// The longest gap, in µs, between two consecutive clock reads in a loop
+/// that does nothing else for [`FLOOR_SECONDS`]: what preemption and the
+/// hypervisor alone do to a program's longest interval between landmark
+/// hits, which cannot be measured below it (median of [`STATS_RUNS`]
+/// probes).
+pub fn machine_floor() -> f64 {
+    let probe = || {
+        let start = Instant::now();
+        let (mut last, mut longest) = (start, std::time::Duration::ZERO);
+        while last.duration_since(start).as_secs() < FLOOR_SECONDS {
+            let now = Instant::now();
+            longest = longest.max(now - last);
+            last = now;
+        }
+        longest.as_secs_f64() * 1e6
+    };
+    median((0..STATS_RUNS).map(|_| probe()).collect())
+}
+
+/// Landmark hits and the time between them on x86_64 (`migrate run
+/// --stats`): the counts of one run (every run has the same), the interval
+/// statistics medians of [`STATS_RUNS`].
+pub struct Response {
+    pub hits: u64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+    /// Hits at call sites certified migratable on both ISAs.
+    pub migratable_hits: u64,
+}
+
+/// [`Response`] of the build at `base`.
+pub fn response(p: &Program, base: &Path, cwd: &Path) -> Response {
+    let runs: Vec<_> = (0..STATS_RUNS).map(|_| stats_run(p, base, cwd)).collect();
+    let med = |k: usize| median(runs.iter().map(|r| r[k]).collect());
+    Response {
+        hits: runs[0][0] as u64,
+        p50_us: med(1),
+        p99_us: med(2),
+        max_us: med(3),
+        migratable_hits: runs[0][4] as u64,
+    }
+}
+
+/// [hits, p50 µs, p99 µs, max µs, migratable hits] of one run.
+fn stats_run(p: &Program, base: &Path, cwd: &Path) -> [f64; 5] {
+    let stats = cwd.join("stats.json");
+    let status = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["run", "--stats"])
+        .arg(&stats)
+        .arg(base)
+        .arg("--")
+        .args(&p.args)
+        .current_dir(cwd)
+        .stdin(stdin_for(p))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    let f = |k: &str| json[k].as_f64().unwrap();
+    [
+        f("landmark_hits"),
+        f("p50_interval_us"),
+        f("p99_interval_us"),
+        f("max_interval_us"),
+        f("migratable_hits"),
+    ]
+}
+
+/// (recorded call sites, those certified migratable on both ISAs) of the
+/// build at `base`.
+pub fn migratable_sites(base: &Path) -> (usize, usize) {
+    use migrate_format::Arch;
+    let exe_path = migrate_cli::cc::link::output_path(base, Arch::X86_64);
+    let exe = stack_translator::records::Executable::read(&exe_path, Arch::X86_64).unwrap();
+    let migratable = exe
+        .sites
+        .as_ref()
+        .map_or(0, |s| s.iter().filter(|m| **m).count());
+    (exe.table.sites.len(), migratable)
 }

@@ -73,7 +73,7 @@ static struct {
 
 static void default_image(char *out, size_t len)
 {
-	snprintf(out, len, "landmark-%d.core", (int)getpid());
+	landmark_format(out, len, "landmark-%d.core", (int)getpid());
 }
 
 static long long now_ns(void)
@@ -97,7 +97,7 @@ static void on_signal(int sig)
 static unsigned long long env_number(const char *name)
 {
 	const char *v = getenv(name);
-	return v && *v ? strtoull(v, 0, 10) : 0;
+	return v && *v ? landmark_parse_u64(v) : 0;
 }
 
 /* Copies a NUL-terminated string without libc (restore calls this after
@@ -180,7 +180,7 @@ static void write_report(void)
 		return;
 	int reached = ck.requested || (ck.at_hit && landmark_hits >= ck.at_hit);
 	char line[256];
-	int n = snprintf(line, sizeof line,
+	int n = landmark_format(line, sizeof line,
 			 "{\"wanted\":%d,\"reached\":%d,\"hits\":%llu,\"waited\":%llu,"
 			 "\"waited_migratable\":%llu,\"failed\":%d}\n",
 			 wanted, reached, landmark_hits - ck.hits_base, ck.waited,
@@ -219,7 +219,7 @@ int landmark_request_checkpoint(const char *image, int keep_running)
 	if (image) {
 		if (strlen(image) >= sizeof ck.image)
 			return -1;
-		snprintf(ck.image, sizeof ck.image, "%s", image);
+		landmark_format(ck.image, sizeof ck.image, "%s", image);
 	}
 	ck.keep_running = keep_running;
 	ck.requested = 1;
@@ -232,7 +232,7 @@ int landmark_request_checkpoint(const char *image, int keep_running)
 static void read_request_file(void)
 {
 	char path[64], buf[PATH_MAX + 64];
-	snprintf(path, sizeof path, "/tmp/landmark-rt-%d.request", (int)getpid());
+	landmark_format(path, sizeof path, "/tmp/landmark-rt-%d.request", (int)getpid());
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
@@ -250,7 +250,7 @@ static void read_request_file(void)
 		if (next)
 			*next++ = 0;
 		if (!strncmp(line, "image=", 6))
-			snprintf(ck.image, sizeof ck.image, "%s", line + 6);
+			landmark_format(ck.image, sizeof ck.image, "%s", line + 6);
 		else if (!strcmp(line, "keep-running"))
 			ck.keep_running = 1;
 	}
@@ -270,7 +270,7 @@ static void report_timing(uint64_t bytes, long long start, long long ns, long lo
 	int fd = open(ck.timing, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
-	int n = snprintf(line, sizeof line,
+	int n = landmark_format(line, sizeof line,
 			 "{\"event\":\"checkpoint\",\"bytes\":%lld,\"ns\":%lld,\"start\":%lld,"
 			 "\"wanted\":%lld,\"waited\":%llu}\n",
 			 (long long)bytes, ns, start, wanted, waited);
@@ -324,7 +324,7 @@ void landmark_checkpoint_at(unsigned id, const struct landmark_regs *regs)
 	}
 	char image[PATH_MAX];
 	if (ck.image[0])
-		snprintf(image, sizeof image, "%s", ck.image);
+		landmark_format(image, sizeof image, "%s", ck.image);
 	else
 		default_image(image, sizeof image);
 	/* The request is served (or refused) now: the image must not hold it,

@@ -70,7 +70,7 @@ static int record_fd(int fd, char *buf, size_t cap, size_t *len, char *err, size
 	if (fstat(fd, &st) != 0)
 		return 0; /* closed meanwhile */
 	char link[32], path[4096];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	landmark_format(link, sizeof link, "/proc/self/fd/%d", fd);
 	ssize_t n = readlink(link, path, sizeof path - 1);
 	if (n < 0)
 		n = 0;
@@ -83,18 +83,18 @@ static int record_fd(int fd, char *buf, size_t cap, size_t *len, char *err, size
 		if (kind != FILE_REGULAR)
 			kind = FILE_STREAM;
 	} else if (!kind || path[0] != '/') {
-		snprintf(err, errlen, "file descriptor %d (%s) is %s, which cannot be checkpointed", fd,
+		landmark_format(err, errlen, "file descriptor %d (%s) is %s, which cannot be checkpointed", fd,
 			 n ? path : "?", kind ? "not a path in the file system" : kind_name(st.st_mode));
 		return -1;
 	}
 	static const char deleted[] = " (deleted)";
 	size_t dl = sizeof deleted - 1;
 	if (kind != FILE_STREAM && (size_t)n > dl && !strcmp(path + n - dl, deleted)) {
-		snprintf(err, errlen, "file descriptor %d: %s was deleted while open", fd, path);
+		landmark_format(err, errlen, "file descriptor %d: %s was deleted while open", fd, path);
 		return -1;
 	}
 	if (add_record(fd, kind, &st, path, buf, cap, len) != 0) {
-		snprintf(err, errlen, "too many open files to record");
+		landmark_format(err, errlen, "too many open files to record");
 		return -1;
 	}
 	return 0;
@@ -106,7 +106,7 @@ int landmark_collect_files(char *buf, size_t cap, size_t *len, char *err, size_t
 	/* getdents64 directly: opendir would allocate from the program's heap. */
 	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0) {
-		snprintf(err, errlen, "cannot list open files: /proc/self/fd: %s", strerror(errno));
+		landmark_format(err, errlen, "cannot list open files: /proc/self/fd: %s", strerror(errno));
 		return -1;
 	}
 	char ents[4096];
@@ -154,7 +154,7 @@ int landmark_reopen_files(const char *buf, size_t len, char *err, size_t errlen)
 		const char *path = buf + off + sizeof r;
 		off += sizeof r + ((r.path_len + 7) & ~7u);
 		if (off > len || !r.path_len || path[r.path_len - 1]) {
-			snprintf(err, errlen, "the image's open-files record is corrupt");
+			landmark_format(err, errlen, "the image's open-files record is corrupt");
 			return -1;
 		}
 		if (r.fd <= 2) {
@@ -170,12 +170,12 @@ int landmark_reopen_files(const char *buf, size_t len, char *err, size_t errlen)
 		int flags = r.flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
 		int fd = open(path, flags);
 		if (fd < 0) {
-			snprintf(err, errlen, "cannot reopen %s (file descriptor %d): %s", path, r.fd,
+			landmark_format(err, errlen, "cannot reopen %s (file descriptor %d): %s", path, r.fd,
 				 strerror(errno));
 			return -1;
 		}
 		if (place(fd, &r) != 0) {
-			snprintf(err, errlen, "cannot restore file descriptor %d (%s): %s", r.fd, path,
+			landmark_format(err, errlen, "cannot restore file descriptor %d (%s): %s", r.fd, path,
 				 strerror(errno));
 			return -1;
 		}

@@ -130,7 +130,7 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 	size_t id_len;
 	const unsigned char *build_id = landmark_build_id(&id_len);
 	if (!build_id) {
-		snprintf(err, errlen, "the executable has no build-id (link with --build-id)");
+		landmark_format(err, errlen, "the executable has no build-id (link with --build-id)");
 		return -1;
 	}
 	struct image_state st = {
@@ -153,7 +153,7 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 	char exe[PATH_MAX], cwd[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n < 0 || !getcwd(cwd, sizeof cwd)) {
-		snprintf(err, errlen, "cannot read the executable's path or the working directory: %s",
+		landmark_format(err, errlen, "cannot read the executable's path or the working directory: %s",
 			 strerror(errno));
 		return -1;
 	}
@@ -163,7 +163,7 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 	unsigned char thread[sizeof(struct image_thread) + THREAD_TLS_CAP];
 	size_t thread_len = landmark_thread_note(thread, sizeof thread);
 	if (!thread_len) {
-		snprintf(err, errlen, "the thread's TLS block is larger than %d bytes",
+		landmark_format(err, errlen, "the thread's TLS block is larger than %d bytes",
 			 THREAD_TLS_CAP);
 		return -1;
 	}
@@ -179,7 +179,7 @@ static int build_notes(struct note_buf *b, unsigned id, const struct landmark_re
 	    put_note(b, NOTE_NAME, NOTE_SIGNALS, signals, nsig * sizeof signals[0]) ||
 	    put_note(b, NOTE_NAME, NOTE_FRAMES, frames, (size_t)nframes * sizeof frames[0]) ||
 	    put_note(b, NOTE_NAME, NOTE_THREAD, thread, thread_len)) {
-		snprintf(err, errlen, "too much to record in the image's notes");
+		landmark_format(err, errlen, "too much to record in the image's notes");
 		return -1;
 	}
 	return 0;
@@ -217,7 +217,7 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 	*misplaced = 0;
 	int n = landmark_window_regions(r, MAX_REGIONS);
 	if (n < 0) {
-		snprintf(err, errlen, "cannot read this process's mappings (/proc/self/maps)");
+		landmark_format(err, errlen, "cannot read this process's mappings (/proc/self/maps)");
 		return -1;
 	}
 	int k = 0;
@@ -225,13 +225,13 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 		if (r[i].executable)
 			continue;
 		if (r[i].shared) {
-			snprintf(err, errlen,
+			landmark_format(err, errlen,
 				 "a shared mapping at %#llx-%#llx cannot be checkpointed",
 				 (unsigned long long)r[i].start, (unsigned long long)r[i].end);
 			return -1;
 		}
 		if (k + 2 > max) {
-			snprintf(err, errlen, "more than %d mappings", max);
+			landmark_format(err, errlen, "more than %d mappings", max);
 			return -1;
 		}
 		int readable = (r[i].prot & PROT_READ) != 0;
@@ -245,7 +245,7 @@ static int plan_segments(struct segment *seg, struct region *r, int max, uint64_
 		 * just below it (a large malloc): that part is live memory. */
 		if (start < landmark_unsafe_lo && r[i].end > landmark_unsafe_lo) {
 			if (k + 3 > max) {
-				snprintf(err, errlen, "more than %d mappings", max);
+				landmark_format(err, errlen, "more than %d mappings", max);
 				return -1;
 			}
 			seg[k++] = (struct segment){start, landmark_unsafe_lo, r[i].prot, readable, backed};
@@ -315,7 +315,7 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 
 static int fail(char *err, size_t errlen, const char *what, const char *path)
 {
-	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	landmark_format(err, errlen, "%s %s: %s", what, path, strerror(errno));
 	return -1;
 }
 
@@ -325,30 +325,30 @@ int landmark_write_image(const char *path, unsigned id, const struct landmark_re
 {
 	*written = 0;
 	if (!landmark_stack_lo) {
-		snprintf(err, errlen, "the program's stack is not in the migration window "
+		landmark_format(err, errlen, "the program's stack is not in the migration window "
 				      "(see the message at start-up)");
 		return -1;
 	}
 	uint64_t usp = (uint64_t)__landmark_unsafe_sp;
 	if (usp <= landmark_unsafe_lo || usp > landmark_unsafe_hi) {
-		snprintf(err, errlen, "the unsafe stack (of the program's escaping stack objects) "
+		landmark_format(err, errlen, "the unsafe stack (of the program's escaping stack objects) "
 				      "is not in the migration window (see the message at start-up)");
 		return -1;
 	}
 	if (__libc.threads_minus_1 > 0) {
-		snprintf(err, errlen, "the program has started a second thread; "
+		landmark_format(err, errlen, "the program has started a second thread; "
 				      "only single-threaded programs can be checkpointed");
 		return -1;
 	}
 	uint64_t tp = __landmark_thread_pointer();
 	if (tp < WINDOW_START || tp >= WINDOW_END) {
-		snprintf(err, errlen, "the thread's TLS block is outside the migration window "
+		landmark_format(err, errlen, "the thread's TLS block is outside the migration window "
 				      "(larger than musl's built-in one)");
 		return -1;
 	}
 	struct scratch *w = scratch();
 	if (!w) {
-		snprintf(err, errlen, "cannot allocate memory outside the migration window");
+		landmark_format(err, errlen, "cannot allocate memory outside the migration window");
 		return -1;
 	}
 	int rc = write_image(w, path, id, regs, frames, nframes, at_addresses, written, err, errlen);
@@ -367,7 +367,7 @@ static int create_image_file(const char *path, const char *tmp, int *named)
 	else if (slash == path)
 		strcpy(dir, "/");
 	else
-		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+		landmark_format(dir, sizeof dir, "%.*s", (int)(slash - path), path);
 	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	*named = fd < 0;
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
@@ -379,7 +379,7 @@ static int create_image_file(const char *path, const char *tmp, int *named)
 static int name_image_file(int fd, const char *tmp)
 {
 	char proc[64];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	landmark_format(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	unlink(tmp); /* a leftover of an earlier writer with this PID */
 	return linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW);
 }
@@ -612,8 +612,8 @@ static int write_new_file(struct scratch *w, const char *path, const Elf64_Ehdr 
 {
 	const Elf64_Phdr *ph = w->ph;
 	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp) {
-		snprintf(err, errlen, "image path too long");
+	if (landmark_format(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp) {
+		landmark_format(err, errlen, "image path too long");
 		return -1;
 	}
 	int named;
@@ -689,7 +689,7 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 		if (w->nwritten <= MAX_WRITTEN &&
 		    put_note(&b, NOTE_NAME, NOTE_WRITTEN, w->written, 16 * w->nwritten) != 0) {
 			close(fd);
-			snprintf(err, errlen, "too much to record in the image's notes");
+			landmark_format(err, errlen, "too much to record in the image's notes");
 			return -1;
 		}
 	}
@@ -697,7 +697,7 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 	 * headers' checksum, filled in once the memory is written. */
 	size_t integrity_size = sizeof(struct image_integrity) + 8 * (size_t)nseg + 8;
 	if (put_note(&b, NOTE_NAME, NOTE_INTEGRITY, 0, integrity_size) != 0) {
-		snprintf(err, errlen, "too much to record in the image's notes");
+		landmark_format(err, errlen, "too much to record in the image's notes");
 		return -1;
 	}
 	unsigned char *integrity = b.p + b.len - integrity_size;
@@ -723,7 +723,7 @@ static int write_image(struct scratch *w, const char *path, unsigned id,
 	if (at_addresses && off > WINDOW_START) {
 		if (fd >= 0)
 			close(fd);
-		snprintf(err, errlen, "the image's headers and notes do not fit below its memory");
+		landmark_format(err, errlen, "the image's headers and notes do not fit below its memory");
 		return -1;
 	}
 	for (int i = 0; i < nseg; i++) {

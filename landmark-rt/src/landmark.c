@@ -166,19 +166,25 @@ static void write_stats(void)
 	if (!stats.hits)
 		return;
 	note_gap(-1);
+	/* Microseconds with three decimals, from whole nanoseconds (the
+	 * runtime's formatter has no floating point). */
+	long long ns[] = {stats.max_gap_ns, (long long)(quantile(0.50) + 0.5),
+			  (long long)(quantile(0.99) + 0.5), stats.startup_ns, stats.exit_ns};
+	char us[5][32];
+	for (int i = 0; i < 5; i++)
+		landmark_format(us[i], sizeof us[i], "%s%lld.%03lld", ns[i] < 0 ? "-" : "",
+				(ns[i] < 0 ? -ns[i] : ns[i]) / 1000, (ns[i] < 0 ? -ns[i] : ns[i]) % 1000);
 	char buf[512];
-	int n = snprintf(buf, sizeof buf,
-			 "{\"isa\":\"%s\",\"landmark_hits\":%llu,\"migratable_hits\":%llu,"
-			 "\"max_interval_us\":%.3f,\"max_interval_between\":[%lld,%lld],"
-			 "\"p50_interval_us\":%.3f,\"p99_interval_us\":%.3f,"
-			 "\"startup_us\":%.3f,\"exit_us\":%.3f}\n",
-			 LANDMARK_ISA, stats.hits, stats.migratable_hits, (double)stats.max_gap_ns / 1000.0,
-			 stats.max_gap_from, stats.max_gap_to,
-			 quantile(0.50) / 1000.0, quantile(0.99) / 1000.0,
-			 (double)stats.startup_ns / 1000.0, (double)stats.exit_ns / 1000.0);
+	int n = landmark_format(buf, sizeof buf,
+				"{\"isa\":\"%s\",\"landmark_hits\":%llu,\"migratable_hits\":%llu,"
+				"\"max_interval_us\":%s,\"max_interval_between\":[%lld,%lld],"
+				"\"p50_interval_us\":%s,\"p99_interval_us\":%s,"
+				"\"startup_us\":%s,\"exit_us\":%s}\n",
+				LANDMARK_ISA, stats.hits, stats.migratable_hits, us[0], stats.max_gap_from,
+				stats.max_gap_to, us[1], us[2], us[3], us[4]);
 	int fd = open(stats.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n)
-		fprintf(stderr, "landmark-rt: cannot write statistics to %s\n", stats.path);
+		landmark_say("landmark-rt: cannot write statistics to ", stats.path, "\n");
 	if (fd >= 0)
 		close(fd);
 }

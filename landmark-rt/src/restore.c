@@ -471,7 +471,7 @@ _Noreturn void landmark_restore(const char *image)
 		die(image, err);
 
 	if (chdir(n.cwd) != 0) {
-		snprintf(err, sizeof err, "cannot enter its working directory %s: %s", n.cwd,
+		landmark_format(err, sizeof err, "cannot enter its working directory %s: %s", n.cwd,
 			 strerror(errno));
 		die(image, err);
 	}
@@ -479,7 +479,7 @@ _Noreturn void landmark_restore(const char *image)
 		die(image, err);
 	uint64_t brk_now = (uint64_t)syscall(SYS_brk, 0);
 	if (brk_now != n.state->brk_start) {
-		snprintf(err, sizeof err,
+		landmark_format(err, sizeof err,
 			 "the heap starts at %#llx here and at %#llx in the image "
 			 "(is address randomization on? `migrate restore` turns it off)",
 			 (unsigned long long)brk_now, (unsigned long long)n.state->brk_start);

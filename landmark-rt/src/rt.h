@@ -223,4 +223,13 @@ uint64_t landmark_xxh64_digest(const struct landmark_xxh64 *h);
  * program and must not change). */
 void landmark_say(const char *a, const char *b, const char *c);
 
+/* format.c: snprintf's conversions the runtime uses (without musl's
+ * printf), and a decimal number's value (digits up to the first other
+ * character; 0 for none). */
+#include <stdarg.h>
+int landmark_format(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int landmark_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
+unsigned long long landmark_parse_u64(const char *s);
+
 #endif

@@ -119,7 +119,7 @@ int landmark_restoring(void)
  * standby process was not needed). */
 static void wait_for_image(const char *fd_text, char *path, size_t cap)
 {
-	int fd = atoi(fd_text);
+	int fd = (int)landmark_parse_u64(fd_text);
 	size_t n = 0;
 	for (;;) {
 		ssize_t got = read(fd, path + n, cap - 1 - n);

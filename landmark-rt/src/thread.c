@@ -64,7 +64,7 @@ int landmark_thread_fits(const struct image_thread *t, char *err, size_t errlen)
 	size_t size;
 	tls_block(&size);
 	if (t->tls_size != size) {
-		snprintf(err, errlen,
+		landmark_format(err, errlen,
 			 "its TLS block is %llu bytes and this executable's is %zu (another build?)",
 			 (unsigned long long)t->tls_size, size);
 		return -1;

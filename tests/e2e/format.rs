@@ -153,3 +153,16 @@ fn the_runtime_was_built_with_the_generated_header() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// landmark-rt formats its messages, file names and reports with its own
+/// snprintf (format.c: musl's printf would cost every program ~11 KiB of
+/// code per ISA): for each conversion it supports, it writes what libc's
+/// snprintf writes, truncation and return value included, on both ISAs.
+#[test]
+fn the_runtime_formats_as_snprintf_does() {
+    let dir = tempdir();
+    let src = fixture("runtime/format.c");
+    cc(dir.path(), &["-O2", "-o", "format", src.to_str().unwrap()]);
+    let out = same_on_both(&dir.path().join("format"), &[], b"");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0 differences\n");
+}

@@ -68,13 +68,7 @@ fn main() {
             ));
             run(Command::new("clang-19")
                 .arg(format!("--target={triple}"))
-                .args([
-                    "-nostdinc",
-                    opt_level(src),
-                    "-g",
-                    "-fno-pic",
-                    "-ffp-contract=off",
-                ])
+                .args(["-nostdinc", "-O2", "-g", "-fno-pic", "-ffp-contract=off"])
                 .args([
                     "-ffunction-sections",
                     "-fdata-sections",
@@ -106,17 +100,6 @@ fn main() {
             .arg("rcs")
             .arg(&archive)
             .args(&objects));
-    }
-}
-
-/// How a runtime source is optimized: for size (every migratable program
-/// carries the runtime, and most of it runs once, at a checkpoint or a
-/// restore), but for speed where it loops over memory (xxh64.c checksums
-/// every byte of an image) or runs at every landmark hit (landmark.c).
-fn opt_level(src: &Path) -> &'static str {
-    match src.file_name().and_then(|n| n.to_str()) {
-        Some("xxh64.c" | "landmark.c") => "-O2",
-        _ => "-Oz",
     }
 }
 

@@ -104,17 +104,22 @@ pub fn stdin_for(p: &Program) -> Stdio {
     }
 }
 
-/// Wall time of one run of `exe`, in seconds (output discarded).
-pub fn time_run(exe: &Path, p: &Program, cwd: &Path) -> f64 {
-    let start = Instant::now();
-    let status = Command::new(exe)
-        .args(&p.args)
+/// Runs `cmd` with `p`'s arguments and input in `cwd`, its output
+/// discarded.
+fn run_quietly(mut cmd: Command, p: &Program, cwd: &Path) -> std::process::ExitStatus {
+    cmd.args(&p.args)
         .current_dir(cwd)
         .stdin(stdin_for(p))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .unwrap();
+        .unwrap()
+}
+
+/// Wall time of one run of `exe`, in seconds (output discarded).
+pub fn time_run(exe: &Path, p: &Program, cwd: &Path) -> f64 {
+    let start = Instant::now();
+    let status = run_quietly(Command::new(exe), p, cwd);
     let t = start.elapsed().as_secs_f64();
     assert!(status.success(), "{} failed", exe.display());
     t
@@ -317,19 +322,9 @@ pub fn response(p: &Program, base: &Path, cwd: &Path) -> Response {
 /// [hits, p50 µs, p99 µs, max µs, migratable hits] of one run.
 fn stats_run(p: &Program, base: &Path, cwd: &Path) -> [f64; 5] {
     let stats = cwd.join("stats.json");
-    let status = Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(["run", "--stats"])
-        .arg(&stats)
-        .arg(base)
-        .arg("--")
-        .args(&p.args)
-        .current_dir(cwd)
-        .stdin(stdin_for(p))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_migrate"));
+    cmd.args(["run", "--stats"]).arg(&stats).arg(base).arg("--");
+    assert!(run_quietly(cmd, p, cwd).success());
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
     let f = |k: &str| json[k].as_f64().unwrap();
     [

@@ -171,9 +171,11 @@ static void write_stats(void)
 	long long ns[] = {stats.max_gap_ns, (long long)(quantile(0.50) + 0.5),
 			  (long long)(quantile(0.99) + 0.5), stats.startup_ns, stats.exit_ns};
 	char us[5][32];
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
+		long long magnitude = ns[i] < 0 ? -ns[i] : ns[i];
 		landmark_format(us[i], sizeof us[i], "%s%lld.%03lld", ns[i] < 0 ? "-" : "",
-				(ns[i] < 0 ? -ns[i] : ns[i]) / 1000, (ns[i] < 0 ? -ns[i] : ns[i]) % 1000);
+				magnitude / 1000, magnitude % 1000);
+	}
 	char buf[512];
 	int n = landmark_format(buf, sizeof buf,
 				"{\"isa\":\"%s\",\"landmark_hits\":%llu,\"migratable_hits\":%llu,"

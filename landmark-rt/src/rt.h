@@ -8,6 +8,7 @@
 #ifndef LANDMARK_RT_H
 #define LANDMARK_RT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -226,7 +227,6 @@ void landmark_say(const char *a, const char *b, const char *c);
 /* format.c: snprintf's conversions the runtime uses (without musl's
  * printf), and a decimal number's value (digits up to the first other
  * character; 0 for none). */
-#include <stdarg.h>
 int landmark_format(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int landmark_vformat(char *buf, size_t cap, const char *fmt, va_list ap);

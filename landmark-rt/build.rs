@@ -61,8 +61,12 @@ fn main() {
         sources.extend(c_files(&root.join("arch").join(isa)));
         let mut objects = Vec::new();
         for src in &sources {
-            let obj = out.join(format!(
-                "{isa}-{}.{}.o",
+            // One member name on both ISAs: the layout aligner matches
+            // same-named statics of different files by archive member.
+            let dir = out.join(isa);
+            std::fs::create_dir_all(&dir).unwrap();
+            let obj = dir.join(format!(
+                "{}.{}.o",
                 src.file_stem().unwrap().to_string_lossy(),
                 src.extension().unwrap().to_string_lossy()
             ));
@@ -75,6 +79,10 @@ fn main() {
                     "-fno-stack-protector",
                 ])
                 .args(["-Wall", "-Werror"])
+                // The runtime's statics must sit at one address on both ISAs
+                // (a restored process reads them from the image): AArch64's
+                // global merging would pack them into one section there only.
+                .args((arch == Arch::Aarch64).then_some("-mno-global-merge"))
                 .args(
                     src.extension()
                         .is_some_and(|e| e == "c")

@@ -383,9 +383,7 @@ pub fn plan(maps: PerArch<&Vec<InputSection>>) -> Result<Plan> {
             units[*region][i].pieces[isa] = Some(piece.clone());
         }
     }
-    let mut exempt: Vec<(String, String)> =
-        units.iter().flatten().flat_map(misplaced_symbols).collect();
-    exempt.extend(split_differently(&units));
+    let exempt = exemptions(&units)?;
     let mut regions = Vec::new();
     let mut cursor = TEXT_START;
     for (r, spec) in REGIONS.iter().enumerate() {
@@ -436,6 +434,34 @@ pub fn plan(maps: PerArch<&Vec<InputSection>>) -> Result<Plan> {
     Ok(Plan { regions, exempt })
 }
 
+/// The symbols section-level placement cannot put at one address on both
+/// ISAs, with the reason. Only code may be among them (a return address into
+/// such a routine is translated by the frame tables): a variable or a
+/// constant at two addresses would lose its value, or leave a pointer to it
+/// dangling, at every migration, so one is an error naming the cause.
+fn exemptions(units: &[Vec<Unit>]) -> Result<Vec<(String, String)>> {
+    let misplaced = units.iter().enumerate().flat_map(|(r, region)| {
+        region
+            .iter()
+            .flat_map(misplaced_symbols)
+            .map(move |e| (r, e))
+    });
+    let (code, data): (Vec<_>, Vec<_>) = misplaced
+        .chain(split_differently(units))
+        .partition(|(r, _)| REGIONS[*r].output == ".text");
+    if let Some((r, (symbol, reason))) = data.first() {
+        bail!(
+            "`{symbol}` (in {}) cannot be placed at one address on both ISAs: it is {reason}; \
+             its value would not survive a migration ({} such symbols; was an object built \
+             with global merging, which AArch64 does at -O3 and for size, or without \
+             -fdata-sections?)",
+            REGIONS[*r].output,
+            data.len()
+        );
+    }
+    Ok(code.into_iter().map(|(_, e)| e).collect())
+}
+
 /// Symbols of a unit that sit at different offsets in the two ISAs' pieces.
 fn misplaced_symbols(unit: &Unit) -> Vec<(String, String)> {
     let [Some(a), Some(b)] = &unit.pieces else {
@@ -459,7 +485,9 @@ fn misplaced_symbols(unit: &Unit) -> Vec<(String, String)> {
 /// Symbols that one ISA's library groups into one multi-symbol section and
 /// the other splits across several (compiler-rt's `comparetf2.c` against
 /// libgcc's `getf2.o`, `letf2.o`, ...): they land in different units.
-fn split_differently(units: &[Vec<Unit>]) -> Vec<(String, String)> {
+/// Each comes with the region it is in (a data region if either ISA puts it
+/// in one).
+fn split_differently(units: &[Vec<Unit>]) -> Vec<(usize, (String, String))> {
     let mut home: [HashMap<&str, (usize, usize, usize)>; 2] = Default::default();
     for (r, region) in units.iter().enumerate() {
         for (u, unit) in region.iter().enumerate() {
@@ -471,16 +499,19 @@ fn split_differently(units: &[Vec<Unit>]) -> Vec<(String, String)> {
             }
         }
     }
-    let mut out: Vec<(String, String)> = home[0]
+    let mut out: Vec<(usize, (String, String))> = home[0]
         .iter()
         .filter_map(|(name, &(r0, u0, n0))| {
             let &(r1, u1, n1) = home[1].get(name)?;
             ((r0, u0) != (r1, u1) && (n0 > 1 || n1 > 1)).then(|| {
                 (
-                    name.to_string(),
-                    "grouped with other symbols in one section on one ISA and not on the other \
-                     (compiler support routines)"
-                        .to_string(),
+                    r0.max(r1),
+                    (
+                        name.to_string(),
+                        "grouped with other symbols in one section on one ISA and not on the \
+                         other (compiler support routines)"
+                            .to_string(),
+                    ),
                 )
             })
         })
@@ -565,5 +596,34 @@ mod tests {
             ]
         );
         assert_eq!(file_pattern("/l/libc.a(a.lo)"), "/l/libc.a:a.lo");
+    }
+
+    /// What AArch64's global merging does to a file's statics: one section
+    /// on one ISA, one section each on the other.
+    fn merged_on_aarch64(output: &str, section: &str) -> PerArch<Vec<InputSection>> {
+        let x86 = vec![
+            input(output, "/w/rt.o", &format!("{section}.lo"), 8, 8, &["lo"]),
+            input(output, "/w/rt.o", &format!("{section}.hi"), 8, 8, &["hi"]),
+        ];
+        let mut merged = input(output, "/w/rt.o", section, 16, 8, &["lo", "hi"]);
+        merged.symbols[1].1 += 8;
+        PerArch([x86, vec![merged]])
+    }
+
+    #[test]
+    fn data_grouped_differently_is_refused() {
+        let maps = merged_on_aarch64(".bss", ".bss._MergedGlobals");
+        let err = plan(PerArch([&maps.0[0], &maps.0[1]])).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("(in .bss)"), "{msg}");
+        assert!(msg.contains("global merging"), "{msg}");
+    }
+
+    #[test]
+    fn code_grouped_differently_is_exempt() {
+        let maps = merged_on_aarch64(".text", ".text.support");
+        let p = plan(PerArch([&maps.0[0], &maps.0[1]])).unwrap();
+        let names: Vec<_> = p.exempt.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(names, ["hi", "lo"]);
     }
 }

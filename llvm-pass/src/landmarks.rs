@@ -2,20 +2,22 @@
 //!
 //! A landmark is an inline check of one flag, `__landmark_pending` (one load
 //! and a branch predicted not taken), with a call to `__landmark_hit(id)` in
-//! landmark-rt on the cold path. They go at function entries (after the
-//! entry block's allocas, so those stay static) and at loop headers (found as
-//! targets of DFS back edges), except short loops: innermost, call-free,
-//! with a small constant trip count (`short_loops.rs`), whose time is
-//! bounded anyway. Functions with neither loops nor calls get no
-//! entry landmark: they return after a bounded time to a caller whose next
-//! landmark comes soon (and a landmark inside, say, a qsort comparator could
-//! not migrate anyway, with libc's frame below it). The pass runs once, on the shared module, so a
+//! landmark-rt on the cold path. They go at loop headers (found as targets
+//! of DFS back edges), except short loops: innermost, call-free, with a
+//! small constant trip count (`short_loops.rs`), whose time is bounded
+//! anyway; and at the entry (after the entry block's allocas, so those stay
+//! static) of the functions that break every cycle of calls
+//! (`call_cycles.rs`): with loops bounded, only recursion could run long
+//! without a landmark. Other functions return after a bounded time to a
+//! caller whose next landmark comes soon; an entry check in each cost Lua's
+//! interpreter 6% more instructions. The pass runs once, on the shared module, so a
 //! landmark ID means the same point in both executables; IDs follow module
 //! order and are therefore the same for every build of the same sources.
 //!
 //! Each landmark is first inserted as a call to a tiny `alwaysinline` helper,
 //! then LLVM's own inliner splits the blocks and fixes the PHIs.
 
+use crate::call_cycles;
 use crate::ir;
 use crate::short_loops;
 use crate::{Error, Result};
@@ -193,7 +195,14 @@ fn after_allocas(entry: ir::Block) -> ir::Value {
 /// The instructions before which a landmark goes, in module order.
 fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
     let mut points = Vec::new();
-    for f in module.get_functions() {
+    let functions: Vec<FunctionValue> = module.get_functions().collect();
+    // With loop landmarks, only recursion is left to bound (call_cycles.rs);
+    // on their own, entry landmarks go everywhere.
+    let entry = match policy {
+        Policy::All => call_cycles::entry_landmarks(&functions),
+        _ => vec![true; functions.len()],
+    };
+    for (f, needs_entry) in functions.into_iter().zip(entry) {
         let name = f.get_name().to_string_lossy();
         if f.count_basic_blocks() == 0 || name.starts_with("__landmark") {
             continue;
@@ -205,7 +214,7 @@ fn insertion_points(module: &Module, policy: Policy) -> Vec<ir::Value> {
         // and its caller's next landmark follows: its entry needs none.
         let bounded = !headers.contains(&true) && !calls_anything(&blocks);
         for (i, block) in blocks.iter().enumerate() {
-            if i == 0 && !bounded && matches!(policy, Policy::Entry | Policy::All) {
+            if i == 0 && needs_entry && !bounded && matches!(policy, Policy::Entry | Policy::All) {
                 points.push(after_allocas(*block));
             }
             // A short loop's time is bounded: the next landmark around it

@@ -19,6 +19,7 @@
 // every unchecked block says why it is sound.
 #![deny(unsafe_code)]
 
+mod call_cycles;
 mod dominators;
 pub mod errno;
 mod error;

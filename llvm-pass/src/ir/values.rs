@@ -1,11 +1,11 @@
 //! Values: what kind a value is, its opcode, operands, callee, attributes,
 //! name, debug location and constant value.
 
-use super::{text, Block, Type, Value};
+use super::{text, type_kind, Block, Type, Value};
 use inkwell::attributes::Attribute;
 use inkwell::llvm_sys::core::*;
 use inkwell::llvm_sys::{
-    LLVMAttributeFunctionIndex, LLVMIntPredicate, LLVMOpcode, LLVMTailCallKind,
+    LLVMAttributeFunctionIndex, LLVMIntPredicate, LLVMOpcode, LLVMTailCallKind, LLVMTypeKind,
 };
 use inkwell::module::Module;
 use std::ffi::CStr;
@@ -230,6 +230,50 @@ pub fn call_signature(call: Value) -> (Type, usize, bool) {
             LLVMIsFunctionVarArg(fty) != 0,
         )
     }
+}
+
+/// The function type a call calls through (uniqued in its context: equal
+/// types are the same handle). Panics if `call` is not a call.
+pub fn called_function_type(call: Value) -> Type {
+    assert!(
+        is_call(call),
+        "callee type of an instruction that is no call"
+    );
+    // SAFETY: `call` is a live `CallBase`, the class the C API casts it to.
+    unsafe { LLVMGetCalledFunctionType(call) }
+}
+
+/// A function's own function type. Panics if `f` is not a function.
+pub fn function_type(f: Value) -> Type {
+    assert!(
+        is_function(f),
+        "function type of a value that is no function"
+    );
+    // SAFETY: `f` is a live function, a `GlobalValue`, whose value type is
+    // its function type.
+    unsafe { LLVMGlobalGetValueType(f) }
+}
+
+/// True if the function type `fty` is variadic. Panics if it is not a
+/// function type.
+pub fn is_variadic(fty: Type) -> bool {
+    assert!(
+        matches!(type_kind(fty), LLVMTypeKind::LLVMFunctionTypeKind),
+        "variadic test of a type that is no function type"
+    );
+    // SAFETY: `fty` is a live function type.
+    unsafe { LLVMIsFunctionVarArg(fty) != 0 }
+}
+
+/// What the function type `fty` returns. Panics if it is not a function
+/// type.
+pub fn return_type(fty: Type) -> Type {
+    assert!(
+        matches!(type_kind(fty), LLVMTypeKind::LLVMFunctionTypeKind),
+        "return type of a type that is no function type"
+    );
+    // SAFETY: `fty` is a live function type.
+    unsafe { LLVMGetReturnType(fty) }
 }
 
 /// True for a `musttail` call (false for any other value).

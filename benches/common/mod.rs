@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 /// A program to measure and how to run it.
+#[derive(Clone)]
 pub struct Program {
     pub name: String,
     pub sources: Vec<PathBuf>,
@@ -195,10 +196,22 @@ pub fn alternating_medians(exes: &[&Path], p: &Program, cwd: &Path, runs: usize)
 /// Which programs to run: all, or the one named by `--only`.
 pub fn selected() -> Vec<Program> {
     let only = option("--only");
-    programs()
-        .into_iter()
+    let all = programs();
+    let chosen: Vec<Program> = all
+        .iter()
         .filter(|p| only.as_ref().is_none_or(|o| *o == p.name))
-        .collect()
+        .cloned()
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+        eprintln!(
+            "--only {}: no such program (there are: {})",
+            only.unwrap_or_default(),
+            names.join(", ")
+        );
+        std::process::exit(2);
+    }
+    chosen
 }
 
 /// One benchmark run's settings and scratch space.

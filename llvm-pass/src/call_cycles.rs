@@ -86,13 +86,17 @@ impl CallGraph {
         let index: HashMap<ir::Value, usize> =
             values.iter().enumerate().map(|(i, &f)| (f, i)).collect();
         let taken: Vec<usize> = (0..n).filter(|&i| address_taken(values[i])).collect();
+        let defined: Vec<bool> = functions
+            .iter()
+            .map(|f| f.count_basic_blocks() > 0)
+            .collect();
         // Node n: anything address-taken; n + 1 + k: the k-th function type
         // an indirect call uses.
         let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
         edges[n] = taken.clone();
         let mut by_type: HashMap<ir::Type, usize> = HashMap::new();
         for (i, &f) in values.iter().enumerate() {
-            if ir::blocks(f).is_empty() {
+            if !defined[i] {
                 continue;
             }
             let mut out = Vec::new();
@@ -102,7 +106,9 @@ impl CallGraph {
                 .filter(|i| ir::is_call(*i))
             {
                 match ir::direct_callee(call) {
-                    Some(callee) if !ir::blocks(callee).is_empty() => out.push(index[&callee]),
+                    Some(callee) if index.get(&callee).is_some_and(|&c| defined[c]) => {
+                        out.push(index[&callee])
+                    }
                     // libc, the runtime, an intrinsic: no calls back but these
                     Some(callee) if CALLING_BACK.contains(&ir::name(callee).as_str()) => {
                         out.push(n)

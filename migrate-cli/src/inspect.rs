@@ -222,6 +222,7 @@ fn explain(isa: &dyn tisa::Isa, e: &Explanation) -> String {
             text
         }
         Explanation::Constant { value } => format!("constant {value:#x}"),
+        Explanation::Splat { value } => format!("constant {value:#x} in every lane"),
         Explanation::FrameAddress { offset } => format!("frame address cfa{offset:+}"),
         Explanation::AllocaContents { alloca } => format!("alloca {alloca}"),
         Explanation::Upper { of, part: 1 } => {

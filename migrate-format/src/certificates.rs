@@ -63,6 +63,12 @@ pub enum Explanation {
     Clobbered,
     /// A constant (or a symbol's address: the same on both ISAs).
     Constant { value: i64 },
+    /// A constant in every 64-bit lane of a vector register (aarch64
+    /// `fmov v0.2d, #1.0`, a loop's splat kept across a call): in a
+    /// register or an 8-byte slot it is `value`; a 16-byte spill's
+    /// [`Explanation::Upper`] parts 2 and 3 repeat parts 0 and 1 (where a
+    /// [`Explanation::Constant`]'s are zero).
+    Splat { value: i64 },
     /// An address in this frame: CFA + `offset`.
     FrameAddress { offset: i64 },
     /// Part of a stack allocation (index into the frame record), which
@@ -508,6 +514,10 @@ fn put_explanation(out: &mut Vec<u8>, e: &Explanation) {
             out.push(3);
             put_u64(out, *value as u64);
         }
+        Explanation::Splat { value } => {
+            out.push(15);
+            put_u64(out, *value as u64);
+        }
         Explanation::FrameAddress { offset } => {
             out.push(4);
             put_u64(out, *offset as u64);
@@ -589,6 +599,7 @@ fn read_explanation(r: &mut Reader) -> Result<Explanation> {
         1 => Explanation::CallResult,
         2 => Explanation::Clobbered,
         3 => Explanation::Constant { value: r.i64()? },
+        15 => Explanation::Splat { value: r.i64()? },
         4 => Explanation::FrameAddress { offset: r.i64()? },
         5 => Explanation::AllocaContents { alloca: index(r)? },
         6 => {
@@ -720,6 +731,15 @@ mod tests {
                             },
                         ),
                         (Loc::Reg { reg: 12 }, Explanation::Constant { value: -42 }),
+                        (
+                            Loc::Slot { offset: -160 },
+                            Explanation::Upper {
+                                of: Box::new(Explanation::Splat {
+                                    value: 0x3ff0_0000_0000_0000,
+                                }),
+                                part: 3,
+                            },
+                        ),
                         (
                             Loc::Reg { reg: 14 },
                             Explanation::Sum {

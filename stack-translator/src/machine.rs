@@ -54,6 +54,10 @@ pub enum Op {
     },
     /// `dst := value` (PC-relative addresses are resolved to constants).
     Const { dst: Place, value: i64 },
+    /// Every 64-bit lane of the vector register `dst` := `lane` (aarch64
+    /// `fmov v0.2d, #1.0`): unlike a [`Op::Const`], whose scalar write
+    /// zeroes bytes 8-15, the upper half repeats the lower.
+    Splat { dst: Reg, lane: i64 },
     /// `dst`'s 16 bits at `shift` := `value` (aarch64 `movk`, building a
     /// constant piece by piece).
     SetBits { dst: Reg, value: u16, shift: u8 },

@@ -470,3 +470,38 @@ fn builds_store_certificates_and_check_recomputes_them() {
         text(&out)
     );
 }
+
+/// aarch64 keeps a vectorized loop's constant (`fmov v5.2d, #1.0`, 1.0 in
+/// both lanes) in a 16-byte spill slot across the loop's landmark: all
+/// four words of it are certified (bytes 8-15 repeat the lane, unlike a
+/// scalar constant's zeros), so the landmark is migratable; the
+/// translator writes both lanes (verify::stackarrays moves the program at
+/// these landmarks in both directions and compares its output).
+#[test]
+fn vector_constants_in_every_lane_are_certified() {
+    let dir = tempdir();
+    let src = repo().join("examples/stackarrays/stackarrays.c");
+    cc(dir.path(), &["-O2", "-o", "sa", src.to_str().unwrap()]);
+    let sites = callsites_json(&dir.path().join("sa"));
+    let mut splats = 0;
+    for site in sites.as_array().unwrap() {
+        let [_, (migratable, live)] = <[_; 2]>::try_from(certificates(site)).unwrap();
+        let lanes: Vec<&str> = live
+            .iter()
+            .filter(|(_, e)| e.ends_with("in every lane"))
+            .map(|(loc, _)| loc.as_str())
+            .collect();
+        if lanes.is_empty() {
+            continue;
+        }
+        splats += 1;
+        assert!(migratable, "{live:?}");
+        assert_eq!(lanes.len() % 4, 0, "a 16-byte slot, four words: {live:?}");
+        assert!(
+            live.iter()
+                .any(|(_, e)| e.starts_with("bytes 12-15 of constant 0x3ff0000000000000")),
+            "{live:?}"
+        );
+    }
+    assert!(splats >= 10, "{splats} landmarks with a splat kept");
+}

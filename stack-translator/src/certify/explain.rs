@@ -144,6 +144,7 @@ impl Function<'_> {
                     | Explanation::Scaled { .. }
                     | Explanation::Sum { .. }
                     | Explanation::Constant { .. }
+                    | Explanation::Splat { .. }
                     | Explanation::FrameAddress { .. }
                     | Explanation::Canary
             ) {
@@ -165,6 +166,7 @@ impl Function<'_> {
                 }
             }
             Base::Absolute => Explanation::Constant { value: v.offset },
+            Base::Splat if v.part == 0 && v.bytes == 0 => Explanation::Splat { value: v.offset },
             Base::Garbage => Explanation::Undefined,
             Base::Canary if v.offset == 0 && v.scale == 1 && !v.frame => Explanation::Canary,
             Base::Cfa => Explanation::FrameAddress { offset: v.offset },
@@ -305,7 +307,7 @@ impl Function<'_> {
             Base::Entry(of) => {
                 format!("its value at function entry of {}{plus}", self.loc_name(of))
             }
-            Base::Absolute | Base::Cfa => "a known value".into(),
+            Base::Absolute | Base::Cfa | Base::Splat => "a known value".into(),
             Base::Canary => "the stack-protector guard".into(),
             Base::Garbage => "stack memory never written".into(),
         }

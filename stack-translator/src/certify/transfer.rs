@@ -169,13 +169,25 @@ impl Function<'_> {
             {
                 results[0] = Some((dst, Val::of(Base::Canary)))
             }
-            Op::Copy { dst, src } => results[0] = read(&src).map(|v| (dst, v)),
+            Op::Copy { dst, src } => {
+                results[0] = read(&src)
+                    .and_then(|v| moved_splat(dst, src, v))
+                    .map(|v| (dst, v))
+            }
             Op::Canary { dst } => results[0] = Some((Place::Reg(dst), Val::of(Base::Canary))),
             Op::CopyPair { first, second } => {
-                results[0] = read(&first.1).map(|v| (first.0, v));
-                results[1] = read(&second.1).map(|v| (second.0, v));
+                let moved = |(dst, src): (Place, Place)| {
+                    read(&src)
+                        .and_then(|v| moved_splat(dst, src, v))
+                        .map(|v| (dst, v))
+                };
+                results[0] = moved(first);
+                results[1] = moved(second);
             }
             Op::Const { dst, value } => results[0] = Some((dst, Val::at(Base::Absolute, value))),
+            Op::Splat { dst, lane } => {
+                results[0] = Some((Place::Reg(dst), Val::at(Base::Splat, lane)))
+            }
             Op::SetBits { dst, value, shift } => {
                 let old = self.value(state, Loc::Reg { reg: dst });
                 if old.base == Base::Absolute && old.part == 0 {
@@ -285,6 +297,18 @@ impl Function<'_> {
             }
             Op::Other => {}
         }
+        // Arithmetic is on general registers, which never hold a splat
+        // (`moved_splat`): one there would be a misreading, so unknown.
+        if !matches!(
+            m.op,
+            Op::Splat { .. } | Op::Copy { .. } | Op::CopyPair { .. }
+        ) {
+            for r in &mut results {
+                if r.is_some_and(|(_, v)| v.base == Base::Splat) {
+                    *r = None;
+                }
+            }
+        }
         for (d, _) in &self.defs[i] {
             state.insert(*d, Val::of(Base::Def(i, *d)));
         }
@@ -344,5 +368,65 @@ impl Function<'_> {
                 }
             }
         }
+    }
+}
+
+/// What a move of the splat `v` (every 64-bit lane the same) from `src` to
+/// `dst` leaves there: a store writes the register's bytes as they are
+/// (its size decides how many slots hold parts of it); a 16-byte load
+/// brings all of it back, a narrower one the low bytes of a lane, zero
+/// above. A copy between registers is unknown: the decoders do not say
+/// whether it moves 8 bytes or 16. Any other value moves unchanged.
+fn moved_splat(dst: Place, src: Place, v: Val) -> Option<Val> {
+    if v.base != Base::Splat {
+        return Some(v);
+    }
+    match (dst, src) {
+        (Place::Mem(_), Place::Reg(_)) => Some(v),
+        (Place::Reg(_), Place::Mem(m)) => match m.size {
+            16 => Some(v),
+            8 => Some(Val::at(Base::Absolute, v.offset)),
+            4 => Some(Val::at(Base::Absolute, v.offset & 0xffff_ffff)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::Mem;
+
+    #[test]
+    fn a_splat_keeps_its_lanes_only_when_moved_whole() {
+        let lane = 0x3ff0_0000_0000_0000;
+        let splat = Val::at(Base::Splat, lane);
+        let slot = |size| {
+            Place::Mem(Mem {
+                base: 31,
+                disp: 16,
+                size,
+            })
+        };
+        let v5 = Place::Reg(69);
+        // Stored: the slots hold what the register holds.
+        assert_eq!(moved_splat(slot(16), v5, splat), Some(splat));
+        assert_eq!(moved_splat(slot(8), v5, splat), Some(splat));
+        // Loaded whole: still a splat; loaded narrow: one lane, zeros above.
+        assert_eq!(moved_splat(v5, slot(16), splat), Some(splat));
+        assert_eq!(
+            moved_splat(v5, slot(8), splat),
+            Some(Val::at(Base::Absolute, lane))
+        );
+        assert_eq!(
+            moved_splat(v5, slot(4), Val::at(Base::Splat, 0x3f80_0000_3f80_0000)),
+            Some(Val::at(Base::Absolute, 0x3f80_0000))
+        );
+        // Between registers: 8 or 16 bytes, the decoders do not say.
+        assert_eq!(moved_splat(Place::Reg(64), v5, splat), None);
+        // Anything else moves unchanged.
+        let other = Val::at(Base::Absolute, 7);
+        assert_eq!(moved_splat(Place::Reg(64), v5, other), Some(other));
     }
 }

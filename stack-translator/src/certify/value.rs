@@ -115,6 +115,9 @@ pub(super) enum Base {
     Phi(usize, Loc),
     /// The stack-protector guard (the same value everywhere in a process).
     Canary,
+    /// A vector register's every 64-bit lane (the offset is the lane's
+    /// value): only moved, never computed with (`transfer::moved_splat`).
+    Splat,
 }
 
 impl Val {

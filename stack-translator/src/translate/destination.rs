@@ -389,6 +389,12 @@ impl Fill<'_> {
                                     Explanation::Recorded { part: p, plus: 0 } => {
                                         container_bytes(p, *chunk, src, self.site(src)?)
                                     }
+                                    // A splat's upper lane is its lower.
+                                    Explanation::Splat { value } if *chunk >= 2 => {
+                                        let lane = (value as u64).to_le_bytes();
+                                        let at = 4 * (*chunk as usize - 2);
+                                        lane[at..at + 4].try_into().ok()
+                                    }
                                     // Any other value in a vector register
                                     // was written by a scalar instruction
                                     // (a constant, an address from a
@@ -596,7 +602,7 @@ impl Values<'_> {
                 .wrapping_mul(times as u64)
                 .wrapping_add(plus as u64)
                 .wrapping_add(if f { self.cfa } else { 0 }),
-            Explanation::Constant { value } => value as u64,
+            Explanation::Constant { value } | Explanation::Splat { value } => value as u64,
             Explanation::Canary => self.canary,
             Explanation::FrameAddress { offset } => self.cfa.wrapping_add(offset as u64),
             Explanation::Upper { ref of, .. } => match self.of(of, need, frame)? {

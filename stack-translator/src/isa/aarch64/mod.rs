@@ -174,13 +174,13 @@ mod tests {
     }
 
     #[test]
-    fn fmov_constants_are_in_the_registers_format_and_lanes_unknown() {
+    fn fmov_constants_are_in_the_registers_format_and_splats_fill_every_lane() {
         let m = decode(&[
             0x1e6e1000, // fmov d0, #1.0
             0x1e2e1000, // fmov s0, #1.0
             0x6f03f600, // fmov v0.2d, #1.0 (both lanes)
             0x4f03f600, // fmov v0.4s, #1.0 (four lanes)
-            0x9eaf0100, // fmov v0.d[1], x8 (the upper lane only)
+            0x9eaf0100, // fmov v0.d[1], x8 (the upper lane only: unknown)
             0x9e670100, // fmov d0, x8
         ]);
         let ops: Vec<Op> = m.iter().map(|i| i.op).collect();
@@ -193,8 +193,14 @@ mod tests {
             vec![
                 konst(0x3ff0_0000_0000_0000),
                 konst(0x3f80_0000),
-                Op::Other,
-                Op::Other,
+                Op::Splat {
+                    dst: 64,
+                    lane: 0x3ff0_0000_0000_0000
+                },
+                Op::Splat {
+                    dst: 64,
+                    lane: 0x3f80_0000_3f80_0000
+                },
                 Op::Other,
                 Op::Copy {
                     dst: Place::Reg(64),

@@ -175,11 +175,27 @@ fn extension(op: Opcode, d: Reg, operands: &[&Operand]) -> Op {
     }
 }
 
-/// `fmov`: a copy between registers, or a floating-point constant. Only
-/// whole-register forms: a scalar write zeroes the rest of the vector
-/// register, while `fmov v0.2d, #1.0` fills every lane and `fmov
-/// v0.d[1], x8` writes only the upper one (neither is one 64-bit value).
+/// `fmov`: a copy between registers, or a floating-point constant. Whole
+/// registers: a scalar write zeroes the rest of the vector register;
+/// `fmov v0.2d, #1.0` fills every lane of a 16-byte register (a splat);
+/// `fmov v0.d[1], x8` writes only the upper lane (unknown).
 fn fmov(d: Reg, operands: &[&Operand]) -> Op {
+    if let [Operand::SIMDRegisterElements(SIMDSizeCode::Q, _, lanes), Operand::ImmediateDouble(f)] =
+        operands
+    {
+        let single = u64::from((*f as f32).to_bits());
+        return match lanes {
+            SIMDSizeCode::D => Op::Splat {
+                dst: d,
+                lane: f.to_bits() as i64,
+            },
+            SIMDSizeCode::S => Op::Splat {
+                dst: d,
+                lane: (single | single << 32) as i64,
+            },
+            _ => Op::Other,
+        };
+    }
     let scalar = |o: &Operand| {
         matches!(
             o,

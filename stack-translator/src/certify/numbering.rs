@@ -7,6 +7,7 @@ use super::locations::SLOT;
 use super::value::{Base, Val, EXT_NONE};
 use super::{Function, Loc, Refusal, RefusalKind, Result, ValueMap};
 use crate::machine::Reg;
+use std::collections::HashMap;
 
 /// Average evaluations per block of the forward value analysis before it
 /// gives up on a function (its result is then unusable).
@@ -130,6 +131,13 @@ impl Function<'_> {
         let mut representatives: Vec<Loc> = Vec::new();
         // Locations merged as a representative's value plus a constant.
         let mut related_to: Vec<(Loc, Val)> = Vec::new();
+        // The same, by their value's base on the first path: a relation
+        // must hold on every path, the first among them when it is defined
+        // there, so only these can relate to `k` (at SQLite's interpreter
+        // loop hundreds of paths and locations meet; trying every earlier
+        // location was most of its certification time).
+        let mut representatives_by_base: HashMap<Base, Vec<Loc>> = HashMap::new();
+        let mut related_by_base: HashMap<Base, Vec<(Loc, Val)>> = HashMap::new();
         for k in keys {
             // A path that brings back this merge's own value for `k` (a
             // loop that leaves `k` alone) says nothing new: a phi of V and
@@ -167,9 +175,18 @@ impl Function<'_> {
                 merged.insert(k, v);
                 continue;
             }
+            // Only candidates whose base on the first path is k's there, if
+            // the first path counts for k; all of them otherwise.
+            let first_counts = std::ptr::eq(*reference, first);
+            let base0 = get(first, k).base;
+            let candidates: &[Loc] = if first_counts {
+                representatives_by_base.get(&base0).map_or(&[], |v| &v[..])
+            } else {
+                &representatives
+            };
             // Extended values relate too: to an equally extended one (the
             // same bytes throughout), or to the whole value they extend.
-            let related = representatives.iter().find_map(|&r| {
+            let related = candidates.iter().find_map(|&r| {
                 let (a0, b0) = (get(reference, k), get(reference, r));
                 let part = a0.part.checked_sub(b0.part)?;
                 let same_shape = |a: Val, b: Val| {
@@ -225,7 +242,12 @@ impl Function<'_> {
             // spilled to an 8-byte slot: its upper half cannot be named
             // from r10, but it is the upper half of the slot's value).
             let halves = || {
-                related_to.iter().find_map(|&(q, mq): &(Loc, Val)| {
+                let candidates: &[(Loc, Val)] = if first_counts {
+                    related_by_base.get(&base0).map_or(&[], |v| &v[..])
+                } else {
+                    &related_to
+                };
+                candidates.iter().find_map(|&(q, mq): &(Loc, Val)| {
                     let ok = mq.part == 0
                         && mq.bytes == 0
                         && defined.iter().all(|o| {
@@ -251,12 +273,20 @@ impl Function<'_> {
                     };
                     merged.insert(k, v);
                     related_to.push((k, v));
+                    related_by_base
+                        .entry(get(first, k).base)
+                        .or_default()
+                        .push((k, v));
                 }
                 _ if let Some(v) = halves() => {
                     merged.insert(k, v);
                 }
                 _ => {
                     representatives.push(k);
+                    representatives_by_base
+                        .entry(get(first, k).base)
+                        .or_default()
+                        .push(k);
                     merged.insert(k, Val::of(Base::Phi(i, k)));
                 }
             }

@@ -7,7 +7,7 @@ use super::locations::SLOT;
 use super::value::{Base, Val, EXT_NONE};
 use super::{Function, Loc, Refusal, RefusalKind, Result, ValueMap};
 use crate::machine::Reg;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Average evaluations per block of the forward value analysis before it
 /// gives up on a function (its result is then unusable).
@@ -136,8 +136,8 @@ impl Function<'_> {
         // there, so only these can relate to `k` (at SQLite's interpreter
         // loop hundreds of paths and locations meet; trying every earlier
         // location was most of its certification time).
-        let mut representatives_by_base: HashMap<Base, Vec<Loc>> = HashMap::new();
-        let mut related_by_base: HashMap<Base, Vec<(Loc, Val)>> = HashMap::new();
+        let mut representatives_by_base: FxHashMap<Base, Vec<Loc>> = FxHashMap::default();
+        let mut related_by_base: FxHashMap<Base, Vec<(Loc, Val)>> = FxHashMap::default();
         for k in keys {
             // A path that brings back this merge's own value for `k` (a
             // loop that leaves `k` alone) says nothing new: a phi of V and

@@ -17,3 +17,16 @@ pub mod stackmaps;
 pub mod translate;
 
 pub use error::{Error, Result, StackMapError};
+
+/// Gives memory the process has freed back to the system. glibc keeps
+/// freed memory for reuse, per thread: after a large analysis (a big
+/// function's certificate, a linked LLVM module) the process would stay at
+/// its peak size while it does the next thing, on another thread.
+pub fn return_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap memory; it takes no
+    // pointers and is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

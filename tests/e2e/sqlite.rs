@@ -27,10 +27,11 @@ fn sqlite_workload_identical_on_both_isas() {
     );
     let base = dir.path().join("sqlite_driver");
     check_layout(&base);
-    // The build certifies its call sites: 91.9% (13771 of 14977) migratable
-    // (93.6% certified on both ISAs, less the sites where one ISA's code
-    // reads a value the other's frame does not keep: translate/feasible.rs);
-    // a regression shows here.
+    // The build certifies its call sites: 91.1% (12511 of 13727) migratable
+    // (less the sites where one ISA's code reads a value the other's frame
+    // does not keep: translate/feasible.rs); a regression shows here.
+    // (91.9% of 14977 when every function entry had a landmark: those
+    // sites were easy, with little live; now only call cycles get one.)
     let said = String::from_utf8_lossy(&build.stderr).into_owned();
     let line = said
         .lines()
@@ -41,7 +42,7 @@ fn sqlite_workload_identical_on_both_isas() {
         .filter_map(|w| w.parse().ok())
         .take(2)
         .collect();
-    assert!(numbers[0] * 1000 >= numbers[1] * 915, "{line}");
+    assert!(numbers[0] * 1000 >= numbers[1] * 910, "{line}");
     // same_on_both also compares the database files the two runs leave.
     let r = same_on_both(&base, &[], b"");
     let out = String::from_utf8(r.stdout).unwrap();

@@ -55,6 +55,9 @@ pub fn link(args: &CcArgs, bitcode: &[PathBuf], base: &Path, work: &Path) -> Res
         std::fs::write(dir.join("liblandmark.a"), landmark_rt::archive(t.arch()))?;
     }
     drop(program);
+    drop(ctx);
+    // The module's memory, back before the backends and the certifier run.
+    stack_translator::return_free_memory();
 
     let opt = match args.opt_level.as_str() {
         "s" | "z" => "2",

@@ -114,7 +114,7 @@ fn main() {
 
 /// The runtime is in every migratable executable, and most of it runs once
 /// per checkpoint or restore, where system calls dominate: it is built for
-/// size (issue 15: its fixed cost 43 -> 35 KiB per ISA). The hot parts are
+/// size (issue 15: its fixed cost 43 -> 24 KiB per ISA). The hot parts are
 /// built for speed: hashing every byte of a checkpoint's memory, and the
 /// landmark hit path that statistics mode takes at every landmark.
 fn opt_level(src: &Path) -> &'static str {

@@ -10,9 +10,10 @@
 //! (`call_cycles.rs`): with loops bounded, only recursion could run long
 //! without a landmark. Other functions return after a bounded time to a
 //! caller whose next landmark comes soon; an entry check in each cost Lua's
-//! interpreter 6% more instructions. The pass runs once, on the shared module, so a
-//! landmark ID means the same point in both executables; IDs follow module
-//! order and are therefore the same for every build of the same sources.
+//! interpreter 6% more instructions. The pass runs once, on the shared
+//! module, so a landmark ID means the same point in both executables; IDs
+//! follow module order and are therefore the same for every build of the
+//! same sources.
 //!
 //! Each landmark is first inserted as a call to a tiny `alwaysinline` helper,
 //! then LLVM's own inliner splits the blocks and fixes the PHIs.
